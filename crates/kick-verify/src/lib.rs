@@ -1,0 +1,24 @@
+#![doc = include_str!("../README.md")]
+#![deny(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::cast_possible_truncation
+)]
+
+mod backend;
+mod error;
+mod freshness;
+mod kick_key;
+mod key;
+mod message;
+
+pub use self::{
+    backend::Backend,
+    error::{FreshnessError, KeyError, VerifyError},
+    freshness::{check_freshness, parse_timestamp},
+    kick_key::{KICK_PUBLIC_KEY_PEM, KICK_PUBLIC_KEY_SPKI_SHA256},
+    key::PublicKey,
+    message::SignedMessage,
+};
