@@ -1,1 +1,21 @@
-//! placeholder
+#![doc = include_str!("../README.md")]
+
+mod chat;
+mod error;
+pub mod event;
+mod event_type;
+mod headers;
+mod ids;
+mod timestamp;
+mod user;
+
+pub use self::{
+    chat::{ChatToken, ChatTokens, channel_url, emote_image_url},
+    error::{HeaderError, ParseError, ParseErrorKind},
+    event::KickEvent,
+    event_type::EventType,
+    headers::{DeliveryMeta, WebhookHeaders, header},
+    ids::UserId,
+    timestamp::{InvalidTimestamp, Timestamp},
+    user::{Badge, Gifter, Identity, User},
+};

@@ -25,7 +25,14 @@ const BODY: &[u8] = include_bytes!("../tests/data/kat1.body");
 const SIGNATURE: &str = include_str!("../tests/data/kat1.sig");
 
 fn signed_string() -> Vec<u8> {
-    [MESSAGE_ID.as_bytes(), b".", TIMESTAMP.as_bytes(), b".", BODY].concat()
+    [
+        MESSAGE_ID.as_bytes(),
+        b".",
+        TIMESTAMP.as_bytes(),
+        b".",
+        BODY,
+    ]
+    .concat()
 }
 
 fn bench(c: &mut Criterion) {

@@ -43,10 +43,16 @@ impl fmt::Display for KeyError {
                 f.write_str("the PEM block does not contain a valid RSA public key (bad DER)")
             }
             Self::TooSmall { bits } => {
-                write!(f, "RSA key of {bits} bits is too small: at least 2048 bits are required")
+                write!(
+                    f,
+                    "RSA key of {bits} bits is too small: at least 2048 bits are required"
+                )
             }
             Self::TooLarge { bits } => {
-                write!(f, "RSA key of {bits} bits is too large: at most 4096 bits are supported")
+                write!(
+                    f,
+                    "RSA key of {bits} bits is too large: at most 4096 bits are supported"
+                )
             }
             Self::Rejected(why) => write!(f, "the RSA public key was rejected: {why}"),
         }
@@ -107,7 +113,10 @@ impl fmt::Display for FreshnessError {
                 "timestamp is not RFC 3339 (expected a value like 2025-02-21T23:23:36Z)",
             ),
             Self::TooOld { age_secs } => {
-                write!(f, "timestamp is stale: {age_secs} s old, beyond the allowed window")
+                write!(
+                    f,
+                    "timestamp is stale: {age_secs} s old, beyond the allowed window"
+                )
             }
             Self::InFuture { ahead_secs } => write!(
                 f,

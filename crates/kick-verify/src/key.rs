@@ -3,8 +3,7 @@
 use std::fmt;
 
 use base64::{
-    Engine as _,
-    alphabet,
+    Engine as _, alphabet,
     engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig},
 };
 use rsa::{
@@ -159,7 +158,7 @@ impl fmt::Debug for PublicKey {
             .field("bits", &self.bits)
             .field("spki_sha256", &self.fingerprint_hex())
             .field("backend", &self.backend)
-            .finish()
+            .finish_non_exhaustive()
     }
 }
 
@@ -191,7 +190,12 @@ fn parse_pem(pem: &str) -> Result<RsaPublicKey, KeyError> {
         RsaPublicKey::from_public_key_pem(text).map_err(|_| KeyError::InvalidEncoding)
     } else if begins("RSA PUBLIC KEY") {
         RsaPublicKey::from_pkcs1_pem(text).map_err(|_| KeyError::InvalidEncoding)
-    } else if text.starts_with("-----BEGIN") && text.lines().next().is_some_and(|line| line.contains("PRIVATE KEY")) {
+    } else if text.starts_with("-----BEGIN")
+        && text
+            .lines()
+            .next()
+            .is_some_and(|line| line.contains("PRIVATE KEY"))
+    {
         Err(KeyError::PrivateKey)
     } else {
         Err(KeyError::NotPem)

@@ -10,15 +10,15 @@
 mod backend;
 mod error;
 mod freshness;
-mod kick_key;
 mod key;
+mod kick_key;
 mod message;
 
 pub use self::{
     backend::Backend,
     error::{FreshnessError, KeyError, VerifyError},
     freshness::{check_freshness, parse_timestamp},
-    kick_key::{KICK_PUBLIC_KEY_PEM, KICK_PUBLIC_KEY_SPKI_SHA256},
     key::PublicKey,
+    kick_key::{KICK_PUBLIC_KEY_PEM, KICK_PUBLIC_KEY_SPKI_SHA256},
     message::SignedMessage,
 };

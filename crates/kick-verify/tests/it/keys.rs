@@ -52,8 +52,17 @@ fn a_private_key_is_refused_with_advice() {
 
 #[test]
 fn text_that_is_not_pem_is_refused() {
-    for text in ["", "hello", "MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAq", "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----"] {
-        assert_eq!(PublicKey::from_pem(text).unwrap_err(), KeyError::NotPem, "{text:?}");
+    for text in [
+        "",
+        "hello",
+        "MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAq",
+        "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----",
+    ] {
+        assert_eq!(
+            PublicKey::from_pem(text).unwrap_err(),
+            KeyError::NotPem,
+            "{text:?}"
+        );
     }
     assert!(KeyError::NotPem.to_string().contains("BEGIN PUBLIC KEY"));
 }
@@ -61,9 +70,19 @@ fn text_that_is_not_pem_is_refused() {
 #[test]
 fn a_damaged_pem_body_is_an_encoding_error() {
     let damaged = KICK_PUBLIC_KEY_PEM.replace("MIIBIjAN", "MIIBIjAA");
-    assert_eq!(PublicKey::from_pem(&damaged).unwrap_err(), KeyError::InvalidEncoding);
-    let truncated: String = KICK_PUBLIC_KEY_PEM.lines().take(3).collect::<Vec<_>>().join("\n");
-    assert_eq!(PublicKey::from_pem(&truncated).unwrap_err(), KeyError::InvalidEncoding);
+    assert_eq!(
+        PublicKey::from_pem(&damaged).unwrap_err(),
+        KeyError::InvalidEncoding
+    );
+    let truncated: String = KICK_PUBLIC_KEY_PEM
+        .lines()
+        .take(3)
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert_eq!(
+        PublicKey::from_pem(&truncated).unwrap_err(),
+        KeyError::InvalidEncoding
+    );
 }
 
 #[test]

@@ -67,12 +67,12 @@ pub(crate) fn keys_for(pem: &str) -> Vec<PublicKey> {
 pub(crate) fn sign(message_id: &str, timestamp: &str, body: &[u8]) -> String {
     use base64::Engine as _;
     let private = RsaPrivateKey::from_pkcs8_pem(TEST_PRIVATE_PEM).expect("test private key");
-    let signer = SigningKey::<Sha256>::new(private);
+    let signing_key = SigningKey::<Sha256>::new(private);
     let mut signed = Vec::with_capacity(message_id.len() + timestamp.len() + body.len() + 2);
     signed.extend_from_slice(message_id.as_bytes());
     signed.push(b'.');
     signed.extend_from_slice(timestamp.as_bytes());
     signed.push(b'.');
     signed.extend_from_slice(body);
-    base64::engine::general_purpose::STANDARD.encode(signer.sign(&signed).to_vec())
+    base64::engine::general_purpose::STANDARD.encode(signing_key.sign(&signed).to_vec())
 }
