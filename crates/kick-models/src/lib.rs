@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 mod chat;
+mod delivery;
 mod error;
 pub mod event;
 mod event_type;
@@ -11,6 +12,7 @@ mod user;
 
 pub use self::{
     chat::{ChatToken, ChatTokens, channel_url, emote_image_url},
+    delivery::Delivery,
     error::{HeaderError, ParseError, ParseErrorKind},
     event::KickEvent,
     event_type::EventType,
