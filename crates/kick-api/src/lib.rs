@@ -1,1 +1,24 @@
 #![doc = include_str!("../README.md")]
+
+mod api;
+mod client;
+mod endpoints;
+mod error;
+mod oauth;
+mod pages;
+mod retry;
+mod secret;
+mod token;
+mod transport;
+
+pub use self::{
+    api::Api,
+    client::{KickClient, KickClientBuilder},
+    endpoints::{CategoryQuery, LivestreamQuery, RedemptionQuery},
+    error::{ApiError, ApiErrorKind},
+    oauth::{AuthorizationRequest, TokenHint},
+    pages::Pages,
+    retry::RetryPolicy,
+    secret::Secret,
+    token::{MemoryTokenStore, TokenStore, UserSession, UserToken},
+};
