@@ -79,3 +79,11 @@ impl KickSigner {
         ]
     }
 }
+
+mod stand_in;
+mod test_relay;
+
+pub use self::{
+    stand_in::{Received, Reply, StandIn},
+    test_relay::{TestRelay, now_rfc3339},
+};

@@ -1,6 +1,9 @@
-//! End-to-end: a signed Kick delivery goes through header parsing, signature verification and
-//! payload parsing, as the relay's ingest will do it.
+//! End-to-end: signed Kick deliveries through header parsing, verification and parsing, and
+//! through a real relay (real router on 127.0.0.1, real SQLite file) to stand-in outputs.
 
 #![allow(clippy::unwrap_used)]
 
+mod config_errors;
+mod delivery;
+mod ingest;
 mod signed_delivery;

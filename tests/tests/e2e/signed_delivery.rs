@@ -7,7 +7,8 @@ use kick_models::{EventType, KickEvent, WebhookHeaders};
 use kick_verify::{Backend, PublicKey, SignedMessage, VerifyError};
 use relay_tests::{KickSigner, TEST_PUBLIC_PEM};
 
-fn official_payloads() -> Vec<(EventType, Vec<u8>)> {
+/// Kick's official example payloads, one per known event type, in the docs' order.
+pub(crate) fn official_payloads() -> Vec<(EventType, Vec<u8>)> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/kick/payloads");
     EventType::KNOWN
         .iter()

@@ -1,0 +1,493 @@
+//! `kick-relay.toml`: parsing, defaults, environment overrides and validation with the key and
+//! line of every mistake.
+
+use std::{
+    fmt,
+    net::SocketAddr,
+    path::{Path, PathBuf},
+    time::Duration,
+};
+
+use anyhow::{Context, bail};
+use kick_models::{EventType, UserId};
+use relay_sinks::{EventFilter, WebhookSecret};
+use serde::Deserialize;
+use toml::Spanned;
+
+/// The whole configuration.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// The public listener (Kick's webhooks).
+    #[serde(default)]
+    pub server: ServerConfig,
+    /// The admin listener (health, metrics).
+    #[serde(default)]
+    pub admin: AdminConfig,
+    /// Kick: key and API credentials.
+    #[serde(default)]
+    pub kick: KickConfig,
+    /// The SQLite store.
+    #[serde(default)]
+    pub storage: StorageConfig,
+    /// Outputs (`[[output]]`).
+    #[serde(default, rename = "output")]
+    pub outputs: Vec<OutputConfig>,
+    /// Subscriptions `kick-relay subscriptions sync` keeps at Kick (`[[subscription]]`).
+    #[serde(default, rename = "subscription")]
+    pub subscriptions: Vec<SubscriptionConfig>,
+}
+
+/// `[server]`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerConfig {
+    /// Address of the public listener.
+    pub listen: SocketAddr,
+    /// Path Kick posts to.
+    pub webhook_path: String,
+    /// Largest accepted body.
+    pub max_body_bytes: usize,
+    /// Allowed distance of `Kick-Event-Message-Timestamp` from now; 0 turns the check off.
+    pub timestamp_tolerance_secs: u64,
+    /// How long shutdown may take to finish requests and sends.
+    pub shutdown_timeout_secs: u64,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 3000)),
+            webhook_path: "/webhooks/kick".into(),
+            max_body_bytes: 1024 * 1024,
+            timestamp_tolerance_secs: 600,
+            shutdown_timeout_secs: 20,
+        }
+    }
+}
+
+/// `[admin]`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AdminConfig {
+    /// Address of the admin listener; keep it private.
+    pub listen: SocketAddr,
+}
+
+impl Default for AdminConfig {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 9091)),
+        }
+    }
+}
+
+/// `[kick]`.
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct KickConfig {
+    /// A PEM file with Kick's key; default: the published key, built in.
+    pub public_key_file: Option<PathBuf>,
+    /// The app's client id (or `KICK_CLIENT_ID`).
+    pub client_id: Option<String>,
+    /// The app's client secret (or `KICK_CLIENT_SECRET`).
+    pub client_secret: Option<String>,
+    /// REST base URL.
+    pub api_base_url: String,
+    /// OAuth base URL.
+    pub oauth_base_url: String,
+    /// Fetch Kick's key from the API when a signature fails (at most once a minute).
+    pub refresh_public_key: bool,
+}
+
+impl Default for KickConfig {
+    fn default() -> Self {
+        Self {
+            public_key_file: None,
+            client_id: None,
+            client_secret: None,
+            api_base_url: "https://api.kick.com".into(),
+            oauth_base_url: "https://id.kick.com".into(),
+            refresh_public_key: true,
+        }
+    }
+}
+
+impl fmt::Debug for KickConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("KickConfig")
+            .field("public_key_file", &self.public_key_file)
+            .field("client_id", &self.client_id)
+            .field(
+                "client_secret",
+                &self.client_secret.as_ref().map(|_| "<redacted>"),
+            )
+            .field("api_base_url", &self.api_base_url)
+            .field("oauth_base_url", &self.oauth_base_url)
+            .finish_non_exhaustive()
+    }
+}
+
+/// `[storage]`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StorageConfig {
+    /// `sqlite://PATH` (created when missing).
+    pub database_url: String,
+    /// Days to keep inbox rows and finished deliveries.
+    pub retention_days: u64,
+    /// SQLite `synchronous`: `full` (default: durable against power loss) or `normal`.
+    pub synchronous: String,
+}
+
+impl Default for StorageConfig {
+    fn default() -> Self {
+        Self {
+            database_url: "sqlite://kick-relay.db".into(),
+            retention_days: 7,
+            synchronous: "full".into(),
+        }
+    }
+}
+
+/// Output kinds.
+#[derive(Clone, Copy, Debug, Deserialize, Eq, PartialEq)]
+#[serde(rename_all = "lowercase")]
+pub enum OutputKind {
+    /// Discord webhook.
+    Discord,
+    /// Raw JSON.
+    Raw,
+    /// Kick's request, forwarded.
+    Forward,
+}
+
+/// `[[output]]`.
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OutputConfig {
+    /// Unique name (logs and metrics use it instead of the URL).
+    pub name: Spanned<String>,
+    /// `discord`, `raw` or `forward`.
+    #[serde(rename = "type")]
+    pub kind: OutputKind,
+    /// Where to send; `${VAR}` reads an environment variable.
+    pub url: Spanned<String>,
+    /// Selected events (default: all).
+    #[serde(default)]
+    pub events: Option<Spanned<Vec<String>>>,
+    /// Only these broadcasters.
+    #[serde(default)]
+    pub broadcaster_user_ids: Option<Vec<u64>>,
+    /// Waits between attempts, seconds.
+    #[serde(default)]
+    pub retry_schedule_secs: Option<Spanned<Vec<u64>>>,
+    /// Give up on events older than this.
+    #[serde(default)]
+    pub max_age_secs: Option<u64>,
+    /// Standard Webhooks secret (raw only); `${VAR}` reads an environment variable.
+    #[serde(default)]
+    pub secret: Option<Spanned<String>>,
+    /// Request timeout, seconds (default 15).
+    #[serde(default)]
+    pub timeout_secs: Option<u64>,
+}
+
+impl fmt::Debug for OutputConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OutputConfig")
+            .field("name", self.name.get_ref())
+            .field("kind", &self.kind)
+            .finish_non_exhaustive()
+    }
+}
+
+/// `[[subscription]]`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SubscriptionConfig {
+    /// The channel.
+    pub broadcaster_user_id: u64,
+    /// Kick event types.
+    pub events: Spanned<Vec<String>>,
+}
+
+/// Default retry schedule, seconds: 5 s, 30 s, 2 min, 10 min, 30 min, 1 h, 2 h.
+pub const DEFAULT_RETRY_SCHEDULE: [u64; 7] = [5, 30, 120, 600, 1800, 3600, 7200];
+
+/// A config error: what, which key, which line.
+#[derive(Debug)]
+pub struct ConfigProblem(String);
+
+impl fmt::Display for ConfigProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for ConfigProblem {}
+
+/// Where the configuration came from.
+#[derive(Clone, Debug)]
+pub enum Source {
+    /// Built-in defaults (no file).
+    Defaults,
+    /// A file.
+    File(PathBuf),
+}
+
+impl Config {
+    /// Reads `path`, or returns the defaults when `path` is `None`. Applies `KICK_CLIENT_ID` /
+    /// `KICK_CLIENT_SECRET` and validates.
+    ///
+    /// # Errors
+    /// A message naming the file, the key and the line of the first problem.
+    pub fn load(path: Option<&Path>) -> anyhow::Result<(Self, Source)> {
+        let (mut config, source, text) = match path {
+            None => (Self::default(), Source::Defaults, String::new()),
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .with_context(|| format!("cannot read config file {}", path.display()))?;
+                let config: Self = toml::from_str(&text).map_err(|err| {
+                    ConfigProblem(format!(
+                        "{}: {}",
+                        path.display(),
+                        err.to_string().trim_end()
+                    ))
+                })?;
+                (config, Source::File(path.to_owned()), text)
+            }
+        };
+        if let Ok(id) = std::env::var("KICK_CLIENT_ID") {
+            config.kick.client_id = Some(id);
+        }
+        if let Ok(secret) = std::env::var("KICK_CLIENT_SECRET") {
+            config.kick.client_secret = Some(secret);
+        }
+        let file = match &source {
+            Source::Defaults => "defaults".to_owned(),
+            Source::File(path) => path.display().to_string(),
+        };
+        config.validate(&file, &text)?;
+        Ok((config, source))
+    }
+
+    /// Checks every value a type cannot.
+    fn validate(&self, file: &str, text: &str) -> Result<(), ConfigProblem> {
+        let at = |span: std::ops::Range<usize>| -> String {
+            let line = text
+                .get(..span.start)
+                .map_or(1, |before| before.matches('\n').count() + 1);
+            format!("{file}, line {line}")
+        };
+        if !self.server.webhook_path.starts_with('/') {
+            return Err(ConfigProblem(format!(
+                "{file}: server.webhook_path {:?} must start with '/'",
+                self.server.webhook_path
+            )));
+        }
+        if self.server.max_body_bytes == 0 || self.server.max_body_bytes > 64 * 1024 * 1024 {
+            return Err(ConfigProblem(format!(
+                "{file}: server.max_body_bytes = {} is outside 1..=67108864",
+                self.server.max_body_bytes
+            )));
+        }
+        if self.server.listen == self.admin.listen {
+            return Err(ConfigProblem(format!(
+                "{file}: admin.listen must differ from server.listen ({}): the admin API is never served on the public listener",
+                self.server.listen
+            )));
+        }
+        if !matches!(self.storage.synchronous.as_str(), "full" | "normal") {
+            return Err(ConfigProblem(format!(
+                "{file}: storage.synchronous = {:?}; use \"full\" or \"normal\"",
+                self.storage.synchronous
+            )));
+        }
+        if !self.storage.database_url.starts_with("sqlite:") {
+            return Err(ConfigProblem(format!(
+                "{file}: storage.database_url must start with sqlite:// (e.g. sqlite://kick-relay.db)"
+            )));
+        }
+        let mut names: Vec<&str> = Vec::new();
+        for output in &self.outputs {
+            let name = output.name.get_ref();
+            if names.contains(&name.as_str()) {
+                return Err(ConfigProblem(format!(
+                    "{}: output.name {name:?} is used twice",
+                    at(output.name.span())
+                )));
+            }
+            names.push(name);
+            output.validate(&at)?;
+        }
+        for subscription in &self.subscriptions {
+            for event in subscription.events.get_ref() {
+                if EventType::from(event.as_str()).is_unknown() {
+                    return Err(ConfigProblem(format!(
+                        "{}: subscription.events: unknown Kick event {event:?}",
+                        at(subscription.events.span())
+                    )));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+impl OutputConfig {
+    /// Checks one output's values; `at` turns a span into "file, line N".
+    fn validate(
+        &self,
+        at: &impl Fn(std::ops::Range<usize>) -> String,
+    ) -> Result<(), ConfigProblem> {
+        let name = self.name.get_ref();
+        let where_ = at(self.name.span());
+        if name.is_empty()
+            || !name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+        {
+            return Err(ConfigProblem(format!(
+                "{where_}: output.name {name:?}: use letters, digits, '-', '_' or '.'"
+            )));
+        }
+        let url = expand_env(self.url.get_ref()).map_err(|why| {
+            ConfigProblem(format!(
+                "{}: output {name:?} url: {why}",
+                at(self.url.span())
+            ))
+        })?;
+        relay_sinks::RawSink::new(
+            name.clone(),
+            &url,
+            EventFilter::all(),
+            None,
+            relay_sinks::HttpOptions::default(),
+        )
+        .map_err(|err| {
+            ConfigProblem(format!(
+                "{}: output {name:?} url: {err}",
+                at(self.url.span())
+            ))
+        })?;
+        if let Some(events) = &self.events {
+            EventFilter::from_names(events.get_ref()).map_err(|err| {
+                ConfigProblem(format!(
+                    "{}: output {name:?} events: {err}",
+                    at(events.span())
+                ))
+            })?;
+        }
+        if let Some(schedule) = &self.retry_schedule_secs
+            && (schedule.get_ref().is_empty() || schedule.get_ref().len() > 50)
+        {
+            return Err(ConfigProblem(format!(
+                "{}: output {name:?} retry_schedule_secs must list 1 to 50 waits",
+                at(schedule.span())
+            )));
+        }
+        if let Some(secret) = &self.secret {
+            if self.kind != OutputKind::Raw {
+                return Err(ConfigProblem(format!(
+                    "{}: output {name:?}: secret applies to type = \"raw\" only",
+                    at(secret.span())
+                )));
+            }
+            let value = expand_env(secret.get_ref()).map_err(|why| {
+                ConfigProblem(format!(
+                    "{}: output {name:?} secret: {why}",
+                    at(secret.span())
+                ))
+            })?;
+            WebhookSecret::parse(&value).map_err(|err| {
+                ConfigProblem(format!("{}: output {name:?} {err}", at(secret.span())))
+            })?;
+        }
+        if self.timeout_secs == Some(0) || self.timeout_secs.is_some_and(|t| t > 300) {
+            return Err(ConfigProblem(format!(
+                "{where_}: output {name:?} timeout_secs must be 1 to 300"
+            )));
+        }
+        Ok(())
+    }
+}
+
+impl OutputConfig {
+    /// The event filter.
+    ///
+    /// # Errors
+    /// An unknown event name (already refused by validation).
+    pub fn filter(&self) -> anyhow::Result<EventFilter> {
+        let mut filter = match &self.events {
+            None => EventFilter::all(),
+            Some(events) => EventFilter::from_names(events.get_ref())?,
+        };
+        if let Some(ids) = &self.broadcaster_user_ids {
+            filter = filter.with_broadcasters(ids.iter().copied().map(UserId));
+        }
+        Ok(filter)
+    }
+
+    /// The retry schedule.
+    pub fn schedule(&self) -> Vec<Duration> {
+        self.retry_schedule_secs
+            .as_ref()
+            .map_or(&DEFAULT_RETRY_SCHEDULE[..], |s| s.get_ref().as_slice())
+            .iter()
+            .map(|secs| Duration::from_secs(*secs))
+            .collect()
+    }
+
+    /// The URL with `${VAR}` expanded.
+    ///
+    /// # Errors
+    /// A variable that is not set.
+    pub fn resolved_url(&self) -> anyhow::Result<String> {
+        expand_env(self.url.get_ref())
+            .map_err(|why| anyhow::anyhow!("output {:?} url: {why}", self.name.get_ref()))
+    }
+
+    /// The secret with `${VAR}` expanded.
+    ///
+    /// # Errors
+    /// A variable that is not set, or a malformed secret.
+    pub fn resolved_secret(&self) -> anyhow::Result<Option<WebhookSecret>> {
+        let Some(secret) = &self.secret else {
+            return Ok(None);
+        };
+        let value = expand_env(secret.get_ref())
+            .map_err(|why| anyhow::anyhow!("output {:?} secret: {why}", self.name.get_ref()))?;
+        Ok(Some(WebhookSecret::parse(&value)?))
+    }
+}
+
+/// `${VAR}` → the variable's value; anything else unchanged.
+fn expand_env(value: &str) -> Result<String, String> {
+    match value
+        .strip_prefix("${")
+        .and_then(|rest| rest.strip_suffix('}'))
+    {
+        Some(var) => {
+            std::env::var(var).map_err(|_| format!("environment variable {var} is not set"))
+        }
+        None => Ok(value.to_owned()),
+    }
+}
+
+/// Refuses a config that cannot run, after [`Config::load`] (used by `serve`).
+///
+/// # Errors
+/// When outputs need values that are missing at run time.
+pub fn check_runnable(config: &Config) -> anyhow::Result<()> {
+    for output in &config.outputs {
+        output.resolved_url()?;
+        output.resolved_secret()?;
+    }
+    if let Some(path) = &config.kick.public_key_file
+        && !path.is_file()
+    {
+        bail!("kick.public_key_file {} does not exist", path.display());
+    }
+    Ok(())
+}

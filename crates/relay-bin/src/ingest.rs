@@ -1,0 +1,244 @@
+//! The public listener: `POST {webhook_path}`: verify, record once, answer.
+
+use std::{fmt::Write as _, sync::Arc, time::Duration};
+
+use axum::{
+    Router,
+    body::Bytes,
+    extract::{DefaultBodyLimit, State},
+    http::{HeaderMap, StatusCode, header},
+    response::{IntoResponse, Response},
+    routing::post,
+};
+use kick_models::{Delivery, KickEvent, WebhookHeaders};
+use kick_verify::{SignedMessage, VerifyError, check_freshness};
+use sha2::{Digest, Sha256};
+
+use crate::{
+    clock,
+    relay::Relay,
+    store::{Accepted, InboxRow, NewDelivery, Status},
+};
+
+/// Window in which an identical (type, version, body) under a new message id is a duplicate
+/// subscription's copy.
+const BODY_DEDUP_WINDOW: Duration = Duration::from_mins(10);
+
+/// The public router: only the webhook path; everything else is 404, other methods 405.
+pub fn router(relay: Arc<Relay>) -> Router {
+    let limit = relay.config.server.max_body_bytes;
+    Router::new()
+        .route(&relay.config.server.webhook_path, post(receive))
+        .layer(DefaultBodyLimit::max(limit))
+        .with_state(relay)
+}
+
+fn text(status: StatusCode, body: impl Into<String>) -> Response {
+    (
+        status,
+        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+        body.into(),
+    )
+        .into_response()
+}
+
+async fn receive(
+    State(relay): State<Arc<Relay>>,
+    headers: HeaderMap,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+) -> Response {
+    let body = match body {
+        Ok(body) => body,
+        Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            relay.metrics.request("too_large");
+            let limit = relay.config.server.max_body_bytes;
+            return text(
+                rejection.status(),
+                format!("body larger than server.max_body_bytes ({limit} bytes)"),
+            );
+        }
+        Err(rejection) => {
+            relay.metrics.request("bad_header");
+            return text(
+                StatusCode::BAD_REQUEST,
+                format!("unreadable body: {rejection}"),
+            );
+        }
+    };
+    let now_ms = clock::now_ms();
+    let parsed = match authenticate(&relay, &headers, &body, now_ms).await {
+        Ok(parsed) => parsed,
+        Err(response) => return response,
+    };
+    let delivery = Arc::new(Delivery::parse(parsed, body.to_vec()));
+    if let Err(err) = &delivery.event {
+        relay.metrics.request("unparsed");
+        tracing::warn!(message_id = %delivery.headers.meta.message_id, error = %err, "signed delivery does not fit its schema; stored unparsed");
+    }
+    let (inbox, outbox) = records(&relay, &delivery, now_ms);
+    match relay.store.accept(inbox, outbox).await {
+        Ok(Accepted::New(rows)) => {
+            relay.metrics.request("accepted");
+            tracing::debug!(message_id = %delivery.headers.meta.message_id, event_type = %delivery.headers.meta.event_type, outputs = rows, "accepted");
+            if relay.dispatcher.publish(Arc::clone(&delivery)).is_err() {
+                for output in &relay.outputs {
+                    output.wake.notify_one();
+                }
+            }
+            text(StatusCode::OK, "accepted")
+        }
+        Ok(Accepted::Duplicate) => {
+            relay.metrics.request("duplicate");
+            text(StatusCode::OK, "duplicate")
+        }
+        Err(err) => {
+            relay.metrics.request("store_unavailable");
+            tracing::error!(message_id = %delivery.headers.meta.message_id, error = %format!("{err:#}"), "could not store delivery; answering 503");
+            let mut response = text(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "storage unavailable; retry later",
+            );
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, header::HeaderValue::from_static("5"));
+            response
+        }
+    }
+}
+
+/// Headers, timestamp window and signature: the parsed headers, or the 400 to answer.
+async fn authenticate(
+    relay: &Relay,
+    headers: &HeaderMap,
+    body: &[u8],
+    now_ms: i64,
+) -> Result<WebhookHeaders, Response> {
+    let parsed =
+        WebhookHeaders::from_pairs(headers.iter().map(|(n, v)| (n.as_str(), v.as_bytes())))
+            .map_err(|err| {
+                relay.metrics.request("bad_header");
+                text(StatusCode::BAD_REQUEST, err.to_string())
+            })?;
+    let now_secs = now_ms.div_euclid(1000);
+    relay.metrics.skew(
+        now_secs
+            .abs_diff(parsed.meta.timestamp.unix_seconds())
+            .saturating_mul(1000),
+    );
+    let tolerance = relay.config.server.timestamp_tolerance_secs;
+    if tolerance > 0
+        && let Err(err) = check_freshness(
+            parsed.meta.timestamp.as_str(),
+            now_secs,
+            Duration::from_secs(tolerance),
+        )
+    {
+        relay.metrics.request("stale");
+        return Err(text(
+            StatusCode::BAD_REQUEST,
+            format!("Kick-Event-Message-Timestamp: {err}"),
+        ));
+    }
+    let signed = SignedMessage {
+        message_id: &parsed.meta.message_id,
+        timestamp: parsed.meta.timestamp.as_str(),
+        body,
+        signature_b64: &parsed.signature,
+    };
+    if let Err(err) = relay.keys.verify(&signed).await {
+        relay.metrics.request("bad_signature");
+        tracing::debug!(message_id = %parsed.meta.message_id, error = %err, "signature rejected");
+        let reason = if err == VerifyError::MalformedSignature {
+            "malformed Kick-Event-Signature: expected standard Base64 of a 256-byte signature"
+        } else {
+            "bad signature"
+        };
+        return Err(text(StatusCode::BAD_REQUEST, reason));
+    }
+    Ok(parsed)
+}
+
+/// The inbox row and one outbox row per output that takes the delivery.
+fn records(relay: &Relay, delivery: &Delivery, now_ms: i64) -> (InboxRow, Vec<NewDelivery>) {
+    let meta = &delivery.headers.meta;
+    let retention_ms = i64::try_from(
+        relay
+            .config
+            .storage
+            .retention_days
+            .saturating_mul(86_400_000),
+    )
+    .unwrap_or(i64::MAX);
+    let (dedup_key, dedup_window_ms) =
+        if let Some(KickEvent::ChatMessageSent(chat)) = delivery.event() {
+            (format!("chat:{}", chat.message_id), retention_ms)
+        } else {
+            {
+                let mut hash = Sha256::new();
+                for part in [
+                    meta.event_type.as_str().as_bytes(),
+                    b"\0",
+                    meta.version.as_bytes(),
+                    b"\0",
+                    &delivery.body,
+                ] {
+                    hash.update(part);
+                }
+                let hex = hash
+                    .finalize()
+                    .iter()
+                    .fold(String::with_capacity(64), |mut hex, b| {
+                        let _ = write!(hex, "{b:02x}");
+                        hex
+                    });
+                (
+                    format!("body:{hex}"),
+                    i64::try_from(BODY_DEDUP_WINDOW.as_millis()).unwrap_or(i64::MAX),
+                )
+            }
+        };
+    let inbox = InboxRow {
+        message_id: meta.message_id.clone(),
+        dedup_key: Some(dedup_key),
+        dedup_window_ms,
+        received_at: now_ms,
+        event_type: meta.event_type.as_str().to_owned(),
+        version: meta.version.clone(),
+        subscription_id: meta.subscription_id.clone(),
+        timestamp: meta.timestamp.as_str().to_owned(),
+        signature: delivery.headers.signature.clone(),
+        body: delivery.body.to_vec(),
+        parse_error: delivery.event.as_ref().err().map(ToString::to_string),
+    };
+    let mut outbox = Vec::new();
+    for (index, output) in relay.outputs.iter().enumerate() {
+        if !output.sink.wants(delivery) {
+            continue;
+        }
+        let name = output.sink.name().to_owned();
+        let row = match output.sink.render(delivery) {
+            Ok(request) => NewDelivery {
+                output: name,
+                status: if relay.is_disabled(index) {
+                    Status::Skipped
+                } else {
+                    Status::Pending
+                },
+                headers: serde_json::to_string(&request.headers).unwrap_or_else(|_| "[]".into()),
+                body: request.body,
+                last_error: relay
+                    .is_disabled(index)
+                    .then(|| "output disabled".to_owned()),
+            },
+            Err(err) => NewDelivery {
+                output: name,
+                status: Status::Dead,
+                headers: "[]".into(),
+                body: Vec::new(),
+                last_error: Some(format!("render failed: {err}")),
+            },
+        };
+        outbox.push(row);
+    }
+    (inbox, outbox)
+}

@@ -1,0 +1,284 @@
+//! The running relay: state shared by ingest, delivery and admin, start-up and shutdown.
+
+use std::{
+    net::SocketAddr,
+    sync::{
+        Arc,
+        atomic::{AtomicBool, Ordering},
+    },
+    time::Duration,
+};
+
+use anyhow::Context;
+use kick_dispatch::{Dispatcher, ListenerOptions, events};
+use kick_verify::PublicKey;
+use relay_sinks::{DiscordSink, ForwardSink, HttpOptions, RawSink, Sink};
+use tokio::{net::TcpListener, sync::Notify, task::JoinSet};
+use tokio_util::sync::CancellationToken;
+
+use crate::{
+    admin, clock,
+    config::{Config, OutputKind},
+    delivery, ingest,
+    keys::KeyStore,
+    metrics::Metrics,
+    store::Store,
+};
+
+/// One configured output and its worker's wake-up bell.
+#[derive(Debug)]
+pub struct Output {
+    /// The sink.
+    pub sink: Arc<dyn Sink>,
+    /// Waits between attempts.
+    pub schedule: Vec<Duration>,
+    /// Give up on events older than this.
+    pub max_age: Option<Duration>,
+    /// Rung when new deliveries are stored.
+    pub wake: Notify,
+    /// Whether the output is disabled (mirrors the store).
+    pub disabled: AtomicBool,
+}
+
+/// State shared by every part of the relay.
+#[derive(Debug)]
+pub struct Relay {
+    /// The configuration in force.
+    pub config: Config,
+    /// The store.
+    pub store: Store,
+    /// Kick's key.
+    pub keys: KeyStore,
+    /// Outputs in config order.
+    pub outputs: Vec<Output>,
+    /// Counters.
+    pub metrics: Metrics,
+    /// In-process listeners (wakes delivery workers; library users may add theirs).
+    pub dispatcher: Dispatcher,
+    /// Set when shutdown begins: workers finish their current send and stop.
+    pub stopping: CancellationToken,
+}
+
+impl Relay {
+    /// Opens the store, loads the key and builds the outputs.
+    ///
+    /// # Errors
+    /// A store, key or output that cannot be set up.
+    pub async fn new(config: Config) -> anyhow::Result<Arc<Self>> {
+        crate::config::check_runnable(&config)?;
+        let store = Store::open(&config.storage.database_url, &config.storage.synchronous).await?;
+        let key = match &config.kick.public_key_file {
+            Some(path) => {
+                let pem = std::fs::read_to_string(path).with_context(|| {
+                    format!("cannot read kick.public_key_file {}", path.display())
+                })?;
+                PublicKey::from_pem(&pem)
+                    .with_context(|| format!("kick.public_key_file {}", path.display()))?
+            }
+            None => PublicKey::kick().context("Kick's built-in key")?,
+        };
+        let client = if config.kick.refresh_public_key && config.kick.public_key_file.is_none() {
+            Some(
+                kick_api::KickClient::builder()
+                    .api_base_url(&config.kick.api_base_url)
+                    .oauth_base_url(&config.kick.oauth_base_url)
+                    .retry(kick_api::RetryPolicy::none())
+                    .timeout(Duration::from_secs(5))
+                    .build()
+                    .context("kick.api_base_url")?,
+            )
+        } else {
+            None
+        };
+        let mut outputs = Vec::new();
+        for output in &config.outputs {
+            let name = output.name.get_ref().clone();
+            let url = output.resolved_url()?;
+            let filter = output.filter()?;
+            let options = HttpOptions {
+                timeout: Duration::from_secs(output.timeout_secs.unwrap_or(15)),
+                ..HttpOptions::default()
+            };
+            let sink: Arc<dyn Sink> = match output.kind {
+                OutputKind::Discord => {
+                    Arc::new(DiscordSink::new(name.clone(), &url, filter, options)?)
+                }
+                OutputKind::Raw => Arc::new(RawSink::new(
+                    name.clone(),
+                    &url,
+                    filter,
+                    output.resolved_secret()?,
+                    options,
+                )?),
+                OutputKind::Forward => {
+                    Arc::new(ForwardSink::new(name.clone(), &url, filter, options)?)
+                }
+            };
+            let disabled = store.output_disabled(&name).await?.is_some();
+            outputs.push(Output {
+                sink,
+                schedule: output.schedule(),
+                max_age: output.max_age_secs.map(Duration::from_secs),
+                wake: Notify::new(),
+                disabled: AtomicBool::new(disabled),
+            });
+        }
+        let relay = Arc::new(Self {
+            config,
+            store,
+            keys: KeyStore::new(key, client),
+            outputs,
+            metrics: Metrics::default(),
+            dispatcher: Dispatcher::new(),
+            stopping: CancellationToken::new(),
+        });
+        let weak = Arc::downgrade(&relay);
+        relay.dispatcher.listen_async_with(
+            events::Any,
+            ListenerOptions::named("wake-delivery-workers"),
+            move |_| {
+                let weak = weak.clone();
+                async move {
+                    if let Some(relay) = weak.upgrade() {
+                        for output in &relay.outputs {
+                            output.wake.notify_one();
+                        }
+                    }
+                }
+            },
+        );
+        Ok(relay)
+    }
+
+    /// Whether an output is disabled right now.
+    pub fn is_disabled(&self, index: usize) -> bool {
+        self.outputs
+            .get(index)
+            .is_some_and(|o| o.disabled.load(Ordering::Acquire))
+    }
+}
+
+/// A started relay: its addresses and a way to stop it.
+#[derive(Debug)]
+pub struct Running {
+    /// Where the public listener is.
+    pub public_addr: SocketAddr,
+    /// Where the admin listener is.
+    pub admin_addr: SocketAddr,
+    stop: CancellationToken,
+    tasks: JoinSet<anyhow::Result<()>>,
+    relay: Arc<Relay>,
+}
+
+impl Running {
+    /// The relay's state (for tests and embedding).
+    pub fn relay(&self) -> &Arc<Relay> {
+        &self.relay
+    }
+
+    /// Graceful stop: no new requests, in-flight requests and sends finish within the
+    /// configured deadline.
+    ///
+    /// # Errors
+    /// A listener or worker that failed.
+    pub async fn shutdown(mut self) -> anyhow::Result<()> {
+        self.stop.cancel();
+        let deadline = Duration::from_secs(self.relay.config.server.shutdown_timeout_secs);
+        let finished = tokio::time::timeout(deadline, async {
+            let mut first_error = None;
+            while let Some(joined) = self.tasks.join_next().await {
+                if let Ok(Err(err)) | Err(err) = joined.map_err(anyhow::Error::from) {
+                    first_error.get_or_insert(err);
+                }
+            }
+            first_error
+        })
+        .await;
+        let report = self.relay.dispatcher.shutdown(Duration::from_secs(1)).await;
+        match finished {
+            Ok(None) => {
+                tracing::info!(cancelled_listeners = report.cancelled, "kick-relay stopped");
+                Ok(())
+            }
+            Ok(Some(err)) => Err(err),
+            Err(_) => {
+                tracing::warn!(
+                    ?deadline,
+                    "shutdown deadline passed; unfinished sends stay pending and are retried at the next start"
+                );
+                self.tasks.abort_all();
+                Ok(())
+            }
+        }
+    }
+}
+
+/// Binds both listeners and starts serving and delivering.
+///
+/// # Errors
+/// A listener that cannot bind.
+pub async fn start(relay: Arc<Relay>) -> anyhow::Result<Running> {
+    let server = &relay.config.server;
+    let public = TcpListener::bind(server.listen)
+        .await
+        .with_context(|| format!("cannot listen on server.listen = {}", server.listen))?;
+    let admin_listener = TcpListener::bind(relay.config.admin.listen)
+        .await
+        .with_context(|| {
+            format!(
+                "cannot listen on admin.listen = {}",
+                relay.config.admin.listen
+            )
+        })?;
+    let public_addr = public.local_addr()?;
+    let admin_addr = admin_listener.local_addr()?;
+    let stop = CancellationToken::new();
+    let mut tasks = JoinSet::new();
+
+    let app = ingest::router(Arc::clone(&relay));
+    let stopped = stop.clone();
+    tasks.spawn(async move {
+        axum::serve(public, app)
+            .with_graceful_shutdown(async move { stopped.cancelled().await })
+            .await
+            .context("public listener")
+    });
+    let admin_app = admin::router(Arc::clone(&relay));
+    let stopped = stop.clone();
+    tasks.spawn(async move {
+        axum::serve(admin_listener, admin_app)
+            .with_graceful_shutdown(async move { stopped.cancelled().await })
+            .await
+            .context("admin listener")
+    });
+    for index in 0..relay.outputs.len() {
+        let relay = Arc::clone(&relay);
+        tasks.spawn(async move {
+            delivery::run(relay, index).await;
+            Ok(())
+        });
+    }
+    let workers_stop = relay.stopping.clone();
+    let stopped = stop.clone();
+    tasks.spawn(async move {
+        stopped.cancelled().await;
+        workers_stop.cancel();
+        Ok(())
+    });
+    tracing::info!(
+        public = %public_addr,
+        webhook_path = %relay.config.server.webhook_path,
+        admin = %admin_addr,
+        outputs = relay.outputs.len(),
+        key = %relay.keys.current().fingerprint_hex(),
+        started_at_ms = clock::now_ms(),
+        "kick-relay listening"
+    );
+    Ok(Running {
+        public_addr,
+        admin_addr,
+        stop,
+        tasks,
+        relay,
+    })
+}

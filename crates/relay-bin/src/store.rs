@@ -1,0 +1,669 @@
+//! The SQLite store: inbox (idempotency) and outbox (durable delivery), written by one task that
+//! commits concurrent writes in groups so durability costs one fsync per group.
+
+use std::{str::FromStr, time::Duration};
+
+use anyhow::Context;
+use sqlx::{
+    Row, SqlitePool,
+    sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous},
+};
+use tokio::sync::{mpsc, oneshot};
+
+/// The schema; `CREATE … IF NOT EXISTS` keeps it idempotent. Times are Unix milliseconds.
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS inbox (
+    message_id TEXT PRIMARY KEY,
+    dedup_key TEXT,
+    received_at INTEGER NOT NULL,
+    event_type TEXT NOT NULL,
+    version TEXT NOT NULL,
+    subscription_id TEXT,
+    timestamp TEXT NOT NULL,
+    signature TEXT NOT NULL,
+    body BLOB NOT NULL,
+    parse_error TEXT
+);
+CREATE INDEX IF NOT EXISTS inbox_dedup ON inbox(dedup_key, received_at);
+CREATE INDEX IF NOT EXISTS inbox_received ON inbox(received_at);
+CREATE TABLE IF NOT EXISTS outbox (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    message_id TEXT NOT NULL,
+    output TEXT NOT NULL,
+    event_type TEXT NOT NULL,
+    status TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    created_at INTEGER NOT NULL,
+    next_attempt_at INTEGER NOT NULL,
+    headers TEXT NOT NULL,
+    body BLOB NOT NULL,
+    last_status INTEGER,
+    last_error TEXT,
+    finished_at INTEGER
+);
+CREATE INDEX IF NOT EXISTS outbox_queue ON outbox(output, status, id);
+CREATE TABLE IF NOT EXISTS meta (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS output_state (
+    name TEXT PRIMARY KEY,
+    disabled INTEGER NOT NULL,
+    reason TEXT,
+    changed_at INTEGER NOT NULL
+);
+";
+
+/// Most writes committed in one transaction.
+const MAX_GROUP: usize = 512;
+/// Queue of writes waiting for the writer; a full queue makes ingest wait (backpressure).
+const WRITE_QUEUE: usize = 4096;
+
+/// A delivery row's state.
+#[derive(Clone, Copy, Debug, Eq, PartialEq)]
+pub enum Status {
+    /// Waiting to be sent (or retried).
+    Pending,
+    /// The output took it.
+    Delivered,
+    /// Permanent failure or retries exhausted; replayable.
+    Dead,
+    /// Not sent because the output is disabled; replayable.
+    Skipped,
+    /// Older than the output's `max_age_secs`.
+    Expired,
+}
+
+impl Status {
+    /// The stored text.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Delivered => "delivered",
+            Self::Dead => "dead",
+            Self::Skipped => "skipped",
+            Self::Expired => "expired",
+        }
+    }
+}
+
+impl FromStr for Status {
+    type Err = anyhow::Error;
+
+    fn from_str(s: &str) -> anyhow::Result<Self> {
+        Ok(match s {
+            "pending" => Self::Pending,
+            "delivered" => Self::Delivered,
+            "dead" => Self::Dead,
+            "skipped" => Self::Skipped,
+            "expired" => Self::Expired,
+            other => anyhow::bail!(
+                "unknown status {other:?}: use pending, delivered, dead, skipped or expired"
+            ),
+        })
+    }
+}
+
+/// One accepted delivery to record.
+#[derive(Debug)]
+pub struct InboxRow {
+    /// Kick's `Kick-Event-Message-Id`.
+    pub message_id: String,
+    /// Second idempotency key (chat message id, or a hash of type, version and body).
+    pub dedup_key: Option<String>,
+    /// How far back a matching `dedup_key` makes this a duplicate, ms.
+    pub dedup_window_ms: i64,
+    /// When the relay received it (Unix ms).
+    pub received_at: i64,
+    /// `Kick-Event-Type`.
+    pub event_type: String,
+    /// `Kick-Event-Version`.
+    pub version: String,
+    /// `Kick-Event-Subscription-Id`, when sent.
+    pub subscription_id: Option<String>,
+    /// `Kick-Event-Message-Timestamp`, verbatim.
+    pub timestamp: String,
+    /// `Kick-Event-Signature`, verbatim (for forwarding).
+    pub signature: String,
+    /// The body bytes.
+    pub body: Vec<u8>,
+    /// Why the body did not parse, if it did not.
+    pub parse_error: Option<String>,
+}
+
+/// One outbox row to create with an accepted delivery.
+#[derive(Debug)]
+pub struct NewDelivery {
+    /// The output's name.
+    pub output: String,
+    /// Its state.
+    pub status: Status,
+    /// Request headers (JSON list of pairs when stored).
+    pub headers: String,
+    /// The body bytes.
+    pub body: Vec<u8>,
+    /// Why the last attempt failed, or why it was not sent.
+    pub last_error: Option<String>,
+}
+
+/// What became of an accept.
+#[derive(Clone, Copy, Debug, Eq, PartialEq)]
+pub enum Accepted {
+    /// Stored, with this many outbox rows.
+    New(usize),
+    /// The message id (or the second key) was seen before: nothing stored.
+    Duplicate,
+}
+
+/// The outcome of one send, to record.
+#[derive(Debug)]
+pub struct Completion {
+    /// Row id (also the queue order).
+    pub id: i64,
+    /// Its state.
+    pub status: Status,
+    /// Attempts made.
+    pub attempts: i64,
+    /// Not before this time (Unix ms).
+    pub next_attempt_at: i64,
+    /// HTTP status of the last attempt.
+    pub last_status: Option<i64>,
+    /// Why the last attempt failed, or why it was not sent.
+    pub last_error: Option<String>,
+    /// When it reached a final state (Unix ms).
+    pub finished_at: Option<i64>,
+}
+
+enum Write {
+    Accept(
+        Box<(InboxRow, Vec<NewDelivery>)>,
+        oneshot::Sender<anyhow::Result<Accepted>>,
+    ),
+    Complete(Completion, oneshot::Sender<anyhow::Result<()>>),
+    DisableOutput {
+        name: String,
+        reason: String,
+        at: i64,
+        reply: oneshot::Sender<anyhow::Result<()>>,
+    },
+    Probe(i64, oneshot::Sender<anyhow::Result<()>>),
+}
+
+/// A pending delivery at the head of an output's queue.
+#[derive(Clone, Debug)]
+pub struct Head {
+    /// Row id (also the queue order).
+    pub id: i64,
+    /// Kick's `Kick-Event-Message-Id`.
+    pub message_id: String,
+    /// Attempts made.
+    pub attempts: i64,
+    /// When it was queued (Unix ms).
+    pub created_at: i64,
+    /// Not before this time (Unix ms).
+    pub next_attempt_at: i64,
+    /// Request headers (JSON list of pairs when stored).
+    pub headers: Vec<(String, String)>,
+    /// The body bytes.
+    pub body: Vec<u8>,
+}
+
+/// A delivery as listed by the CLI.
+#[derive(Clone, Debug)]
+pub struct DeliveryRow {
+    /// Row id (also the queue order).
+    pub id: i64,
+    /// Kick's `Kick-Event-Message-Id`.
+    pub message_id: String,
+    /// The output's name.
+    pub output: String,
+    /// `Kick-Event-Type`.
+    pub event_type: String,
+    /// Its state.
+    pub status: String,
+    /// Attempts made.
+    pub attempts: i64,
+    /// When it was queued (Unix ms).
+    pub created_at: i64,
+    /// HTTP status of the last attempt.
+    pub last_status: Option<i64>,
+    /// Why the last attempt failed, or why it was not sent.
+    pub last_error: Option<String>,
+}
+
+/// Counts for health and metrics.
+#[derive(Clone, Debug, Default)]
+pub struct Stats {
+    /// Inbox rows.
+    pub inbox: i64,
+    /// Outbox rows by (output, status).
+    pub by_status: Vec<(String, String, i64)>,
+    /// Age of the oldest pending delivery, ms.
+    pub oldest_pending_ms: Option<i64>,
+}
+
+/// The store: a read pool and the writer's queue.
+#[derive(Clone, Debug)]
+pub struct Store {
+    read: SqlitePool,
+    /// The one write connection, shared with the writer task (operator commands use it
+    /// directly; they are rare and serialise with the writer on the connection).
+    write: SqlitePool,
+    writes: mpsc::Sender<Write>,
+}
+
+impl Store {
+    /// Opens (creating if needed) the database and starts the writer.
+    ///
+    /// # Errors
+    /// When the database cannot be opened or migrated.
+    pub async fn open(url: &str, synchronous: &str) -> anyhow::Result<Self> {
+        let options = SqliteConnectOptions::from_str(url)
+            .with_context(|| format!("storage.database_url {url:?} is not a SQLite URL"))?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(if synchronous == "normal" {
+                SqliteSynchronous::Normal
+            } else {
+                SqliteSynchronous::Full
+            })
+            .busy_timeout(Duration::from_secs(5));
+        let write = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(options.clone())
+            .await
+            .with_context(|| format!("cannot open database {url}"))?;
+        sqlx::raw_sql(SCHEMA)
+            .execute(&write)
+            .await
+            .context("cannot create the schema")?;
+        let read = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(options.read_only(true))
+            .await
+            .with_context(|| format!("cannot open database {url} for reading"))?;
+        let (writes, queue) = mpsc::channel(WRITE_QUEUE);
+        tokio::spawn(writer(write.clone(), queue));
+        Ok(Self {
+            read,
+            write,
+            writes,
+        })
+    }
+
+    /// Records an accepted delivery and its outbox rows in one transaction, committed with
+    /// whatever else is waiting. Returns after the commit.
+    ///
+    /// # Errors
+    /// When the commit fails (disk full, read-only, …): nothing was stored.
+    pub async fn accept(
+        &self,
+        inbox: InboxRow,
+        deliveries: Vec<NewDelivery>,
+    ) -> anyhow::Result<Accepted> {
+        let (reply, answer) = oneshot::channel();
+        self.writes
+            .send(Write::Accept(Box::new((inbox, deliveries)), reply))
+            .await
+            .map_err(|_| anyhow::anyhow!("the store's writer has stopped"))?;
+        answer
+            .await
+            .map_err(|_| anyhow::anyhow!("the store's writer has stopped"))?
+    }
+
+    /// Records the outcome of a send.
+    ///
+    /// # Errors
+    /// When the commit fails.
+    pub async fn complete(&self, completion: Completion) -> anyhow::Result<()> {
+        let (reply, answer) = oneshot::channel();
+        self.writes
+            .send(Write::Complete(completion, reply))
+            .await
+            .map_err(|_| anyhow::anyhow!("the store's writer has stopped"))?;
+        answer
+            .await
+            .map_err(|_| anyhow::anyhow!("the store's writer has stopped"))?
+    }
+
+    /// Marks an output disabled and its pending deliveries skipped.
+    ///
+    /// # Errors
+    /// When the commit fails.
+    pub async fn disable_output(&self, name: &str, reason: &str, at: i64) -> anyhow::Result<()> {
+        let (reply, answer) = oneshot::channel();
+        self.writes
+            .send(Write::DisableOutput {
+                name: name.to_owned(),
+                reason: reason.to_owned(),
+                at,
+                reply,
+            })
+            .await
+            .map_err(|_| anyhow::anyhow!("the store's writer has stopped"))?;
+        answer
+            .await
+            .map_err(|_| anyhow::anyhow!("the store's writer has stopped"))?
+    }
+
+    /// The oldest pending delivery of `output`.
+    ///
+    /// # Errors
+    /// A read failure.
+    pub async fn head(&self, output: &str) -> anyhow::Result<Option<Head>> {
+        let row = sqlx::query(
+            "SELECT id, message_id, attempts, created_at, next_attempt_at, headers, body FROM outbox
+             WHERE output = ? AND status = 'pending' ORDER BY id LIMIT 1",
+        )
+        .bind(output)
+        .fetch_optional(&self.read)
+        .await?;
+        row.map(|row| {
+            let headers: String = row.get("headers");
+            Ok(Head {
+                id: row.get("id"),
+                message_id: row.get("message_id"),
+                attempts: row.get("attempts"),
+                created_at: row.get("created_at"),
+                next_attempt_at: row.get("next_attempt_at"),
+                headers: serde_json::from_str(&headers).context("stored headers are not JSON")?,
+                body: row.get("body"),
+            })
+        })
+        .transpose()
+    }
+
+    /// Whether `output` is disabled, and why.
+    ///
+    /// # Errors
+    /// A read failure.
+    pub async fn output_disabled(&self, output: &str) -> anyhow::Result<Option<String>> {
+        let row = sqlx::query("SELECT reason FROM output_state WHERE name = ? AND disabled = 1")
+            .bind(output)
+            .fetch_optional(&self.read)
+            .await?;
+        Ok(row.map(|row| row.get::<Option<String>, _>("reason").unwrap_or_default()))
+    }
+
+    /// Counts for `/metrics` and `/readyz`.
+    ///
+    /// # Errors
+    /// A read failure.
+    pub async fn stats(&self, now: i64) -> anyhow::Result<Stats> {
+        let inbox: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM inbox")
+            .fetch_one(&self.read)
+            .await?;
+        let rows =
+            sqlx::query("SELECT output, status, COUNT(*) AS n FROM outbox GROUP BY output, status")
+                .fetch_all(&self.read)
+                .await?;
+        let oldest: Option<i64> =
+            sqlx::query_scalar("SELECT MIN(created_at) FROM outbox WHERE status = 'pending'")
+                .fetch_one(&self.read)
+                .await?;
+        Ok(Stats {
+            inbox,
+            by_status: rows
+                .iter()
+                .map(|r| (r.get("output"), r.get("status"), r.get("n")))
+                .collect(),
+            oldest_pending_ms: oldest.map(|created| now.saturating_sub(created)),
+        })
+    }
+
+    /// Checks that the database takes a write (for `/readyz`).
+    ///
+    /// # Errors
+    /// When it does not.
+    pub async fn check_writable(&self, now: i64) -> anyhow::Result<()> {
+        // A real (tiny) write through the writer: proves it can commit.
+        let (reply, answer) = oneshot::channel();
+        self.writes
+            .send(Write::Probe(now, reply))
+            .await
+            .map_err(|_| anyhow::anyhow!("the store's writer has stopped"))?;
+        answer
+            .await
+            .map_err(|_| anyhow::anyhow!("the store's writer has stopped"))?
+    }
+}
+
+impl Store {
+    /// Deliveries, newest first.
+    ///
+    /// # Errors
+    /// A read failure.
+    pub async fn list(
+        &self,
+        output: Option<&str>,
+        status: Option<Status>,
+        limit: i64,
+    ) -> anyhow::Result<Vec<DeliveryRow>> {
+        let rows = sqlx::query(
+            "SELECT id, message_id, output, event_type, status, attempts, created_at, last_status, last_error FROM outbox
+             WHERE (?1 IS NULL OR output = ?1) AND (?2 IS NULL OR status = ?2) ORDER BY id DESC LIMIT ?3",
+        )
+        .bind(output)
+        .bind(status.map(Status::as_str))
+        .bind(limit.clamp(1, 100_000))
+        .fetch_all(&self.read)
+        .await?;
+        Ok(rows
+            .iter()
+            .map(|r| DeliveryRow {
+                id: r.get("id"),
+                message_id: r.get("message_id"),
+                output: r.get("output"),
+                event_type: r.get("event_type"),
+                status: r.get("status"),
+                attempts: r.get("attempts"),
+                created_at: r.get("created_at"),
+                last_status: r.get("last_status"),
+                last_error: r.get("last_error"),
+            })
+            .collect())
+    }
+
+    /// Queues finished deliveries of `output` with `status`, created in `[since, until)`, again.
+    ///
+    /// # Errors
+    /// A write failure.
+    pub async fn replay(
+        &self,
+        output: &str,
+        status: Status,
+        since: Option<i64>,
+        until: Option<i64>,
+        now: i64,
+    ) -> anyhow::Result<u64> {
+        anyhow::ensure!(
+            status != Status::Pending,
+            "pending deliveries are already queued"
+        );
+        Ok(sqlx::query(
+            "UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = ?1, finished_at = NULL, last_error = 'replayed'
+             WHERE output = ?2 AND status = ?3 AND (?4 IS NULL OR created_at >= ?4) AND (?5 IS NULL OR created_at < ?5)",
+        )
+        .bind(now)
+        .bind(output)
+        .bind(status.as_str())
+        .bind(since)
+        .bind(until)
+        .execute(&self.write)
+        .await?
+        .rows_affected())
+    }
+
+    /// Enables or disables an output (operator command).
+    ///
+    /// # Errors
+    /// A write failure.
+    pub async fn set_output_enabled(
+        &self,
+        name: &str,
+        enabled: bool,
+        reason: &str,
+        now: i64,
+    ) -> anyhow::Result<()> {
+        sqlx::query(
+            "INSERT INTO output_state (name, disabled, reason, changed_at) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT(name) DO UPDATE SET disabled = excluded.disabled, reason = excluded.reason, changed_at = excluded.changed_at",
+        )
+        .bind(name)
+        .bind(i64::from(!enabled))
+        .bind(reason)
+        .bind(now)
+        .execute(&self.write)
+        .await?;
+        Ok(())
+    }
+}
+
+/// The single writer: takes every queued write, applies them in one transaction, commits once,
+/// answers each. A failed commit fails the whole group (nothing in it was stored).
+async fn writer(pool: SqlitePool, mut queue: mpsc::Receiver<Write>) {
+    let mut group = Vec::with_capacity(MAX_GROUP);
+    while queue.recv_many(&mut group, MAX_GROUP).await > 0 {
+        match apply(&pool, &mut group).await {
+            Ok(results) => {
+                for (write, result) in group.drain(..).zip(results) {
+                    answer(write, Ok(result));
+                }
+            }
+            Err(err) => {
+                tracing::error!(error = %format!("{err:#}"), writes = group.len(), "store commit failed");
+                let message = format!("{err:#}");
+                for write in group.drain(..) {
+                    answer(
+                        write,
+                        Err(anyhow::anyhow!("store commit failed: {message}")),
+                    );
+                }
+            }
+        }
+    }
+}
+
+fn answer(write: Write, result: anyhow::Result<Option<Accepted>>) {
+    match write {
+        Write::Accept(_, reply) => {
+            let _ = reply.send(result.map(|r| r.unwrap_or(Accepted::Duplicate)));
+        }
+        Write::Complete(_, reply) | Write::DisableOutput { reply, .. } | Write::Probe(_, reply) => {
+            let _ = reply.send(result.map(drop));
+        }
+    }
+}
+
+async fn apply(pool: &SqlitePool, group: &mut [Write]) -> anyhow::Result<Vec<Option<Accepted>>> {
+    let mut tx = pool.begin().await?;
+    let mut results = Vec::with_capacity(group.len());
+    for write in group.iter() {
+        results.push(match write {
+            Write::Accept(job, _) => Some(accept(&mut tx, &job.0, &job.1).await?),
+            Write::Complete(c, _) => {
+                sqlx::query(
+                    "UPDATE outbox SET status = ?, attempts = ?, next_attempt_at = ?, last_status = ?, last_error = ?, finished_at = ? WHERE id = ?",
+                )
+                .bind(c.status.as_str())
+                .bind(c.attempts)
+                .bind(c.next_attempt_at)
+                .bind(c.last_status)
+                .bind(&c.last_error)
+                .bind(c.finished_at)
+                .bind(c.id)
+                .execute(&mut *tx)
+                .await?;
+                None
+            }
+            Write::Probe(at, _) => {
+                sqlx::query("INSERT INTO meta (key, value) VALUES ('ready_probe', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value")
+                    .bind(at.to_string())
+                    .execute(&mut *tx)
+                    .await?;
+                None
+            }
+            Write::DisableOutput { name, reason, at, .. } => {
+                {
+                    sqlx::query(
+                        "INSERT INTO output_state (name, disabled, reason, changed_at) VALUES (?, 1, ?, ?)
+                         ON CONFLICT(name) DO UPDATE SET disabled = 1, reason = excluded.reason, changed_at = excluded.changed_at",
+                    )
+                    .bind(name)
+                    .bind(reason)
+                    .bind(at)
+                    .execute(&mut *tx)
+                    .await?;
+                    sqlx::query("UPDATE outbox SET status = 'skipped', last_error = ?, finished_at = ? WHERE output = ? AND status = 'pending'")
+                        .bind(format!("output disabled: {reason}"))
+                        .bind(at)
+                        .bind(name)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                None
+            }
+        });
+    }
+    tx.commit().await?;
+    Ok(results)
+}
+
+async fn accept(
+    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    inbox: &InboxRow,
+    deliveries: &[NewDelivery],
+) -> anyhow::Result<Accepted> {
+    if let Some(key) = &inbox.dedup_key {
+        let seen: Option<i64> = sqlx::query_scalar(
+            "SELECT 1 FROM inbox WHERE dedup_key = ? AND received_at >= ? LIMIT 1",
+        )
+        .bind(key)
+        .bind(inbox.received_at.saturating_sub(inbox.dedup_window_ms))
+        .fetch_optional(&mut **tx)
+        .await?;
+        if seen.is_some() {
+            return Ok(Accepted::Duplicate);
+        }
+    }
+    let inserted = sqlx::query(
+        "INSERT INTO inbox (message_id, dedup_key, received_at, event_type, version, subscription_id, timestamp, signature, body, parse_error)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(message_id) DO NOTHING",
+    )
+    .bind(&inbox.message_id)
+    .bind(&inbox.dedup_key)
+    .bind(inbox.received_at)
+    .bind(&inbox.event_type)
+    .bind(&inbox.version)
+    .bind(&inbox.subscription_id)
+    .bind(&inbox.timestamp)
+    .bind(&inbox.signature)
+    .bind(&inbox.body)
+    .bind(&inbox.parse_error)
+    .execute(&mut **tx)
+    .await?
+    .rows_affected();
+    if inserted == 0 {
+        return Ok(Accepted::Duplicate);
+    }
+    for delivery in deliveries {
+        let finished = (delivery.status != Status::Pending).then_some(inbox.received_at);
+        sqlx::query(
+            "INSERT INTO outbox (message_id, output, event_type, status, created_at, next_attempt_at, headers, body, last_error, finished_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&inbox.message_id)
+        .bind(&delivery.output)
+        .bind(&inbox.event_type)
+        .bind(delivery.status.as_str())
+        .bind(inbox.received_at)
+        .bind(inbox.received_at)
+        .bind(&delivery.headers)
+        .bind(&delivery.body)
+        .bind(&delivery.last_error)
+        .bind(finished)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(Accepted::New(deliveries.len()))
+}

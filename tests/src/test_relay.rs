@@ -1,0 +1,147 @@
+//! A relay started in-process on loopback ports with a real SQLite file.
+
+use std::{
+    path::PathBuf,
+    sync::atomic::{AtomicU32, Ordering},
+};
+
+use relay_bin::{config::Config, relay};
+
+use crate::{KickSigner, TEST_PUBLIC_PEM};
+
+static NEXT: AtomicU32 = AtomicU32::new(0);
+
+/// A running relay and the files it uses.
+#[derive(Debug)]
+pub struct TestRelay {
+    /// The running relay.
+    pub running: Option<relay::Running>,
+    /// Its working directory (database, key, config).
+    pub dir: PathBuf,
+    /// Signs deliveries it accepts.
+    pub signer: KickSigner,
+}
+
+impl TestRelay {
+    /// A fresh directory under the system temp dir.
+    ///
+    /// # Panics
+    /// When it cannot be created.
+    pub fn fresh_dir() -> PathBuf {
+        let dir = std::env::temp_dir().join(format!(
+            "kick-relay-test-{}-{}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("a temp dir");
+        dir
+    }
+
+    /// Writes a config with loopback listeners on free ports, the test key, a database in
+    /// `dir`, and `extra` TOML appended (outputs); returns its path.
+    ///
+    /// # Panics
+    /// When the files cannot be written.
+    pub fn write_config(dir: &std::path::Path, extra: &str) -> PathBuf {
+        std::fs::write(dir.join("public.pem"), TEST_PUBLIC_PEM).expect("write key");
+        let config = format!(
+            "[server]\nlisten = \"127.0.0.1:0\"\nshutdown_timeout_secs = 5\n[admin]\nlisten = \"127.0.0.2:0\"\n[kick]\npublic_key_file = \"{}\"\nrefresh_public_key = false\n[storage]\ndatabase_url = \"sqlite://{}\"\n{extra}",
+            dir.join("public.pem").display(),
+            dir.join("relay.db").display(),
+        );
+        let path = dir.join("relay.toml");
+        std::fs::write(&path, config).expect("write config");
+        path
+    }
+
+    /// Starts a relay in a fresh directory with `extra` TOML (outputs).
+    ///
+    /// # Panics
+    /// When the relay does not start.
+    pub async fn start(extra: &str) -> Self {
+        let dir = Self::fresh_dir();
+        Self::start_in(dir, extra).await
+    }
+
+    /// Starts a relay in `dir` (reusing its database).
+    ///
+    /// # Panics
+    /// When the relay does not start.
+    pub async fn start_in(dir: PathBuf, extra: &str) -> Self {
+        let path = Self::write_config(&dir, extra);
+        let (config, _) = Config::load(Some(&path)).expect("a valid config");
+        let relay = relay::Relay::new(config).await.expect("relay set-up");
+        let running = relay::start(relay).await.expect("relay start");
+        Self {
+            running: Some(running),
+            dir,
+            signer: KickSigner::test_key(),
+        }
+    }
+
+    /// The webhook URL.
+    ///
+    /// # Panics
+    /// After shutdown.
+    pub fn webhook_url(&self) -> String {
+        format!(
+            "http://{}/webhooks/kick",
+            self.running.as_ref().expect("running").public_addr
+        )
+    }
+
+    /// An admin URL.
+    ///
+    /// # Panics
+    /// After shutdown.
+    pub fn admin_url(&self, path: &str) -> String {
+        format!(
+            "http://{}{path}",
+            self.running.as_ref().expect("running").admin_addr
+        )
+    }
+
+    /// POSTs a delivery signed with the test key; returns status and body.
+    ///
+    /// # Panics
+    /// When the request cannot be sent.
+    pub async fn post(&self, message_id: &str, event_type: &str, body: &[u8]) -> (u16, String) {
+        let timestamp = now_rfc3339();
+        let headers = self
+            .signer
+            .headers(message_id, &timestamp, event_type, body);
+        self.post_with(&headers, body.to_vec()).await
+    }
+
+    /// POSTs with the given headers.
+    ///
+    /// # Panics
+    /// When the request cannot be sent.
+    pub async fn post_with(&self, headers: &[(&str, String)], body: Vec<u8>) -> (u16, String) {
+        let mut request = reqwest::Client::new().post(self.webhook_url()).body(body);
+        for (name, value) in headers {
+            request = request.header(*name, value);
+        }
+        let response = request.send().await.expect("the relay answers");
+        (
+            response.status().as_u16(),
+            response.text().await.unwrap_or_default(),
+        )
+    }
+
+    /// Stops the relay gracefully.
+    ///
+    /// # Panics
+    /// When shutdown fails.
+    pub async fn stop(&mut self) {
+        if let Some(running) = self.running.take() {
+            running.shutdown().await.expect("clean shutdown");
+        }
+    }
+}
+
+/// Now as RFC 3339.
+pub fn now_rfc3339() -> String {
+    relay_bin::clock::rfc3339(relay_bin::clock::now())
+}

@@ -1,0 +1,66 @@
+//! Configuration mistakes are refused with the key and the line.
+
+use relay_bin::config::Config;
+use relay_tests::TestRelay;
+
+fn load(toml: &str) -> String {
+    let dir = TestRelay::fresh_dir();
+    let path = dir.join("bad.toml");
+    std::fs::write(&path, toml).unwrap();
+    format!("{:#}", Config::load(Some(&path)).unwrap_err())
+}
+
+#[test]
+fn unknown_keys_name_the_key_and_line() {
+    let err = load("[server]\nlisten = \"127.0.0.1:3000\"\nwebhok_path = \"/x\"\n");
+    assert!(
+        err.contains("webhok_path") && err.contains("line 3"),
+        "{err}"
+    );
+}
+
+#[test]
+fn bad_urls_duplicate_names_and_impossible_values() {
+    let err = load("[[output]]\nname = \"a\"\ntype = \"raw\"\nurl = \"ftp://x\"\n");
+    assert!(
+        err.contains("line 4") && err.contains("url") && err.contains("http"),
+        "{err}"
+    );
+    let err = load(
+        "[[output]]\nname = \"a\"\ntype = \"raw\"\nurl = \"http://127.0.0.1:1/\"\n[[output]]\nname = \"a\"\ntype = \"raw\"\nurl = \"http://127.0.0.1:1/\"\n",
+    );
+    assert!(
+        err.contains("line 6") && err.contains("used twice"),
+        "{err}"
+    );
+    let err =
+        load("[[output]]\nname = \"a\"\ntype = \"telegram\"\nurl = \"http://127.0.0.1:1/\"\n");
+    assert!(err.contains("telegram") && err.contains("line 3"), "{err}");
+    let err = load(
+        "[[output]]\nname = \"a\"\ntype = \"raw\"\nurl = \"http://127.0.0.1:1/\"\nevents = [\"chat.mesage.sent\"]\n",
+    );
+    assert!(
+        err.contains("line 5") && err.contains("chat.mesage.sent"),
+        "{err}"
+    );
+    let err = load(
+        "[[output]]\nname = \"a\"\ntype = \"discord\"\nurl = \"http://127.0.0.1:1/\"\nsecret = \"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\"\n",
+    );
+    assert!(err.contains("raw") && err.contains("line 5"), "{err}");
+    let err = load("[server]\nmax_body_bytes = 0\n");
+    assert!(err.contains("max_body_bytes"), "{err}");
+    let err = load("[server]\nlisten = \"not an address\"\n");
+    assert!(err.contains("listen") && err.contains("line 2"), "{err}");
+}
+
+#[test]
+fn a_missing_file_says_so() {
+    let err = format!(
+        "{:#}",
+        Config::load(Some(std::path::Path::new("/nonexistent/kick-relay.toml"))).unwrap_err()
+    );
+    assert!(
+        err.contains("cannot read config file /nonexistent/kick-relay.toml"),
+        "{err}"
+    );
+}

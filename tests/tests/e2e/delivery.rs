@@ -1,0 +1,260 @@
+//! Delivery: every event to Discord and Raw stand-ins, unknown events, recovery in order,
+//! 429 waits, disabling on 404/10015, restart without loss.
+
+use std::time::Duration;
+
+use relay_tests::{Reply, StandIn, TestRelay};
+
+use crate::signed_delivery::official_payloads;
+
+fn outputs(discord: &str, raw: &str, forward: &str) -> String {
+    format!(
+        "[[output]]\nname = \"discord\"\ntype = \"discord\"\nurl = \"{discord}\"\nretry_schedule_secs = [1, 1, 1]\n\
+         [[output]]\nname = \"raw\"\ntype = \"raw\"\nurl = \"{raw}\"\nretry_schedule_secs = [1, 1, 1]\n\
+         [[output]]\nname = \"forward\"\ntype = \"forward\"\nurl = \"{forward}\"\nretry_schedule_secs = [1, 1, 1]\n"
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn all_ten_events_reach_discord_raw_and_forward_in_their_formats() {
+    let discord = StandIn::always(Reply::status(200).body("{}")).await;
+    let raw = StandIn::always(Reply::status(204)).await;
+    let forward = StandIn::always(Reply::status(200)).await;
+    let mut relay = TestRelay::start(&outputs(
+        &discord.url("/api/webhooks/1/tok"),
+        &raw.url("/raw"),
+        &forward.url("/kick"),
+    ))
+    .await;
+    let payloads = official_payloads();
+    for (i, (event_type, body)) in payloads.iter().enumerate() {
+        let (status, text) = relay
+            .post(&format!("01JALL{i:020}"), event_type.as_str(), body)
+            .await;
+        assert_eq!((status, text.as_str()), (200, "accepted"), "{event_type}");
+    }
+    let unknown = br#"{"raid":{"viewers":3}}"#;
+    assert_eq!(
+        relay
+            .post(
+                "01JALLUNKNOWN0000000000000",
+                "channel.raid.started",
+                unknown
+            )
+            .await
+            .1,
+        "accepted"
+    );
+
+    let got_discord = discord.wait_for(10, Duration::from_secs(20)).await;
+    let got_raw = raw.wait_for(11, Duration::from_secs(20)).await;
+    let got_forward = forward.wait_for(11, Duration::from_secs(20)).await;
+    assert_eq!(
+        got_discord.len(),
+        10,
+        "Discord gets the ten known events, not the unknown one"
+    );
+    assert_eq!(got_raw.len(), 11);
+    assert_eq!(got_forward.len(), 11);
+
+    for request in &got_discord {
+        assert_eq!(request.uri.query(), Some("wait=true"));
+        let json = request.json();
+        assert_eq!(json["allowed_mentions"], serde_json::json!({ "parse": [] }));
+        assert!(!json["content"].as_str().unwrap().is_empty());
+    }
+    assert_eq!(
+        got_discord[0].json()["username"],
+        "sender_name @ Kick",
+        "Kick's order is kept"
+    );
+    let hook_types: Vec<String> = got_raw
+        .iter()
+        .map(|r| r.json()["hook_type"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(hook_types[0], "comment:in");
+    assert_eq!(hook_types[6], "stream:start");
+    assert_eq!(hook_types[10], "kick:channel.raid.started");
+    for ((event_type, body), request) in payloads.iter().zip(&got_forward) {
+        assert_eq!(
+            request.body.as_ref(),
+            body.as_slice(),
+            "{event_type} forwarded byte for byte"
+        );
+        assert_eq!(request.headers["kick-event-type"], event_type.as_str());
+    }
+    assert_eq!(got_forward[10].body.as_ref(), unknown);
+    relay.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failing_output_gets_everything_in_order_after_it_recovers() {
+    // Refuses the first four requests with 500, then takes everything.
+    let raw = StandIn::scripted(|n| {
+        if n <= 4 {
+            Reply::status(500)
+        } else {
+            Reply::status(204)
+        }
+    })
+    .await;
+    let config = format!(
+        "[[output]]\nname = \"raw\"\ntype = \"raw\"\nurl = \"{}\"\nretry_schedule_secs = [1, 1, 1, 1, 1, 1]\n",
+        raw.url("/raw")
+    );
+    let mut relay = TestRelay::start(&config).await;
+    // Unknown event types keep the test short: the raw output wraps them in its envelope.
+    for i in 0..5 {
+        let (status, _) = relay
+            .post(
+                &format!("01JORDER{i:018}"),
+                "custom.event",
+                format!("{{\"n\":{i}}}").as_bytes(),
+            )
+            .await;
+        assert_eq!(status, 200);
+    }
+    let received = raw.wait_for(9, Duration::from_secs(30)).await;
+    let delivered: Vec<i64> = received[4..]
+        .iter()
+        .map(|r| r.json()["event"]["n"].as_i64().unwrap())
+        .collect();
+    assert_eq!(
+        delivered,
+        [0, 1, 2, 3, 4],
+        "after recovery, in Kick's order"
+    );
+    assert!(
+        received[..4].iter().all(|r| r.json()["event"]["n"] == 0),
+        "the head was retried, nothing overtook it"
+    );
+    relay.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn discord_429_waits_are_obeyed() {
+    let discord = StandIn::scripted(|n| {
+        if n == 1 {
+            Reply::status(429).header("x-ratelimit-scope", "user").body(
+                r#"{"message":"You are being rate limited.","retry_after":1.2,"global":false}"#,
+            )
+        } else {
+            Reply::status(200).body("{}")
+        }
+    })
+    .await;
+    let config = format!(
+        "[[output]]\nname = \"discord\"\ntype = \"discord\"\nurl = \"{}\"\n",
+        discord.url("/api/webhooks/1/tok")
+    );
+    let mut relay = TestRelay::start(&config).await;
+    let chat = official_payloads().remove(0).1;
+    relay
+        .post("01JRATE0000000000000000001", "chat.message.sent", &chat)
+        .await;
+    let received = discord.wait_for(2, Duration::from_secs(15)).await;
+    assert_eq!(received.len(), 2, "retried after the 429");
+    let metrics = reqwest::get(relay.admin_url("/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics
+            .contains("kick_relay_attempts_total{output=\"discord\",outcome=\"rate_limited\"} 1"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("kick_relay_attempts_total{output=\"discord\",outcome=\"delivered\"} 1"),
+        "{metrics}"
+    );
+    relay.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unknown_webhook_10015_disables_the_output() {
+    let discord =
+        StandIn::always(Reply::status(404).body(r#"{"message":"Unknown Webhook","code":10015}"#))
+            .await;
+    let config = format!(
+        "[[output]]\nname = \"gone\"\ntype = \"discord\"\nurl = \"{}\"\n",
+        discord.url("/api/webhooks/1/tok")
+    );
+    let mut relay = TestRelay::start(&config).await;
+    let chat = official_payloads().remove(0).1;
+    relay
+        .post("01JGONE0000000000000000001", "chat.message.sent", &chat)
+        .await;
+    discord.wait_for(1, Duration::from_secs(10)).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let follow = official_payloads().remove(1).1;
+    assert_eq!(
+        relay
+            .post("01JGONE0000000000000000002", "channel.followed", &follow)
+            .await
+            .1,
+        "accepted",
+        "Kick is still answered 200"
+    );
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(
+        discord.received().len(),
+        1,
+        "nothing more is sent to a disabled output"
+    );
+    let metrics = reqwest::get(relay.admin_url("/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("kick_relay_output_disabled{output=\"gone\"} 1"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("kick_relay_outbox_rows{output=\"gone\",status=\"skipped\"} 2"),
+        "both kept as skipped, replayable:\n{metrics}"
+    );
+    relay.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn accepted_events_survive_a_restart_and_are_delivered() {
+    // The output is down while the relay runs; after a restart with it up, everything arrives.
+    let dir = TestRelay::fresh_dir();
+    let down = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let down_addr = down.local_addr().unwrap();
+    drop(down);
+    let config = |url: &str| {
+        format!(
+            "[[output]]\nname = \"raw\"\ntype = \"raw\"\nurl = \"{url}\"\nretry_schedule_secs = [1, 1, 1, 1, 1, 1, 1, 1]\n"
+        )
+    };
+    let mut first =
+        TestRelay::start_in(dir.clone(), &config(&format!("http://{down_addr}/raw"))).await;
+    for i in 0..3 {
+        assert_eq!(
+            first
+                .post(
+                    &format!("01JRESTART{i:016}"),
+                    "custom.event",
+                    format!("{{\"n\":{i}}}").as_bytes()
+                )
+                .await
+                .0,
+            200
+        );
+    }
+    first.stop().await;
+    let raw = StandIn::always(Reply::status(204)).await;
+    let mut second = TestRelay::start_in(dir, &config(&raw.url("/raw"))).await;
+    let received = raw.wait_for(3, Duration::from_secs(15)).await;
+    let order: Vec<i64> = received
+        .iter()
+        .map(|r| r.json()["event"]["n"].as_i64().unwrap())
+        .collect();
+    assert_eq!(order, [0, 1, 2]);
+    second.stop().await;
+}

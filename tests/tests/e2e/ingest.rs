@@ -1,0 +1,207 @@
+//! Ingest: every event accepted and stored once; bad requests refused and nothing stored.
+
+use std::time::Duration;
+
+use relay_tests::{Reply, StandIn, TestRelay};
+
+use crate::signed_delivery::official_payloads;
+
+fn raw_output(url: &str) -> String {
+    format!(
+        "[[output]]\nname = \"raw\"\ntype = \"raw\"\nurl = \"{url}\"\nretry_schedule_secs = [1, 1, 1]\n"
+    )
+}
+
+async fn outbox_rows(relay: &TestRelay) -> String {
+    reqwest::get(relay.admin_url("/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
+fn count(metrics: &str, line_start: &str) -> u64 {
+    metrics
+        .lines()
+        .find(|l| l.starts_with(line_start))
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn duplicates_and_duplicate_subscription_copies_are_relayed_once() {
+    let sink = StandIn::always(Reply::status(204)).await;
+    let mut relay = TestRelay::start(&raw_output(&sink.url("/hook"))).await;
+    let (_, chat) = official_payloads().remove(0);
+    assert_eq!(
+        relay
+            .post("01JTESTDUP000000000000001", "chat.message.sent", &chat)
+            .await,
+        (200, "accepted".into())
+    );
+    assert_eq!(
+        relay
+            .post("01JTESTDUP000000000000001", "chat.message.sent", &chat)
+            .await,
+        (200, "duplicate".into()),
+        "same message id"
+    );
+    assert_eq!(
+        relay
+            .post("01JTESTDUP000000000000002", "chat.message.sent", &chat)
+            .await,
+        (200, "duplicate".into()),
+        "a duplicate subscription's copy: new id, same chat message id"
+    );
+    let follow = official_payloads().remove(1).1;
+    assert_eq!(
+        relay
+            .post("01JTESTDUP000000000000003", "channel.followed", &follow)
+            .await
+            .1,
+        "accepted"
+    );
+    assert_eq!(
+        relay
+            .post("01JTESTDUP000000000000004", "channel.followed", &follow)
+            .await
+            .1,
+        "duplicate",
+        "same type, version and body within the window"
+    );
+
+    let received = sink.wait_for(2, Duration::from_secs(10)).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(
+        sink.received().len(),
+        2,
+        "each event exactly once: {received:?}"
+    );
+    let metrics = outbox_rows(&relay).await;
+    assert_eq!(
+        count(&metrics, "kick_relay_requests_total{outcome=\"duplicate\"}"),
+        3
+    );
+    assert_eq!(count(&metrics, "kick_relay_inbox_rows"), 2);
+    relay.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_requests_get_the_right_status_and_store_nothing() {
+    let sink = StandIn::always(Reply::status(204)).await;
+    let mut relay = TestRelay::start(&raw_output(&sink.url("/hook"))).await;
+    let body = official_payloads().remove(0).1;
+    let now = relay_tests::now_rfc3339();
+    let good = relay.signer.headers(
+        "01JBAD0000000000000000000A",
+        &now,
+        "chat.message.sent",
+        &body,
+    );
+
+    let mut tampered = body.clone();
+    tampered[5] ^= 1;
+    assert_eq!(
+        relay.post_with(&good, tampered).await,
+        (400, "bad signature".into())
+    );
+
+    let stale = relay.signer.headers(
+        "01JBAD0000000000000000000B",
+        "2020-01-01T00:00:00Z",
+        "chat.message.sent",
+        &body,
+    );
+    let (status, text) = relay.post_with(&stale, body.clone()).await;
+    assert_eq!(status, 400);
+    assert!(text.contains("stale"), "{text}");
+
+    let mut missing = good.clone();
+    missing.retain(|(name, _)| *name != "Kick-Event-Signature");
+    assert_eq!(
+        relay.post_with(&missing, body.clone()).await,
+        (400, "missing header Kick-Event-Signature".into())
+    );
+
+    let mut malformed = good.clone();
+    malformed[2].1 = "not base64!".into();
+    assert_eq!(relay.post_with(&malformed, body.clone()).await.0, 400);
+
+    let big = vec![b' '; 1024 * 1024 + 1];
+    let big_headers = relay.signer.headers(
+        "01JBAD0000000000000000000C",
+        &now,
+        "chat.message.sent",
+        &big,
+    );
+    assert_eq!(relay.post_with(&big_headers, big).await.0, 413);
+
+    let client = reqwest::Client::new();
+    assert_eq!(
+        client
+            .get(relay.webhook_url())
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16(),
+        405
+    );
+    assert_eq!(
+        client
+            .put(relay.webhook_url())
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16(),
+        405
+    );
+    let other_path = relay.webhook_url().replace("/webhooks/kick", "/metrics");
+    assert_eq!(
+        client
+            .get(other_path)
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16(),
+        404,
+        "admin routes are not on the public listener"
+    );
+
+    let metrics = outbox_rows(&relay).await;
+    assert_eq!(
+        count(&metrics, "kick_relay_inbox_rows"),
+        0,
+        "nothing stored:\n{metrics}"
+    );
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(sink.received().is_empty());
+    relay.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn health_readiness_and_metrics_on_the_admin_listener() {
+    let mut relay = TestRelay::start("").await;
+    assert_eq!(
+        reqwest::get(relay.admin_url("/healthz"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap(),
+        "ok"
+    );
+    let ready = reqwest::get(relay.admin_url("/readyz")).await.unwrap();
+    assert_eq!(ready.status().as_u16(), 200);
+    assert!(ready.text().await.unwrap().contains("database writable"));
+    let metrics = outbox_rows(&relay).await;
+    assert!(
+        metrics.contains("# TYPE kick_relay_requests_total counter"),
+        "{metrics}"
+    );
+    relay.stop().await;
+}
