@@ -213,6 +213,28 @@ impl Running {
     }
 }
 
+/// Applies `storage.retention_days` at start and then hourly, until shutdown.
+async fn purge_periodically(relay: &Relay) {
+    let retention_ms = i64::try_from(
+        relay
+            .config
+            .storage
+            .retention_days
+            .saturating_mul(86_400_000),
+    )
+    .unwrap_or(i64::MAX);
+    loop {
+        let before = clock::now_ms().saturating_sub(retention_ms);
+        if let Err(err) = relay.store.purge(before).await {
+            tracing::warn!(error = %format!("{err:#}"), "retention purge failed; will try again");
+        }
+        tokio::select! {
+            () = tokio::time::sleep(Duration::from_hours(1)) => {}
+            () = relay.stopping.cancelled() => return,
+        }
+    }
+}
+
 /// Binds both listeners and starts serving and delivering.
 ///
 /// # Errors
@@ -258,6 +280,11 @@ pub async fn start(relay: Arc<Relay>) -> anyhow::Result<Running> {
             Ok(())
         });
     }
+    let purging = Arc::clone(&relay);
+    tasks.spawn(async move {
+        purge_periodically(&purging).await;
+        Ok(())
+    });
     let workers_stop = relay.stopping.clone();
     let stopped = stop.clone();
     tasks.spawn(async move {

@@ -187,6 +187,7 @@ enum Write {
         reply: oneshot::Sender<anyhow::Result<()>>,
     },
     Probe(i64, oneshot::Sender<anyhow::Result<()>>),
+    Purge(i64, oneshot::Sender<anyhow::Result<()>>),
 }
 
 /// A pending delivery at the head of an output's queue.
@@ -429,6 +430,23 @@ impl Store {
 }
 
 impl Store {
+    /// Deletes inbox rows received before `before` (the idempotency window has passed) and
+    /// delivered or expired outbox rows finished before it. Pending, dead and skipped rows stay:
+    /// they still need an operator or a send.
+    ///
+    /// # Errors
+    /// When the commit fails.
+    pub async fn purge(&self, before: i64) -> anyhow::Result<()> {
+        let (reply, answer) = oneshot::channel();
+        self.writes
+            .send(Write::Purge(before, reply))
+            .await
+            .map_err(|_| anyhow::anyhow!("the store's writer has stopped"))?;
+        answer
+            .await
+            .map_err(|_| anyhow::anyhow!("the store's writer has stopped"))?
+    }
+
     /// Deliveries, newest first.
     ///
     /// # Errors
@@ -549,7 +567,10 @@ fn answer(write: Write, result: anyhow::Result<Option<Accepted>>) {
         Write::Accept(_, reply) => {
             let _ = reply.send(result.map(|r| r.unwrap_or(Accepted::Duplicate)));
         }
-        Write::Complete(_, reply) | Write::DisableOutput { reply, .. } | Write::Probe(_, reply) => {
+        Write::Complete(_, reply)
+        | Write::DisableOutput { reply, .. }
+        | Write::Probe(_, reply)
+        | Write::Purge(_, reply) => {
             let _ = reply.send(result.map(drop));
         }
     }
@@ -579,6 +600,17 @@ async fn apply(pool: &SqlitePool, group: &mut [Write]) -> anyhow::Result<Vec<Opt
             Write::Probe(at, _) => {
                 sqlx::query("INSERT INTO meta (key, value) VALUES ('ready_probe', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value")
                     .bind(at.to_string())
+                    .execute(&mut *tx)
+                    .await?;
+                None
+            }
+            Write::Purge(before, _) => {
+                sqlx::query("DELETE FROM inbox WHERE received_at < ?")
+                    .bind(before)
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query("DELETE FROM outbox WHERE status IN ('delivered', 'expired') AND finished_at < ?")
+                    .bind(before)
                     .execute(&mut *tx)
                     .await?;
                 None

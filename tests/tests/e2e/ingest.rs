@@ -205,3 +205,34 @@ async fn health_readiness_and_metrics_on_the_admin_listener() {
     );
     relay.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn retention_purges_old_inbox_rows_and_finished_deliveries() {
+    let sink = StandIn::always(Reply::status(204)).await;
+    let dir = TestRelay::fresh_dir();
+    let mut relay = TestRelay::start_in(dir.clone(), &raw_output(&sink.url("/hook"))).await;
+    let (_, chat) = official_payloads().remove(0);
+    assert_eq!(
+        relay
+            .post("01JRETAIN00000000000000001", "chat.message.sent", &chat)
+            .await
+            .1,
+        "accepted"
+    );
+    sink.wait_for(1, Duration::from_secs(10)).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    relay.stop().await;
+
+    // Restart with a zero-day window: the purge at start removes the old inbox row and the
+    // delivered outbox row; with a 7-day window (the default) both would stay.
+    let mut relay = TestRelay::start_in(
+        dir,
+        &format!("retention_days = 0\n{}", raw_output(&sink.url("/hook"))),
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let metrics = outbox_rows(&relay).await;
+    assert_eq!(count(&metrics, "kick_relay_inbox_rows"), 0, "{metrics}");
+    assert!(!metrics.contains("status=\"delivered\""), "{metrics}");
+    relay.stop().await;
+}
