@@ -2,6 +2,7 @@
 
 #![allow(clippy::print_stdout)] // a command-line tool reports on stdout
 
+mod bench;
 mod ci;
 mod tidy;
 
@@ -20,6 +21,8 @@ cargo xtask <command>
   lint    fmt check and clippy only
   deny    cargo deny check bans licenses sources (installs cargo-deny if missing)
   tidy    repository rules: crate floors (../shared/ARCHITECTURE.md), README and lints per crate
+  bench   kick-relay against the ceiling and kickcom.py, plus criterion benches; writes
+          docs/BENCHMARKS.md (`bench --quick`: short runs, no criterion)
 ";
 
 fn main() -> ExitCode {
@@ -30,6 +33,7 @@ fn main() -> ExitCode {
         "lint" => ci::lint(),
         "deny" => ci::deny(),
         "tidy" => tidy::run(&project_root()),
+        "bench" => bench::run(env::args().nth(2).as_deref() == Some("--quick")),
         "" | "help" | "--help" | "-h" => {
             print!("{HELP}");
             Ok(())

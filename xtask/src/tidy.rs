@@ -148,7 +148,7 @@ fn check_crate_files(root: &Path) -> Vec<String> {
             ));
         }
     }
-    for extra in ["tests", "xtask"] {
+    for extra in ["tests", "bench", "xtask"] {
         let manifest = fs::read_to_string(root.join(extra).join("Cargo.toml")).unwrap_or_default();
         if !manifest.contains("[lints]\nworkspace = true") {
             problems.push(format!(

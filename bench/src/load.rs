@@ -1,0 +1,145 @@
+//! The load generator: fixed concurrency over keep-alive connections, a warm-up, then a fixed
+//! measured duration. Closed loop: each worker sends its next request when the previous one
+//! answered, and every answered request in the measured window is recorded (no sampling).
+
+use std::{
+    collections::HashMap,
+    sync::{
+        Arc,
+        atomic::{AtomicUsize, Ordering},
+    },
+    time::{Duration, Instant},
+};
+
+use crate::presign::Signed;
+
+/// What one run measured.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Measured {
+    pub(crate) requests: u64,
+    pub(crate) errors: u64,
+    pub(crate) duplicates: u64,
+    pub(crate) seconds: f64,
+    pub(crate) latencies_us: Vec<u32>,
+    /// Send time of each measured message id (for delivery latency).
+    pub(crate) sent_at: HashMap<String, Instant>,
+    pub(crate) first_send: Option<Instant>,
+}
+
+impl Measured {
+    pub(crate) fn rps(&self) -> f64 {
+        if self.seconds > 0.0 {
+            self.requests as f64 / self.seconds
+        } else {
+            0.0
+        }
+    }
+
+    pub(crate) fn percentile_ms(&self, p: f64) -> f64 {
+        percentile(&self.latencies_us, p) / 1000.0
+    }
+}
+
+/// The `p`-th percentile (0..=100) of sorted-on-demand microsecond values.
+pub(crate) fn percentile(values: &[u32], p: f64) -> f64 {
+    if values.is_empty() {
+        return 0.0;
+    }
+    let mut sorted = values.to_vec();
+    sorted.sort_unstable();
+    let rank = ((p / 100.0) * (sorted.len() - 1) as f64).round() as usize;
+    f64::from(sorted[rank.min(sorted.len() - 1)])
+}
+
+/// Runs `concurrency` workers against `url` for `warmup + duration`.
+pub(crate) async fn run(
+    url: &str,
+    requests: Arc<Vec<Signed>>,
+    concurrency: usize,
+    warmup: Duration,
+    duration: Duration,
+) -> Measured {
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(concurrency)
+        .tcp_nodelay(true)
+        .timeout(Duration::from_secs(30))
+        .build()
+        .expect("an HTTP client");
+    let next = Arc::new(AtomicUsize::new(0));
+    let start = Instant::now();
+    let measure_from = start + warmup;
+    let end = measure_from + duration;
+    let workers: Vec<_> = (0..concurrency)
+        .map(|_| {
+            let (client, requests, next, url) = (
+                client.clone(),
+                Arc::clone(&requests),
+                Arc::clone(&next),
+                url.to_owned(),
+            );
+            tokio::spawn(async move {
+                let mut out = Measured::default();
+                loop {
+                    let now = Instant::now();
+                    if now >= end {
+                        break;
+                    }
+                    let i = next.fetch_add(1, Ordering::Relaxed) % requests.len();
+                    let r = &requests[i];
+                    let sent = Instant::now();
+                    let result = client
+                        .post(&url)
+                        .header("Content-Type", "application/json")
+                        .header("Kick-Event-Message-Id", &r.message_id)
+                        .header("Kick-Event-Subscription-Id", "01BENCHSUBSCRIPTION0000000")
+                        .header("Kick-Event-Signature", &r.signature)
+                        .header("Kick-Event-Message-Timestamp", &r.timestamp)
+                        .header("Kick-Event-Type", &r.event_type)
+                        .header("Kick-Event-Version", "1")
+                        .body(r.body.clone())
+                        .send()
+                        .await;
+                    let (ok, duplicate) = match result {
+                        Ok(response) => {
+                            let ok = response.status().is_success();
+                            let text = response.bytes().await.unwrap_or_default();
+                            (ok, text.as_ref() == b"duplicate")
+                        }
+                        Err(_) => (false, false),
+                    };
+                    let done = Instant::now();
+                    if sent >= measure_from && done <= end {
+                        out.requests += 1;
+                        out.errors += u64::from(!ok);
+                        out.duplicates += u64::from(duplicate);
+                        out.latencies_us.push(
+                            u32::try_from(done.duration_since(sent).as_micros())
+                                .unwrap_or(u32::MAX),
+                        );
+                        out.sent_at.insert(r.message_id.clone(), sent);
+                        out.first_send = Some(out.first_send.map_or(sent, |f| f.min(sent)));
+                    }
+                }
+                out
+            })
+        })
+        .collect();
+    let mut total = Measured {
+        seconds: duration.as_secs_f64(),
+        ..Measured::default()
+    };
+    for worker in workers {
+        if let Ok(part) = worker.await {
+            total.requests += part.requests;
+            total.errors += part.errors;
+            total.duplicates += part.duplicates;
+            total.latencies_us.extend(part.latencies_us);
+            total.sent_at.extend(part.sent_at);
+            total.first_send = match (total.first_send, part.first_send) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+        }
+    }
+    total
+}

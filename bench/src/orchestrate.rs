@@ -1,0 +1,504 @@
+//! `relay-bench all`: every target started fresh, alternating, at concurrency 1, 16, 64; the
+//! report goes into docs/BENCHMARKS.md.
+
+use std::{
+    fmt::Write as _,
+    path::PathBuf,
+    process::Stdio,
+    sync::Arc,
+    time::{Duration, Instant},
+};
+
+use anyhow::{Context, bail};
+use tokio::{
+    io::AsyncBufReadExt,
+    process::{Child, Command},
+};
+
+use crate::{
+    load::{self, Measured, percentile},
+    presign::{self, Signed},
+    stand_in,
+};
+
+/// Options from the command line.
+#[derive(Debug)]
+pub(crate) struct Options {
+    pub(crate) quick: bool,
+    pub(crate) relay_bin: PathBuf,
+    pub(crate) work: PathBuf,
+    pub(crate) report: PathBuf,
+    pub(crate) kickpy: PathBuf,
+    pub(crate) extra: Option<PathBuf>,
+}
+
+#[derive(Clone, Copy, Debug, Eq, PartialEq)]
+enum Target {
+    Ceiling,
+    Relay,
+    KickPy,
+}
+
+impl Target {
+    const fn name(self) -> &'static str {
+        match self {
+            Self::Ceiling => "ceiling",
+            Self::Relay => "kick-relay",
+            Self::KickPy => "kickcom.py",
+        }
+    }
+}
+
+struct Row {
+    concurrency: usize,
+    target: Target,
+    set: &'static str,
+    measured: Measured,
+    rss_mb: f64,
+    delivery: Option<String>,
+}
+
+fn free_port() -> anyhow::Result<u16> {
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port())
+}
+
+/// Peak resident memory of `pid`, MB (`VmHWM`).
+fn peak_rss_mb(pid: u32) -> f64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .map(str::to_owned)
+        })
+        .and_then(|l| {
+            l.split_whitespace()
+                .nth(1)
+                .and_then(|kb| kb.parse::<f64>().ok())
+        })
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+async fn stop(mut child: Child) {
+    if let Some(pid) = child.id() {
+        let _ = Command::new("kill")
+            .args(["-TERM", &pid.to_string()])
+            .status()
+            .await;
+    }
+    if tokio::time::timeout(Duration::from_secs(15), child.wait())
+        .await
+        .is_err()
+    {
+        let _ = child.kill().await;
+    }
+}
+
+async fn wait_port(port: u16) -> anyhow::Result<()> {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Instant::now() < deadline {
+        if tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_ok()
+        {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    bail!("nothing listened on port {port} within 30 s")
+}
+
+/// Runs everything and writes the report.
+///
+/// # Errors
+/// A target that does not start, or files that cannot be written.
+pub(crate) async fn all(o: Options) -> anyhow::Result<()> {
+    std::fs::create_dir_all(&o.work)?;
+    let keys = o.work.join("keys");
+    if !keys.join("private.pem").exists() {
+        let status = std::process::Command::new(&o.relay_bin)
+            .args(["keygen", "--out"])
+            .arg(&keys)
+            .stdout(Stdio::null())
+            .status()?;
+        anyhow::ensure!(status.success(), "kick-relay keygen failed");
+    }
+    let (warmup, duration, pool) = if o.quick {
+        (Duration::from_secs(1), Duration::from_secs(5), 30_000)
+    } else {
+        (Duration::from_secs(3), Duration::from_secs(15), 120_000)
+    };
+    println!(
+        "pre-signing {pool} mixed and {pool} chat deliveries (cached in {})",
+        o.work.display()
+    );
+    let mixed = Arc::new(presign::load_or_make(
+        &keys.join("private.pem"),
+        &o.work.join(format!("mixed-{pool}.jsonl")),
+        pool,
+        false,
+    )?);
+    let chat = Arc::new(presign::load_or_make(
+        &keys.join("private.pem"),
+        &o.work.join(format!("chat-{pool}.jsonl")),
+        pool,
+        true,
+    )?);
+    let python = kickpy_python(&o).await;
+    if let Err(why) = &python {
+        println!("kickcom.py target skipped: {why}");
+    }
+
+    let mut rows = Vec::new();
+    for concurrency in [1, 16, 64] {
+        for (target, set, requests) in [
+            (Target::Ceiling, "mixed", &mixed),
+            (Target::Relay, "mixed", &mixed),
+            (Target::Ceiling, "chat", &chat),
+            (Target::Relay, "chat", &chat),
+            (Target::KickPy, "chat", &chat),
+        ] {
+            if target == Target::KickPy && python.is_err() {
+                continue;
+            }
+            let row = run_one(
+                &o,
+                target,
+                set,
+                Arc::clone(requests),
+                concurrency,
+                warmup,
+                duration,
+                python.as_ref().ok(),
+            )
+            .await?;
+            println!(
+                "c={concurrency:<3} {:<11} {set:<5} {:>9.0} req/s  p50 {:>7.2} ms  p99 {:>7.2} ms  max {:>8.2} ms  errors {}  dup {}  rss {:.1} MB",
+                target.name(),
+                row.measured.rps(),
+                row.measured.percentile_ms(50.0),
+                row.measured.percentile_ms(99.0),
+                row.measured.percentile_ms(100.0),
+                row.measured.errors,
+                row.measured.duplicates,
+                row.rss_mb
+            );
+            if let Some(d) = &row.delivery {
+                println!("      delivery: {d}");
+            }
+            rows.push(row);
+        }
+    }
+    write_report(&o, &rows, warmup, duration, python.err())
+}
+
+async fn kickpy_python(o: &Options) -> anyhow::Result<PathBuf> {
+    let output = Command::new("bash")
+        .arg(o.kickpy.join("setup.sh"))
+        .arg(o.work.join("kickpy-venv"))
+        .stderr(Stdio::piped())
+        .output()
+        .await?;
+    if !output.status.success() {
+        bail!(
+            "setup.sh exited {}: {}",
+            output.status,
+            String::from_utf8_lossy(&output.stderr).trim()
+        );
+    }
+    Ok(PathBuf::from(
+        String::from_utf8_lossy(&output.stdout).trim(),
+    ))
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn run_one(
+    o: &Options,
+    target: Target,
+    set: &'static str,
+    requests: Arc<Vec<Signed>>,
+    concurrency: usize,
+    warmup: Duration,
+    duration: Duration,
+    python: Option<&PathBuf>,
+) -> anyhow::Result<Row> {
+    let port = free_port()?;
+    let public = o.work.join("keys/public.pem");
+    let url = format!("http://127.0.0.1:{port}/webhooks/kick");
+    let mut stand_in = None;
+    let mut admin_port = 0;
+    let child = match target {
+        Target::Ceiling => Command::new(std::env::current_exe()?)
+            .args(["ceiling", "--listen", &format!("127.0.0.1:{port}"), "--key"])
+            .arg(&public)
+            .stdout(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()?,
+        Target::Relay => {
+            let (addr, arrivals) = stand_in::start().await?;
+            stand_in = Some(arrivals);
+            admin_port = free_port()?;
+            let db = o.work.join(format!("relay-{concurrency}-{set}.db"));
+            for suffix in ["", "-wal", "-shm"] {
+                let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
+            }
+            let config = o.work.join("relay.toml");
+            std::fs::write(
+                &config,
+                format!(
+                    "[server]\nlisten = \"127.0.0.1:{port}\"\ntimestamp_tolerance_secs = 0\n[admin]\nlisten = \"127.0.0.1:{admin_port}\"\n\
+                     [kick]\npublic_key_file = \"{}\"\n[storage]\ndatabase_url = \"sqlite://{}\"\nsynchronous = \"full\"\n\
+                     [[output]]\nname = \"raw\"\ntype = \"raw\"\nurl = \"http://{addr}/raw\"\n\
+                     [[output]]\nname = \"discord\"\ntype = \"discord\"\nurl = \"http://{addr}/discord\"\n",
+                    public.display(),
+                    db.display()
+                ),
+            )?;
+            Command::new(&o.relay_bin)
+                .arg("--config")
+                .arg(&config)
+                .arg("serve")
+                .env("RUST_LOG", "warn")
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .kill_on_drop(true)
+                .spawn()?
+        }
+        Target::KickPy => {
+            let python = python.context("no python")?;
+            let mut child = Command::new(python)
+                .arg(o.kickpy.join("serve.py"))
+                .arg("--public-key")
+                .arg(&public)
+                .args(["--port", &port.to_string(), "--path", "/webhooks/kick"])
+                .stdout(Stdio::piped())
+                .stderr(Stdio::null())
+                .kill_on_drop(true)
+                .spawn()?;
+            if let Some(stdout) = child.stdout.take() {
+                let mut lines = tokio::io::BufReader::new(stdout).lines();
+                let _ = tokio::time::timeout(Duration::from_secs(30), lines.next_line()).await;
+                tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+            }
+            child
+        }
+    };
+    wait_port(port).await?;
+    let pid = child.id().unwrap_or(0);
+    let measured = load::run(&url, requests, concurrency, warmup, duration).await;
+    let delivery = match stand_in {
+        Some(arrivals) => Some(delivery_report(&measured, &arrivals, admin_port).await),
+        None => None,
+    };
+    let rss_mb = peak_rss_mb(pid);
+    stop(child).await;
+    Ok(Row {
+        concurrency,
+        target,
+        set,
+        measured,
+        rss_mb,
+        delivery,
+    })
+}
+
+/// Waits (up to 60 s) for the raw output to receive every measured event; reports rate,
+/// ingest-to-delivery latency and what was still pending.
+async fn delivery_report(
+    measured: &Measured,
+    arrivals: &std::sync::Mutex<stand_in::Arrivals>,
+    admin_port: u16,
+) -> String {
+    let deadline = Instant::now() + Duration::from_mins(1);
+    let wanted = measured.sent_at.len();
+    loop {
+        let got = arrivals.lock().map_or(0, |a| {
+            measured
+                .sent_at
+                .keys()
+                .filter(|id| a.raw.contains_key(*id))
+                .count()
+        });
+        if got >= wanted || Instant::now() >= deadline {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let pending = pending_rows(admin_port).await;
+    let Ok(a) = arrivals.lock() else {
+        return "stand-in poisoned".into();
+    };
+    let mut latencies = Vec::new();
+    let mut last = None::<Instant>;
+    for (id, sent) in &measured.sent_at {
+        if let Some(at) = a.raw.get(id) {
+            latencies.push(
+                u32::try_from(at.saturating_duration_since(*sent).as_micros()).unwrap_or(u32::MAX),
+            );
+            last = Some(last.map_or(*at, |l| l.max(*at)));
+        }
+    }
+    let span = match (measured.first_send, last) {
+        (Some(first), Some(last)) => last.saturating_duration_since(first).as_secs_f64(),
+        _ => 0.0,
+    };
+    #[allow(clippy::cast_precision_loss)]
+    let rate = if span > 0.0 {
+        latencies.len() as f64 / span
+    } else {
+        0.0
+    };
+    format!(
+        "{}/{} delivered to raw ({} Discord posts), {:.0} events/s from first POST to last arrival, ingest-to-delivery p50 {:.1} ms p99 {:.1} ms, pending after drain: {pending}",
+        latencies.len(),
+        wanted,
+        a.discord,
+        rate,
+        percentile(&latencies, 50.0) / 1000.0,
+        percentile(&latencies, 99.0) / 1000.0,
+    )
+}
+
+async fn pending_rows(admin_port: u16) -> String {
+    let Ok(response) = reqwest::get(format!("http://127.0.0.1:{admin_port}/metrics")).await else {
+        return "unknown".into();
+    };
+    let text = response.text().await.unwrap_or_default();
+    let pending: u64 = text
+        .lines()
+        .filter(|l| l.starts_with("kick_relay_outbox_rows") && l.contains("status=\"pending\""))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<u64>().ok())
+        .sum();
+    pending.to_string()
+}
+
+fn machine() -> String {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("model name"))
+                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_owned())
+        })
+        .unwrap_or_else(|| "unknown CPU".into());
+    let cores = std::thread::available_parallelism().map_or(0, std::num::NonZero::get);
+    let mem = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .next()
+                .and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
+        })
+        .map_or(0, |kb| kb / 1024 / 1024);
+    format!("{cores} cores ({cpu}), {mem} GiB")
+}
+
+fn write_report(
+    o: &Options,
+    rows: &[Row],
+    warmup: Duration,
+    duration: Duration,
+    kickpy_skipped: Option<anyhow::Error>,
+) -> anyhow::Result<()> {
+    let mut run = String::new();
+    let date = relay_bin::clock::rfc3339(relay_bin::clock::now());
+    let command = if o.quick {
+        "cargo xtask bench --quick"
+    } else {
+        "cargo xtask bench"
+    };
+    let _ = writeln!(
+        run,
+        "### Run of {date}\n\n- Command: `{command}`; each target started fresh per line, in the order listed, concurrency 1, 16, 64; warm-up {}s, measured {}s.",
+        warmup.as_secs(),
+        duration.as_secs()
+    );
+    let _ = writeln!(
+        run,
+        "- Machine: {}. Load generator, target and (for kick-relay) the output stand-in share these cores.",
+        machine()
+    );
+    let _ = writeln!(
+        run,
+        "- kick-relay: SQLite `synchronous=FULL`, two outputs (raw + discord) to a local 200 stand-in; ceiling: verify (aws-lc-rs) and 200."
+    );
+    if let Some(why) = kickpy_skipped {
+        let _ = writeln!(run, "- kickcom.py skipped: {why}");
+    }
+    let _ = writeln!(
+        run,
+        "- Noise: a shared 2-core VM; compare ratios within this run, not absolute figures across runs.\n"
+    );
+    let _ = writeln!(
+        run,
+        "| c | target | requests | req/s | p50 ms | p99 ms | max ms | errors | duplicates | peak RSS MB |\n|---|---|---|---|---|---|---|---|---|---|"
+    );
+    for r in rows {
+        let m = &r.measured;
+        let _ = writeln!(
+            run,
+            "| {} | {} | {} | {:.0} | {:.2} | {:.2} | {:.2} | {} | {} | {:.1} |",
+            r.concurrency,
+            r.target.name(),
+            r.set,
+            m.rps(),
+            m.percentile_ms(50.0),
+            m.percentile_ms(99.0),
+            m.percentile_ms(100.0),
+            m.errors,
+            m.duplicates,
+            r.rss_mb
+        );
+    }
+    let _ = writeln!(
+        run,
+        "\nRatios measured in this run (req/s):\n\n| c | kick-relay / ceiling (mixed) | kick-relay / ceiling (chat) | kick-relay / kickcom.py (chat) |\n|---|---|---|---|"
+    );
+    for c in [1, 16, 64] {
+        let rps = |t: Target, set: &str| {
+            rows.iter()
+                .find(|r| r.concurrency == c && r.target == t && r.set == set)
+                .map(|r| r.measured.rps())
+        };
+        let ratio = |a: Option<f64>, b: Option<f64>| match (a, b) {
+            (Some(a), Some(b)) if b > 0.0 => format!("{:.2}", a / b),
+            _ => "n/a".into(),
+        };
+        let _ = writeln!(
+            run,
+            "| {c} | {} | {} | {} |",
+            ratio(rps(Target::Relay, "mixed"), rps(Target::Ceiling, "mixed")),
+            ratio(rps(Target::Relay, "chat"), rps(Target::Ceiling, "chat")),
+            ratio(rps(Target::Relay, "chat"), rps(Target::KickPy, "chat")),
+        );
+    }
+    let _ = writeln!(run, "\nEnd-to-end delivery (kick-relay rows):\n");
+    for r in rows.iter().filter(|r| r.delivery.is_some()) {
+        let _ = writeln!(
+            run,
+            "- c={} {}: {}",
+            r.concurrency,
+            r.set,
+            r.delivery.as_deref().unwrap_or("")
+        );
+    }
+    if let Some(extra) = &o.extra
+        && let Ok(text) = std::fs::read_to_string(extra)
+    {
+        let _ = writeln!(run, "\n{text}");
+    }
+    let existing = std::fs::read_to_string(&o.report).unwrap_or_default();
+    let marker = "<!-- runs: newest first -->";
+    let updated = match existing.split_once(marker) {
+        Some((head, tail)) => format!("{head}{marker}\n\n{run}\n{}", tail.trim_start()),
+        None => format!("# Benchmarks\n\n{marker}\n\n{run}"),
+    };
+    if let Some(parent) = o.report.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    std::fs::write(&o.report, updated).with_context(|| format!("write {}", o.report.display()))?;
+    println!("report: {}", o.report.display());
+    Ok(())
+}

@@ -1,0 +1,53 @@
+//! A 200-answering receiver for the relay's outputs that records when each event arrived.
+
+use std::{
+    collections::HashMap,
+    net::SocketAddr,
+    sync::{Arc, Mutex},
+    time::Instant,
+};
+
+use axum::{Router, extract::State, http::HeaderMap};
+
+/// Arrivals by `webhook-id` (raw output) and a count of Discord posts.
+#[derive(Debug, Default)]
+pub(crate) struct Arrivals {
+    pub(crate) raw: HashMap<String, Instant>,
+    pub(crate) discord: u64,
+}
+
+type Shared = Arc<Mutex<Arrivals>>;
+
+async fn raw(State(arrivals): State<Shared>, headers: HeaderMap) -> &'static str {
+    let id = headers
+        .get("webhook-id")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    if let Ok(mut a) = arrivals.lock() {
+        a.raw.entry(id).or_insert_with(Instant::now);
+    }
+    ""
+}
+
+async fn discord(State(arrivals): State<Shared>) -> &'static str {
+    if let Ok(mut a) = arrivals.lock() {
+        a.discord += 1;
+    }
+    "{}"
+}
+
+/// Starts the stand-in; returns its address and the shared record.
+pub(crate) async fn start() -> anyhow::Result<(SocketAddr, Shared)> {
+    let arrivals: Shared = Arc::default();
+    let app = Router::new()
+        .route("/raw", axum::routing::post(raw))
+        .route("/discord", axum::routing::post(discord))
+        .with_state(arrivals.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    Ok((addr, arrivals))
+}

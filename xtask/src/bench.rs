@@ -1,0 +1,84 @@
+//! `cargo xtask bench`: builds release binaries and runs relay-bench (and, for full runs, the
+//! criterion benches of kick-verify and kick-dispatch), updating docs/BENCHMARKS.md.
+
+use std::{fmt::Write as _, process::Command};
+
+use crate::{cargo, project_root};
+
+/// Runs the benchmarks.
+pub(crate) fn run(quick: bool) -> Result<(), String> {
+    let root = project_root();
+    crate::run(
+        "build release binaries",
+        cargo().args(["build", "--release", "-p", "relay-bin", "-p", "relay-bench"]),
+    )?;
+    let work = root.join("target").join("bench");
+    std::fs::create_dir_all(&work).map_err(|err| format!("create {}: {err}", work.display()))?;
+    let mut extra = None;
+    if !quick {
+        let mut text = String::from("Criterion (same machine, same session):\n\n```\n");
+        for (package, features, bench) in [
+            ("kick-verify", Some("aws-lc-rs"), "verify"),
+            ("kick-dispatch", None, "dispatch"),
+        ] {
+            let mut command = cargo();
+            command.args(["bench", "-p", package, "--bench", bench]);
+            if let Some(features) = features {
+                command.args(["--features", features]);
+            }
+            command.args(["--", "--warm-up-time", "2", "--measurement-time", "5"]);
+            println!("\n==> criterion {package}: {command:?}");
+            let output = command
+                .output()
+                .map_err(|err| format!("criterion {package}: {err}"))?;
+            if !output.status.success() {
+                return Err(format!("criterion {package} failed"));
+            }
+            let stdout = String::from_utf8_lossy(&output.stdout);
+            let mut name = String::new();
+            for line in stdout.lines() {
+                let trimmed = line.trim();
+                if !line.starts_with(' ')
+                    && !trimmed.is_empty()
+                    && !trimmed.starts_with("Benchmarking")
+                    && !trimmed.starts_with("Found")
+                {
+                    trimmed
+                        .split_whitespace()
+                        .next()
+                        .unwrap_or_default()
+                        .clone_into(&mut name);
+                }
+                if trimmed.starts_with("time:")
+                    || trimmed.contains(" time: ")
+                    || (trimmed.starts_with("thrpt:") && !trimmed.contains('%'))
+                {
+                    let value = trimmed.rsplit_once("time:").map_or(trimmed, |(_, v)| v);
+                    let _ = writeln!(text, "{name:<40} {}", value.trim());
+                }
+            }
+        }
+        text.push_str("```\n");
+        let path = work.join("criterion.md");
+        std::fs::write(&path, text).map_err(|err| format!("write {}: {err}", path.display()))?;
+        extra = Some(path);
+    }
+    let mut command = Command::new(root.join("target/release/relay-bench"));
+    command
+        .arg("all")
+        .arg("--relay-bin")
+        .arg(root.join("target/release/kick-relay"))
+        .arg("--work")
+        .arg(&work)
+        .arg("--report")
+        .arg(root.join("docs/BENCHMARKS.md"))
+        .arg("--kickpy")
+        .arg(root.join("../shared/peers/kickpy"));
+    if quick {
+        command.arg("--quick");
+    }
+    if let Some(extra) = extra {
+        command.arg("--extra").arg(extra);
+    }
+    crate::run("relay-bench", &mut command)
+}
