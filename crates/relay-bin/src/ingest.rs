@@ -29,8 +29,20 @@ pub fn router(relay: Arc<Relay>) -> Router {
     let limit = relay.config.server.max_body_bytes;
     Router::new()
         .route(&relay.config.server.webhook_path, post(receive))
+        .fallback(not_found)
         .layer(DefaultBodyLimit::max(limit))
         .with_state(relay)
+}
+
+async fn not_found(State(relay): State<Arc<Relay>>) -> Response {
+    relay.metrics.request("not_found");
+    text(
+        StatusCode::NOT_FOUND,
+        format!(
+            "not found; Kick posts to {}",
+            relay.config.server.webhook_path
+        ),
+    )
 }
 
 fn text(status: StatusCode, body: impl Into<String>) -> Response {

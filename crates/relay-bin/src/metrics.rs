@@ -105,9 +105,10 @@ impl Metrics {
             out,
             "# HELP kick_relay_verification_failures_total Requests whose signature did not verify.\n# TYPE kick_relay_verification_failures_total counter"
         );
-        let bad = self
-            .requests
-            .get(4)
+        let bad = OUTCOMES
+            .iter()
+            .position(|o| *o == "bad_signature")
+            .and_then(|i| self.requests.get(i))
             .map_or(0, |c| c.load(Ordering::Relaxed));
         let _ = writeln!(out, "kick_relay_verification_failures_total {bad}");
         let _ = writeln!(
