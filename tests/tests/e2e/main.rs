@@ -5,5 +5,6 @@
 
 mod config_errors;
 mod delivery;
+mod hostile;
 mod ingest;
 mod signed_delivery;
