@@ -32,11 +32,7 @@ async fn malformed_http_never_gets_a_5xx() {
     let mut relay = TestRelay::start("").await;
     let path = "/webhooks/kick";
     let many_headers = (0..100).fold(String::new(), |mut all, i| {
-        let _ = write!(
-            all,
-            "X-Filler-{i}: {i}
-"
-        );
+        let _ = writeln!(all, "X-Filler-{i}: {i}\r");
         all
     });
     let huge_header = format!("X-Huge: {}\r\n", "a".repeat(64 * 1024));
