@@ -98,6 +98,14 @@ fn sign_one(key: &RsaKeyPair, rng: &SystemRandom, n: u64, chat_only: bool) -> Si
     };
     let timestamp = "2026-11-23T18:00:00.000Z".to_owned();
     let mut body = relay_bin::samples::body(&event_type, n, &timestamp).unwrap_or_default();
+    if chat_only {
+        // The chat set is the one kickcom.py is compared on: its parser fails on Kick's real
+        // `emotes: null` and `replies_to: null`, so this set uses the documented shapes.
+        body["emotes"] = serde_json::json!([]);
+        if let Some(object) = body.as_object_mut() {
+            object.remove("replies_to");
+        }
+    }
     if event_type == EventType::ChatMessageSent {
         // Chat lines of varied length: bodies from about 600 to 2000 bytes.
         let extra = usize::try_from(n * 37 % 1400).unwrap_or(0);

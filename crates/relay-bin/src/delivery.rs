@@ -20,73 +20,115 @@ const BREAKER_COOLDOWN: Duration = Duration::from_secs(30);
 /// How often an idle or disabled worker looks at the store anyway.
 const POLL: Duration = Duration::from_secs(1);
 
+/// Rows read per query.
+const BATCH: i64 = 64;
+
 /// Runs the worker of output `index` until shutdown.
+///
+/// Rows are sent in id order, one request in flight. A final outcome is queued to the store
+/// without waiting for its commit (the next send goes out at once; completions commit in
+/// order, in groups); a retry waits for its commit, and the row holds back the ones behind it
+/// until it is due. When the queue is empty the worker waits for its queued completions and
+/// scans from the start again, so nothing left pending is ever passed over.
 pub async fn run(relay: Arc<Relay>, index: usize) {
-    let Some(output) = relay.outputs.get(index) else {
-        return;
-    };
+    let Some(output) = relay.outputs.get(index) else { return };
     let name = output.sink.name().to_owned();
     let mut failures = 0_u32;
+    let mut cursor = 0_i64;
+    let mut committed: Option<Committed> = None;
     while !relay.stopping.is_cancelled() {
         if output.disabled.load(Ordering::Acquire) && !reenabled(&relay, output, &name).await {
             pause(&relay, &output.wake, Duration::from_secs(5)).await;
             continue;
         }
-        let head = match relay.store.head(&name).await {
-            Ok(Some(head)) => head,
-            Ok(None) => {
-                pause(&relay, &output.wake, POLL).await;
-                continue;
-            }
+        let batch = match relay.store.pending_after(&name, cursor, BATCH).await {
+            Ok(batch) => batch,
             Err(err) => {
                 tracing::error!(output = %name, error = %format!("{err:#}"), "cannot read the outbox");
                 pause(&relay, &output.wake, POLL).await;
                 continue;
             }
         };
-        let now = clock::now_ms();
-        if let Some(max_age) = output.max_age
-            && now.saturating_sub(head.created_at)
-                > i64::try_from(max_age.as_millis()).unwrap_or(i64::MAX)
-        {
-            let why = format!("older than max_age_secs ({}s)", max_age.as_secs());
-            record(
-                &relay,
-                &name,
-                finish(&head, Status::Expired, head.attempts, None, Some(why)),
-            )
-            .await;
+        if batch.is_empty() {
+            wait_committed(&mut committed, &name).await;
+            if cursor == 0 {
+                pause(&relay, &output.wake, POLL).await;
+            }
+            cursor = 0;
             continue;
         }
-        if head.next_attempt_at > now {
-            let wait =
-                Duration::from_millis(u64::try_from(head.next_attempt_at - now).unwrap_or(0));
-            pause(&relay, &output.wake, wait.min(POLL * 5)).await;
-            continue;
+        for head in batch {
+            if relay.stopping.is_cancelled() || output.disabled.load(Ordering::Acquire) {
+                break;
+            }
+            let now = clock::now_ms();
+            if let Some(max_age) = output.max_age
+                && now.saturating_sub(head.created_at) > i64::try_from(max_age.as_millis()).unwrap_or(i64::MAX)
+            {
+                let why = format!("older than max_age_secs ({}s)", max_age.as_secs());
+                committed = queue(&relay, &name, finish(&head, Status::Expired, head.attempts, None, Some(why))).await.or(committed);
+                cursor = head.id;
+                continue;
+            }
+            if head.next_attempt_at > now {
+                // Strict order: nothing behind this row goes out before it.
+                let wait = Duration::from_millis(u64::try_from(head.next_attempt_at - now).unwrap_or(0));
+                pause_uninterrupted(&relay, wait.min(POLL * 5)).await;
+                break;
+            }
+            let request = RenderedRequest { headers: head.headers.clone(), body: head.body.clone() };
+            let outcome = output.sink.send(&request, clock::now()).await;
+            let completion = settle(&relay, output, &name, &head, &outcome, &mut failures).await;
+            let retry = completion.status == Status::Pending;
+            if completion.status != Status::Delivered {
+                tracing::warn!(output = %name, message_id = %head.message_id, status = completion.status.as_str(), error = completion.last_error.as_deref().unwrap_or(""), "delivery attempt did not succeed");
+            }
+            committed = queue(&relay, &name, completion).await.or(committed);
+            if retry {
+                // The next read must see the new due time.
+                wait_committed(&mut committed, &name).await;
+            } else {
+                cursor = head.id;
+            }
+            if failures >= BREAKER_THRESHOLD {
+                tracing::warn!(output = %name, failures, "breaker open: pausing this output");
+                relay.metrics.breaker(&name, true);
+                failures = 0;
+                pause(&relay, &output.wake, BREAKER_COOLDOWN).await;
+            }
+            if let SendOutcome::Delivered { wait: Some(wait), .. } = outcome {
+                relay.metrics.rate_limit_wait();
+                pause_uninterrupted(&relay, wait).await;
+            }
+            if retry {
+                break;
+            }
         }
-        let request = RenderedRequest {
-            headers: head.headers.clone(),
-            body: head.body.clone(),
-        };
-        let outcome = output.sink.send(&request, clock::now()).await;
-        let completion = settle(&relay, output, &name, &head, &outcome, &mut failures).await;
-        if completion.status != Status::Delivered {
-            tracing::warn!(output = %name, message_id = %head.message_id, status = completion.status.as_str(), error = completion.last_error.as_deref().unwrap_or(""), "delivery attempt did not succeed");
+    }
+    wait_committed(&mut committed, &name).await;
+}
+
+/// The commit notice of the latest queued completion.
+type Committed = tokio::sync::oneshot::Receiver<anyhow::Result<()>>;
+
+/// Queues a completion; `None` when the store's writer is gone (logged).
+async fn queue(relay: &Relay, name: &str, completion: Completion) -> Option<Committed> {
+    match relay.store.complete_queued(completion).await {
+        Ok(receiver) => Some(receiver),
+        Err(err) => {
+            tracing::error!(output = %name, error = %format!("{err:#}"), "could not record a delivery attempt; it will be sent again");
+            None
         }
-        record(&relay, &name, completion).await;
-        if failures >= BREAKER_THRESHOLD {
-            tracing::warn!(output = %name, failures, "breaker open: pausing this output");
-            relay.metrics.breaker(&name, true);
-            failures = 0;
-            pause(&relay, &output.wake, BREAKER_COOLDOWN).await;
-        }
-        if let SendOutcome::Delivered {
-            wait: Some(wait), ..
-        } = outcome
-        {
-            relay.metrics.rate_limit_wait();
-            pause_uninterrupted(&relay, wait).await;
-        }
+    }
+}
+
+/// Waits until every queued completion is committed (or failed, which is logged: those rows
+/// stay pending and are sent again).
+async fn wait_committed(committed: &mut Option<Committed>, name: &str) {
+    if let Some(receiver) = committed.take()
+        && let Ok(Err(err)) = receiver.await
+    {
+        tracing::error!(output = %name, error = %format!("{err:#}"), "delivery outcomes were not recorded; those deliveries will be sent again");
     }
 }
 
@@ -232,13 +274,6 @@ fn retry_at(
         last_status: status.map(i64::from),
         last_error: Some(reason.to_owned()),
         finished_at: None,
-    }
-}
-
-async fn record(relay: &Relay, name: &str, completion: Completion) {
-    if let Err(err) = relay.store.complete(completion).await {
-        tracing::error!(output = %name, error = %format!("{err:#}"), "could not record a delivery attempt; it will be sent again");
-        pause(relay, &tokio::sync::Notify::new(), POLL).await;
     }
 }
 

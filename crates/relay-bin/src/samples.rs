@@ -44,7 +44,7 @@ pub fn body(event_type: &EventType, n: u64, now_rfc3339: &str) -> Option<Value> 
             "redeemer": compact(100_000 + n, &format!("viewer{n}")), "broadcaster": compact(4_377_088, "TestStreamer"),
         }),
         EventType::LivestreamStatusUpdated => json!({
-            "broadcaster": streamer, "is_live": n.is_multiple_of(2), "title": "Test stream",
+            "broadcaster": streamer, "is_live": n.is_multiple_of(2), "title": format!("Test stream {n}"),
             "started_at": now_rfc3339, "ended_at": if n.is_multiple_of(2) { Value::Null } else { json!(now_rfc3339) },
         }),
         EventType::LivestreamMetadataUpdated => json!({

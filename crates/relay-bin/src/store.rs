@@ -1,11 +1,15 @@
 //! The SQLite store: inbox (idempotency) and outbox (durable delivery), written by one task that
 //! commits concurrent writes in groups so durability costs one fsync per group.
 
-use std::{str::FromStr, time::Duration};
+use std::{
+    collections::{HashMap, HashSet},
+    str::FromStr,
+    time::Duration,
+};
 
 use anyhow::Context;
 use sqlx::{
-    Row, SqlitePool,
+    QueryBuilder, Row, Sqlite, SqlitePool,
     sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous},
 };
 use tokio::sync::{mpsc, oneshot};
@@ -327,6 +331,20 @@ impl Store {
             .map_err(|_| anyhow::anyhow!("the store's writer has stopped"))?
     }
 
+    /// Queues the outcome of a send without waiting for its commit; the receiver says when it
+    /// was committed (completions commit in the order they were queued).
+    ///
+    /// # Errors
+    /// When the writer has stopped.
+    pub async fn complete_queued(&self, completion: Completion) -> anyhow::Result<oneshot::Receiver<anyhow::Result<()>>> {
+        let (reply, answer) = oneshot::channel();
+        self.writes
+            .send(Write::Complete(completion, reply))
+            .await
+            .map_err(|_| anyhow::anyhow!("the store's writer has stopped"))?;
+        Ok(answer)
+    }
+
     /// Marks an output disabled and its pending deliveries skipped.
     ///
     /// # Errors
@@ -347,19 +365,21 @@ impl Store {
             .map_err(|_| anyhow::anyhow!("the store's writer has stopped"))?
     }
 
-    /// The oldest pending delivery of `output`.
+    /// Up to `limit` pending deliveries of `output` with ids above `after`, oldest first.
     ///
     /// # Errors
     /// A read failure.
-    pub async fn head(&self, output: &str) -> anyhow::Result<Option<Head>> {
-        let row = sqlx::query(
+    pub async fn pending_after(&self, output: &str, after: i64, limit: i64) -> anyhow::Result<Vec<Head>> {
+        let rows = sqlx::query(
             "SELECT id, message_id, attempts, created_at, next_attempt_at, headers, body FROM outbox
-             WHERE output = ? AND status = 'pending' ORDER BY id LIMIT 1",
+             WHERE output = ? AND status = 'pending' AND id > ? ORDER BY id LIMIT ?",
         )
         .bind(output)
-        .fetch_optional(&self.read)
+        .bind(after)
+        .bind(limit)
+        .fetch_all(&self.read)
         .await?;
-        row.map(|row| {
+        rows.into_iter().map(|row| {
             let headers: String = row.get("headers");
             Ok(Head {
                 id: row.get("id"),
@@ -371,7 +391,7 @@ impl Store {
                 body: row.get("body"),
             })
         })
-        .transpose()
+        .collect()
     }
 
     /// Whether `output` is disabled, and why.
@@ -576,27 +596,34 @@ fn answer(write: Write, result: anyhow::Result<Option<Accepted>>) {
     }
 }
 
+/// Rows per multi-row statement (SQLite allows 32766 bound parameters; 10 per row here).
+const ROWS_PER_STATEMENT: usize = 500;
+
+/// Applies a group in one transaction: all accepts with a few multi-row statements, all
+/// completions with one statement per chunk, then the rare operator writes in order.
 async fn apply(pool: &SqlitePool, group: &mut [Write]) -> anyhow::Result<Vec<Option<Accepted>>> {
     let mut tx = pool.begin().await?;
+    let jobs: Vec<&(InboxRow, Vec<NewDelivery>)> = group
+        .iter()
+        .filter_map(|w| match w {
+            Write::Accept(job, _) => Some(&**job),
+            _ => None,
+        })
+        .collect();
+    let mut accepted = accept_group(&mut tx, &jobs).await?.into_iter();
+    let completions: Vec<&Completion> = group
+        .iter()
+        .filter_map(|w| match w {
+            Write::Complete(c, _) => Some(c),
+            _ => None,
+        })
+        .collect();
+    complete_group(&mut tx, &completions).await?;
     let mut results = Vec::with_capacity(group.len());
     for write in group.iter() {
         results.push(match write {
-            Write::Accept(job, _) => Some(accept(&mut tx, &job.0, &job.1).await?),
-            Write::Complete(c, _) => {
-                sqlx::query(
-                    "UPDATE outbox SET status = ?, attempts = ?, next_attempt_at = ?, last_status = ?, last_error = ?, finished_at = ? WHERE id = ?",
-                )
-                .bind(c.status.as_str())
-                .bind(c.attempts)
-                .bind(c.next_attempt_at)
-                .bind(c.last_status)
-                .bind(&c.last_error)
-                .bind(c.finished_at)
-                .bind(c.id)
-                .execute(&mut *tx)
-                .await?;
-                None
-            }
+            Write::Accept(..) => accepted.next(),
+            Write::Complete(..) => None,
             Write::Probe(at, _) => {
                 sqlx::query("INSERT INTO meta (key, value) VALUES ('ready_probe', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value")
                     .bind(at.to_string())
@@ -616,23 +643,21 @@ async fn apply(pool: &SqlitePool, group: &mut [Write]) -> anyhow::Result<Vec<Opt
                 None
             }
             Write::DisableOutput { name, reason, at, .. } => {
-                {
-                    sqlx::query(
-                        "INSERT INTO output_state (name, disabled, reason, changed_at) VALUES (?, 1, ?, ?)
-                         ON CONFLICT(name) DO UPDATE SET disabled = 1, reason = excluded.reason, changed_at = excluded.changed_at",
-                    )
-                    .bind(name)
-                    .bind(reason)
+                sqlx::query(
+                    "INSERT INTO output_state (name, disabled, reason, changed_at) VALUES (?, 1, ?, ?)
+                     ON CONFLICT(name) DO UPDATE SET disabled = 1, reason = excluded.reason, changed_at = excluded.changed_at",
+                )
+                .bind(name)
+                .bind(reason)
+                .bind(at)
+                .execute(&mut *tx)
+                .await?;
+                sqlx::query("UPDATE outbox SET status = 'skipped', last_error = ?, finished_at = ? WHERE output = ? AND status = 'pending'")
+                    .bind(format!("output disabled: {reason}"))
                     .bind(at)
+                    .bind(name)
                     .execute(&mut *tx)
                     .await?;
-                    sqlx::query("UPDATE outbox SET status = 'skipped', last_error = ?, finished_at = ? WHERE output = ? AND status = 'pending'")
-                        .bind(format!("output disabled: {reason}"))
-                        .bind(at)
-                        .bind(name)
-                        .execute(&mut *tx)
-                        .await?;
-                }
                 None
             }
         });
@@ -641,61 +666,125 @@ async fn apply(pool: &SqlitePool, group: &mut [Write]) -> anyhow::Result<Vec<Opt
     Ok(results)
 }
 
-async fn accept(
+/// Decides duplicates for a group of accepts (against the table and within the group, in
+/// order) and inserts the new ones with multi-row statements.
+async fn accept_group(
     tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
-    inbox: &InboxRow,
-    deliveries: &[NewDelivery],
-) -> anyhow::Result<Accepted> {
-    if let Some(key) = &inbox.dedup_key {
-        let seen: Option<i64> = sqlx::query_scalar(
-            "SELECT 1 FROM inbox WHERE dedup_key = ? AND received_at >= ? LIMIT 1",
-        )
-        .bind(key)
-        .bind(inbox.received_at.saturating_sub(inbox.dedup_window_ms))
-        .fetch_optional(&mut **tx)
-        .await?;
-        if seen.is_some() {
-            return Ok(Accepted::Duplicate);
+    jobs: &[&(InboxRow, Vec<NewDelivery>)],
+) -> anyhow::Result<Vec<Accepted>> {
+    if jobs.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut known_ids: HashSet<String> = HashSet::new();
+    let mut latest_key: HashMap<String, i64> = HashMap::new();
+    for chunk in jobs.chunks(ROWS_PER_STATEMENT) {
+        let mut ids = QueryBuilder::<Sqlite>::new("SELECT message_id FROM inbox WHERE message_id IN (");
+        let mut list = ids.separated(", ");
+        for job in chunk {
+            list.push_bind(&job.0.message_id);
+        }
+        ids.push(")");
+        for row in ids.build().fetch_all(&mut **tx).await? {
+            known_ids.insert(row.get("message_id"));
+        }
+        let keys: Vec<&String> = chunk.iter().filter_map(|job| job.0.dedup_key.as_ref()).collect();
+        if !keys.is_empty() {
+            let mut query = QueryBuilder::<Sqlite>::new(
+                "SELECT dedup_key, MAX(received_at) AS latest FROM inbox WHERE dedup_key IN (",
+            );
+            let mut list = query.separated(", ");
+            for key in keys {
+                list.push_bind(key);
+            }
+            query.push(") GROUP BY dedup_key");
+            for row in query.build().fetch_all(&mut **tx).await? {
+                latest_key.insert(row.get("dedup_key"), row.get("latest"));
+            }
         }
     }
-    let inserted = sqlx::query(
-        "INSERT INTO inbox (message_id, dedup_key, received_at, event_type, version, subscription_id, timestamp, signature, body, parse_error)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(message_id) DO NOTHING",
-    )
-    .bind(&inbox.message_id)
-    .bind(&inbox.dedup_key)
-    .bind(inbox.received_at)
-    .bind(&inbox.event_type)
-    .bind(&inbox.version)
-    .bind(&inbox.subscription_id)
-    .bind(&inbox.timestamp)
-    .bind(&inbox.signature)
-    .bind(&inbox.body)
-    .bind(&inbox.parse_error)
-    .execute(&mut **tx)
-    .await?
-    .rows_affected();
-    if inserted == 0 {
-        return Ok(Accepted::Duplicate);
+    let mut results = Vec::with_capacity(jobs.len());
+    let mut fresh: Vec<&(InboxRow, Vec<NewDelivery>)> = Vec::with_capacity(jobs.len());
+    for job in jobs {
+        let inbox = &job.0;
+        let key_seen = inbox.dedup_key.as_ref().and_then(|k| latest_key.get(k)).is_some_and(|latest| {
+            *latest >= inbox.received_at.saturating_sub(inbox.dedup_window_ms)
+        });
+        if known_ids.contains(&inbox.message_id) || key_seen {
+            results.push(Accepted::Duplicate);
+            continue;
+        }
+        known_ids.insert(inbox.message_id.clone());
+        if let Some(key) = &inbox.dedup_key {
+            latest_key.insert(key.clone(), inbox.received_at);
+        }
+        results.push(Accepted::New(job.1.len()));
+        fresh.push(job);
     }
-    for delivery in deliveries {
-        let finished = (delivery.status != Status::Pending).then_some(inbox.received_at);
-        sqlx::query(
-            "INSERT INTO outbox (message_id, output, event_type, status, created_at, next_attempt_at, headers, body, last_error, finished_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(&inbox.message_id)
-        .bind(&delivery.output)
-        .bind(&inbox.event_type)
-        .bind(delivery.status.as_str())
-        .bind(inbox.received_at)
-        .bind(inbox.received_at)
-        .bind(&delivery.headers)
-        .bind(&delivery.body)
-        .bind(&delivery.last_error)
-        .bind(finished)
-        .execute(&mut **tx)
-        .await?;
+    for chunk in fresh.chunks(ROWS_PER_STATEMENT) {
+        let mut insert = QueryBuilder::<Sqlite>::new(
+            "INSERT INTO inbox (message_id, dedup_key, received_at, event_type, version, subscription_id, timestamp, signature, body, parse_error) ",
+        );
+        insert.push_values(chunk, |mut row, job| {
+            let inbox = &job.0;
+            row.push_bind(&inbox.message_id)
+                .push_bind(&inbox.dedup_key)
+                .push_bind(inbox.received_at)
+                .push_bind(&inbox.event_type)
+                .push_bind(&inbox.version)
+                .push_bind(&inbox.subscription_id)
+                .push_bind(&inbox.timestamp)
+                .push_bind(&inbox.signature)
+                .push_bind(&inbox.body)
+                .push_bind(&inbox.parse_error);
+        });
+        insert.build().execute(&mut **tx).await?;
     }
-    Ok(Accepted::New(deliveries.len()))
+    let rows: Vec<(&InboxRow, &NewDelivery)> = fresh
+        .iter()
+        .flat_map(|job| job.1.iter().map(move |delivery| (&job.0, delivery)))
+        .collect();
+    for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+        let mut insert = QueryBuilder::<Sqlite>::new(
+            "INSERT INTO outbox (message_id, output, event_type, status, created_at, next_attempt_at, headers, body, last_error, finished_at) ",
+        );
+        insert.push_values(chunk, |mut row, (inbox, delivery)| {
+            let finished = (delivery.status != Status::Pending).then_some(inbox.received_at);
+            row.push_bind(&inbox.message_id)
+                .push_bind(&delivery.output)
+                .push_bind(&inbox.event_type)
+                .push_bind(delivery.status.as_str())
+                .push_bind(inbox.received_at)
+                .push_bind(inbox.received_at)
+                .push_bind(&delivery.headers)
+                .push_bind(&delivery.body)
+                .push_bind(&delivery.last_error)
+                .push_bind(finished);
+        });
+        insert.build().execute(&mut **tx).await?;
+    }
+    Ok(results)
+}
+
+/// Records send outcomes: one `UPDATE … FROM (VALUES …)` per chunk.
+async fn complete_group(tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>, completions: &[&Completion]) -> anyhow::Result<()> {
+    for chunk in completions.chunks(ROWS_PER_STATEMENT) {
+        let mut update = QueryBuilder::<Sqlite>::new(
+            // SQLite names VALUES columns column1, column2, …: id, status, attempts,
+            // next_attempt_at, last_status, last_error, finished_at.
+            "UPDATE outbox SET status = v.column2, attempts = v.column3, next_attempt_at = v.column4, \
+             last_status = v.column5, last_error = v.column6, finished_at = v.column7 FROM (",
+        );
+        update.push_values(chunk, |mut row, c| {
+            row.push_bind(c.id)
+                .push_bind(c.status.as_str())
+                .push_bind(c.attempts)
+                .push_bind(c.next_attempt_at)
+                .push_bind(c.last_status)
+                .push_bind(&c.last_error)
+                .push_bind(c.finished_at);
+        });
+        update.push(") AS v WHERE outbox.id = v.column1");
+        update.build().execute(&mut **tx).await?;
+    }
+    Ok(())
 }
