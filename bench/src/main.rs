@@ -42,6 +42,21 @@ enum Command {
         #[arg(long, default_value = "/webhooks/kick")]
         path: String,
     },
+    /// Load one URL with a pre-signed set (for profiling a target by hand).
+    Load {
+        /// The webhook URL.
+        #[arg(long)]
+        url: String,
+        /// A pre-signed set (`mixed-N.jsonl` / `chat-N.jsonl` in the work directory).
+        #[arg(long)]
+        set: PathBuf,
+        /// Connections.
+        #[arg(long, default_value_t = 64)]
+        concurrency: usize,
+        /// Measured seconds (after a 1 s warm-up).
+        #[arg(long, default_value_t = 5)]
+        seconds: u64,
+    },
     /// Run every target at concurrency 1, 16 and 64 and write docs/BENCHMARKS.md.
     All {
         /// Short runs for development.
@@ -74,6 +89,40 @@ fn main() -> anyhow::Result<()> {
         Command::Ceiling { listen, key, path } => {
             runtime.block_on(ceiling::serve(listen, &key, &path))
         }
+        Command::Load {
+            url,
+            set,
+            concurrency,
+            seconds,
+        } => runtime.block_on(async {
+            let text = std::fs::read_to_string(&set)?;
+            let requests: Vec<presign::Signed> = text
+                .lines()
+                .filter_map(|l| serde_json::from_str(l).ok())
+                .collect();
+            anyhow::ensure!(
+                !requests.is_empty(),
+                "{} holds no pre-signed requests",
+                set.display()
+            );
+            let m = load::run(
+                &url,
+                std::sync::Arc::new(requests),
+                concurrency,
+                std::time::Duration::from_secs(1),
+                std::time::Duration::from_secs(seconds),
+            )
+            .await;
+            println!(
+                "{:.0} req/s  p50 {:.2} ms  p99 {:.2} ms  errors {}  duplicates {}",
+                m.rps(),
+                m.percentile_ms(50.0),
+                m.percentile_ms(99.0),
+                m.errors,
+                m.duplicates
+            );
+            Ok(())
+        }),
         Command::All {
             quick,
             relay_bin,

@@ -36,6 +36,8 @@ pub(crate) struct Options {
 enum Target {
     Ceiling,
     Relay,
+    /// kick-relay with no outputs: ingest (verify, parse, dedup, durable commit) alone.
+    RelayIngest,
     KickPy,
 }
 
@@ -44,6 +46,7 @@ impl Target {
         match self {
             Self::Ceiling => "ceiling",
             Self::Relay => "kick-relay",
+            Self::RelayIngest => "kick-relay, no outputs",
             Self::KickPy => "kickcom.py",
         }
     }
@@ -126,9 +129,9 @@ pub(crate) async fn all(o: Options) -> anyhow::Result<()> {
         anyhow::ensure!(status.success(), "kick-relay keygen failed");
     }
     let (warmup, duration, pool) = if o.quick {
-        (Duration::from_secs(1), Duration::from_secs(5), 30_000)
+        (Duration::from_secs(1), Duration::from_secs(5), 60_000)
     } else {
-        (Duration::from_secs(3), Duration::from_secs(15), 120_000)
+        (Duration::from_secs(3), Duration::from_secs(15), 200_000)
     };
     println!(
         "pre-signing {pool} mixed and {pool} chat deliveries (cached in {})",
@@ -156,6 +159,7 @@ pub(crate) async fn all(o: Options) -> anyhow::Result<()> {
         for (target, set, requests) in [
             (Target::Ceiling, "mixed", &mixed),
             (Target::Relay, "mixed", &mixed),
+            (Target::RelayIngest, "mixed", &mixed),
             (Target::Ceiling, "chat", &chat),
             (Target::Relay, "chat", &chat),
             (Target::KickPy, "chat", &chat),
@@ -236,11 +240,21 @@ async fn run_one(
             .stdout(Stdio::null())
             .kill_on_drop(true)
             .spawn()?,
-        Target::Relay => {
+        Target::Relay | Target::RelayIngest => {
             let (addr, arrivals) = stand_in::start().await?;
-            stand_in = Some(arrivals);
+            let outputs = if target == Target::Relay {
+                stand_in = Some(arrivals);
+                format!(
+                    "[[output]]\nname = \"raw\"\ntype = \"raw\"\nurl = \"http://{addr}/raw\"\n\
+                     [[output]]\nname = \"discord\"\ntype = \"discord\"\nurl = \"http://{addr}/discord\"\n"
+                )
+            } else {
+                String::new()
+            };
             admin_port = free_port()?;
-            let db = o.work.join(format!("relay-{concurrency}-{set}.db"));
+            let db = o
+                .work
+                .join(format!("relay-{concurrency}-{set}-{}.db", outputs.len()));
             for suffix in ["", "-wal", "-shm"] {
                 let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
             }
@@ -249,9 +263,7 @@ async fn run_one(
                 &config,
                 format!(
                     "[server]\nlisten = \"127.0.0.1:{port}\"\ntimestamp_tolerance_secs = 0\n[admin]\nlisten = \"127.0.0.1:{admin_port}\"\n\
-                     [kick]\npublic_key_file = \"{}\"\n[storage]\ndatabase_url = \"sqlite://{}\"\nsynchronous = \"full\"\n\
-                     [[output]]\nname = \"raw\"\ntype = \"raw\"\nurl = \"http://{addr}/raw\"\n\
-                     [[output]]\nname = \"discord\"\ntype = \"discord\"\nurl = \"http://{addr}/discord\"\n",
+                     [kick]\npublic_key_file = \"{}\"\n[storage]\ndatabase_url = \"sqlite://{}\"\nsynchronous = \"full\"\n{outputs}",
                     public.display(),
                     db.display()
                 ),

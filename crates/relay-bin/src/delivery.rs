@@ -31,7 +31,9 @@ const BATCH: i64 = 64;
 /// until it is due. When the queue is empty the worker waits for its queued completions and
 /// scans from the start again, so nothing left pending is ever passed over.
 pub async fn run(relay: Arc<Relay>, index: usize) {
-    let Some(output) = relay.outputs.get(index) else { return };
+    let Some(output) = relay.outputs.get(index) else {
+        return;
+    };
     let name = output.sink.name().to_owned();
     let mut failures = 0_u32;
     let mut cursor = 0_i64;
@@ -63,20 +65,31 @@ pub async fn run(relay: Arc<Relay>, index: usize) {
             }
             let now = clock::now_ms();
             if let Some(max_age) = output.max_age
-                && now.saturating_sub(head.created_at) > i64::try_from(max_age.as_millis()).unwrap_or(i64::MAX)
+                && now.saturating_sub(head.created_at)
+                    > i64::try_from(max_age.as_millis()).unwrap_or(i64::MAX)
             {
                 let why = format!("older than max_age_secs ({}s)", max_age.as_secs());
-                committed = queue(&relay, &name, finish(&head, Status::Expired, head.attempts, None, Some(why))).await.or(committed);
+                committed = queue(
+                    &relay,
+                    &name,
+                    finish(&head, Status::Expired, head.attempts, None, Some(why)),
+                )
+                .await
+                .or(committed);
                 cursor = head.id;
                 continue;
             }
             if head.next_attempt_at > now {
                 // Strict order: nothing behind this row goes out before it.
-                let wait = Duration::from_millis(u64::try_from(head.next_attempt_at - now).unwrap_or(0));
+                let wait =
+                    Duration::from_millis(u64::try_from(head.next_attempt_at - now).unwrap_or(0));
                 pause_uninterrupted(&relay, wait.min(POLL * 5)).await;
                 break;
             }
-            let request = RenderedRequest { headers: head.headers.clone(), body: head.body.clone() };
+            let request = RenderedRequest {
+                headers: head.headers.clone(),
+                body: head.body.clone(),
+            };
             let outcome = output.sink.send(&request, clock::now()).await;
             let completion = settle(&relay, output, &name, &head, &outcome, &mut failures).await;
             let retry = completion.status == Status::Pending;
@@ -96,7 +109,10 @@ pub async fn run(relay: Arc<Relay>, index: usize) {
                 failures = 0;
                 pause(&relay, &output.wake, BREAKER_COOLDOWN).await;
             }
-            if let SendOutcome::Delivered { wait: Some(wait), .. } = outcome {
+            if let SendOutcome::Delivered {
+                wait: Some(wait), ..
+            } = outcome
+            {
                 relay.metrics.rate_limit_wait();
                 pause_uninterrupted(&relay, wait).await;
             }

@@ -336,7 +336,10 @@ impl Store {
     ///
     /// # Errors
     /// When the writer has stopped.
-    pub async fn complete_queued(&self, completion: Completion) -> anyhow::Result<oneshot::Receiver<anyhow::Result<()>>> {
+    pub async fn complete_queued(
+        &self,
+        completion: Completion,
+    ) -> anyhow::Result<oneshot::Receiver<anyhow::Result<()>>> {
         let (reply, answer) = oneshot::channel();
         self.writes
             .send(Write::Complete(completion, reply))
@@ -369,7 +372,12 @@ impl Store {
     ///
     /// # Errors
     /// A read failure.
-    pub async fn pending_after(&self, output: &str, after: i64, limit: i64) -> anyhow::Result<Vec<Head>> {
+    pub async fn pending_after(
+        &self,
+        output: &str,
+        after: i64,
+        limit: i64,
+    ) -> anyhow::Result<Vec<Head>> {
         let rows = sqlx::query(
             "SELECT id, message_id, attempts, created_at, next_attempt_at, headers, body FROM outbox
              WHERE output = ? AND status = 'pending' AND id > ? ORDER BY id LIMIT ?",
@@ -379,19 +387,21 @@ impl Store {
         .bind(limit)
         .fetch_all(&self.read)
         .await?;
-        rows.into_iter().map(|row| {
-            let headers: String = row.get("headers");
-            Ok(Head {
-                id: row.get("id"),
-                message_id: row.get("message_id"),
-                attempts: row.get("attempts"),
-                created_at: row.get("created_at"),
-                next_attempt_at: row.get("next_attempt_at"),
-                headers: serde_json::from_str(&headers).context("stored headers are not JSON")?,
-                body: row.get("body"),
+        rows.into_iter()
+            .map(|row| {
+                let headers: String = row.get("headers");
+                Ok(Head {
+                    id: row.get("id"),
+                    message_id: row.get("message_id"),
+                    attempts: row.get("attempts"),
+                    created_at: row.get("created_at"),
+                    next_attempt_at: row.get("next_attempt_at"),
+                    headers: serde_json::from_str(&headers)
+                        .context("stored headers are not JSON")?,
+                    body: row.get("body"),
+                })
             })
-        })
-        .collect()
+            .collect()
     }
 
     /// Whether `output` is disabled, and why.
@@ -678,7 +688,8 @@ async fn accept_group(
     let mut known_ids: HashSet<String> = HashSet::new();
     let mut latest_key: HashMap<String, i64> = HashMap::new();
     for chunk in jobs.chunks(ROWS_PER_STATEMENT) {
-        let mut ids = QueryBuilder::<Sqlite>::new("SELECT message_id FROM inbox WHERE message_id IN (");
+        let mut ids =
+            QueryBuilder::<Sqlite>::new("SELECT message_id FROM inbox WHERE message_id IN (");
         let mut list = ids.separated(", ");
         for job in chunk {
             list.push_bind(&job.0.message_id);
@@ -687,7 +698,10 @@ async fn accept_group(
         for row in ids.build().fetch_all(&mut **tx).await? {
             known_ids.insert(row.get("message_id"));
         }
-        let keys: Vec<&String> = chunk.iter().filter_map(|job| job.0.dedup_key.as_ref()).collect();
+        let keys: Vec<&String> = chunk
+            .iter()
+            .filter_map(|job| job.0.dedup_key.as_ref())
+            .collect();
         if !keys.is_empty() {
             let mut query = QueryBuilder::<Sqlite>::new(
                 "SELECT dedup_key, MAX(received_at) AS latest FROM inbox WHERE dedup_key IN (",
@@ -706,9 +720,13 @@ async fn accept_group(
     let mut fresh: Vec<&(InboxRow, Vec<NewDelivery>)> = Vec::with_capacity(jobs.len());
     for job in jobs {
         let inbox = &job.0;
-        let key_seen = inbox.dedup_key.as_ref().and_then(|k| latest_key.get(k)).is_some_and(|latest| {
-            *latest >= inbox.received_at.saturating_sub(inbox.dedup_window_ms)
-        });
+        let key_seen = inbox
+            .dedup_key
+            .as_ref()
+            .and_then(|k| latest_key.get(k))
+            .is_some_and(|latest| {
+                *latest >= inbox.received_at.saturating_sub(inbox.dedup_window_ms)
+            });
         if known_ids.contains(&inbox.message_id) || key_seen {
             results.push(Accepted::Duplicate);
             continue;
@@ -720,6 +738,15 @@ async fn accept_group(
         results.push(Accepted::New(job.1.len()));
         fresh.push(job);
     }
+    insert_fresh(tx, &fresh).await?;
+    Ok(results)
+}
+
+/// Inserts new inbox rows and their outbox rows with multi-row statements.
+async fn insert_fresh(
+    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    fresh: &[&(InboxRow, Vec<NewDelivery>)],
+) -> anyhow::Result<()> {
     for chunk in fresh.chunks(ROWS_PER_STATEMENT) {
         let mut insert = QueryBuilder::<Sqlite>::new(
             "INSERT INTO inbox (message_id, dedup_key, received_at, event_type, version, subscription_id, timestamp, signature, body, parse_error) ",
@@ -762,11 +789,14 @@ async fn accept_group(
         });
         insert.build().execute(&mut **tx).await?;
     }
-    Ok(results)
+    Ok(())
 }
 
 /// Records send outcomes: one `UPDATE … FROM (VALUES …)` per chunk.
-async fn complete_group(tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>, completions: &[&Completion]) -> anyhow::Result<()> {
+async fn complete_group(
+    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    completions: &[&Completion],
+) -> anyhow::Result<()> {
     for chunk in completions.chunks(ROWS_PER_STATEMENT) {
         let mut update = QueryBuilder::<Sqlite>::new(
             // SQLite names VALUES columns column1, column2, …: id, status, attempts,
