@@ -445,7 +445,7 @@ fn write_report(
     );
     let _ = writeln!(
         run,
-        "| c | target | requests | req/s | p50 ms | p99 ms | max ms | errors | duplicates | peak RSS MB |\n|---|---|---|---|---|---|---|---|---|---|"
+        "| c | target | set | req/s | p50 ms | p99 ms | max ms | errors | duplicates | peak RSS MB |\n|---|---|---|---|---|---|---|---|---|---|"
     );
     for r in rows {
         let m = &r.measured;

@@ -49,9 +49,8 @@ pub(crate) fn run(quick: bool) -> Result<(), String> {
                         .unwrap_or_default()
                         .clone_into(&mut name);
                 }
-                if trimmed.starts_with("time:")
-                    || trimmed.contains(" time: ")
-                    || (trimmed.starts_with("thrpt:") && !trimmed.contains('%'))
+                if (trimmed.starts_with("time:") || trimmed.starts_with("thrpt:"))
+                    && !trimmed.contains('%')
                 {
                     let value = trimmed.rsplit_once("time:").map_or(trimmed, |(_, v)| v);
                     let _ = writeln!(text, "{name:<40} {}", value.trim());

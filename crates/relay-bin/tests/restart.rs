@@ -35,6 +35,7 @@ fn serve(dir: &Path) -> Child {
     Command::new(BIN)
         .args(["--config", "relay.toml", "serve"])
         .current_dir(dir)
+        .env("RUST_LOG", "debug")
         .stdout(Stdio::null())
         .stderr(Stdio::from(
             std::fs::File::create(dir.join("serve.log")).unwrap(),
@@ -156,4 +157,13 @@ async fn kill_9_loses_nothing_acknowledged_and_sigterm_is_clean() {
     assert!(status.success(), "SIGTERM ends the relay cleanly: {status}");
     let log = std::fs::read_to_string(dir.join("serve.log")).unwrap();
     assert!(log.contains("kick-relay stopped"), "{log}");
+    // Even at debug level the log names outputs, never their URLs or key material.
+    assert!(log.contains("raw"), "the output is named in the log");
+    assert!(
+        !log.contains(&format!("127.0.0.1:{raw}/hook")),
+        "an output URL leaked into the log"
+    );
+    let private = std::fs::read_to_string(dir.join("keys/private.pem")).unwrap();
+    let key_line = private.lines().nth(1).unwrap();
+    assert!(!log.contains(key_line), "key material leaked into the log");
 }
