@@ -52,6 +52,8 @@ pub struct ServerConfig {
     pub timestamp_tolerance_secs: u64,
     /// How long shutdown may take to finish requests and sends.
     pub shutdown_timeout_secs: u64,
+    /// How long a client may take to send the body (slow or endless bodies get 408).
+    pub body_timeout_secs: u64,
 }
 
 impl Default for ServerConfig {
@@ -62,6 +64,7 @@ impl Default for ServerConfig {
             max_body_bytes: 1024 * 1024,
             timestamp_tolerance_secs: 600,
             shutdown_timeout_secs: 20,
+            body_timeout_secs: 10,
         }
     }
 }

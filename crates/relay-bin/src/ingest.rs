@@ -4,7 +4,7 @@ use std::{fmt::Write as _, sync::Arc, time::Duration};
 
 use axum::{
     Router,
-    body::Bytes,
+    body::{Body, Bytes},
     extract::{DefaultBodyLimit, State},
     http::{HeaderMap, StatusCode, header},
     response::{IntoResponse, Response},
@@ -26,11 +26,10 @@ const BODY_DEDUP_WINDOW: Duration = Duration::from_mins(10);
 
 /// The public router: only the webhook path; everything else is 404, other methods 405.
 pub fn router(relay: Arc<Relay>) -> Router {
-    let limit = relay.config.server.max_body_bytes;
     Router::new()
         .route(&relay.config.server.webhook_path, post(receive))
         .fallback(not_found)
-        .layer(DefaultBodyLimit::max(limit))
+        .layer(DefaultBodyLimit::disable())
         .with_state(relay)
 }
 
@@ -54,28 +53,10 @@ fn text(status: StatusCode, body: impl Into<String>) -> Response {
         .into_response()
 }
 
-async fn receive(
-    State(relay): State<Arc<Relay>>,
-    headers: HeaderMap,
-    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
-) -> Response {
-    let body = match body {
+async fn receive(State(relay): State<Arc<Relay>>, headers: HeaderMap, body: Body) -> Response {
+    let body = match read_body(&relay, body).await {
         Ok(body) => body,
-        Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-            relay.metrics.request("too_large");
-            let limit = relay.config.server.max_body_bytes;
-            return text(
-                rejection.status(),
-                format!("body larger than server.max_body_bytes ({limit} bytes)"),
-            );
-        }
-        Err(rejection) => {
-            relay.metrics.request("bad_header");
-            return text(
-                StatusCode::BAD_REQUEST,
-                format!("unreadable body: {rejection}"),
-            );
-        }
+        Err(response) => return response,
     };
     let now_ms = clock::now_ms();
     let parsed = match authenticate(&relay, &headers, &body, now_ms).await {
@@ -114,6 +95,49 @@ async fn receive(
                 .headers_mut()
                 .insert(header::RETRY_AFTER, header::HeaderValue::from_static("5"));
             response
+        }
+    }
+}
+
+/// Reads the body within `server.max_body_bytes` and `server.body_timeout_secs`.
+async fn read_body(relay: &Relay, body: Body) -> Result<Bytes, Response> {
+    let server = &relay.config.server;
+    let limit = server.max_body_bytes;
+    let timeout = Duration::from_secs(server.body_timeout_secs);
+    match tokio::time::timeout(timeout, axum::body::to_bytes(body, limit)).await {
+        Ok(Ok(body)) => Ok(body),
+        Ok(Err(err)) => {
+            // axum reports the limit as an error whose chain says "length limit exceeded" (the
+            // end-to-end test for 1 MiB + 1 pins this to 413).
+            let mut too_large = false;
+            let mut cause: Option<&dyn std::error::Error> = Some(&err);
+            while let Some(current) = cause {
+                too_large |= current.to_string().contains("length limit");
+                cause = current.source();
+            }
+            if too_large {
+                relay.metrics.request("too_large");
+                Err(text(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    format!("body larger than server.max_body_bytes ({limit} bytes)"),
+                ))
+            } else {
+                relay.metrics.request("bad_header");
+                Err(text(
+                    StatusCode::BAD_REQUEST,
+                    format!("unreadable body: {err}"),
+                ))
+            }
+        }
+        Err(_) => {
+            relay.metrics.request("bad_header");
+            Err(text(
+                StatusCode::REQUEST_TIMEOUT,
+                format!(
+                    "body not received within server.body_timeout_secs ({}s)",
+                    timeout.as_secs()
+                ),
+            ))
         }
     }
 }

@@ -168,3 +168,26 @@ fn base64_of(bytes: &[u8]) -> String {
     use base64::Engine as _;
     base64::engine::general_purpose::STANDARD.encode(bytes)
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slow_and_endless_bodies_time_out_with_408() {
+    let mut relay = TestRelay::start("").await;
+    // The test relay allows 1 s for a body (server.body_timeout_secs, see TestRelay).
+    let addr = relay.running.as_ref().unwrap().public_addr;
+    for head in [
+        "POST /webhooks/kick HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{\"partial\": ",
+        "POST /webhooks/kick HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n",
+    ] {
+        let mut stream = TcpStream::connect(addr).await.unwrap();
+        stream.write_all(head.as_bytes()).await.unwrap();
+        // Never finish the body.
+        let mut answer = vec![0_u8; 256];
+        let n = tokio::time::timeout(Duration::from_secs(10), stream.read(&mut answer))
+            .await
+            .unwrap()
+            .unwrap();
+        let text = String::from_utf8_lossy(&answer[..n]);
+        assert!(text.starts_with("HTTP/1.1 408"), "{head:?}: {text}");
+    }
+    relay.stop().await;
+}
