@@ -31,8 +31,18 @@ async fn ready(State(relay): State<Arc<Relay>>) -> impl IntoResponse {
     }
 }
 
-async fn metrics(State(relay): State<Arc<Relay>>) -> impl IntoResponse {
-    let stats = relay.store.stats(clock::now_ms()).await.unwrap_or_default();
+async fn metrics(State(relay): State<Arc<Relay>>) -> axum::response::Response {
+    let stats = match relay.store.stats(clock::now_ms()).await {
+        Ok(stats) => stats,
+        // Zeros would look like an empty outbox; say that the store could not be read.
+        Err(err) => {
+            return (
+                StatusCode::SERVICE_UNAVAILABLE,
+                format!("cannot read the store: {err:#}"),
+            )
+                .into_response();
+        }
+    };
     let disabled: Vec<String> = relay
         .outputs
         .iter()
@@ -43,4 +53,5 @@ async fn metrics(State(relay): State<Arc<Relay>>) -> impl IntoResponse {
         [("content-type", "text/plain; version=0.0.4")],
         relay.metrics.render(&stats, &disabled),
     )
+        .into_response()
 }

@@ -9,7 +9,7 @@ use std::{
 
 use anyhow::Context;
 use sqlx::{
-    QueryBuilder, Row, Sqlite, SqlitePool,
+    Connection, QueryBuilder, Row, Sqlite, SqliteConnection, SqlitePool,
     sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous},
 };
 use tokio::sync::{mpsc, oneshot};
@@ -284,11 +284,14 @@ impl Store {
             .context("cannot create the schema")?;
         let read = SqlitePoolOptions::new()
             .max_connections(4)
-            .connect_with(options.read_only(true))
+            .connect_with(options.clone().read_only(true))
             .await
             .with_context(|| format!("cannot open database {url} for reading"))?;
         let (writes, queue) = mpsc::channel(WRITE_QUEUE);
-        tokio::spawn(writer(write.clone(), queue));
+        let writer_connection = SqliteConnection::connect_with(&options)
+            .await
+            .with_context(|| format!("cannot open database {url} for the writer"))?;
+        tokio::spawn(writer(writer_connection, queue));
         Ok(Self {
             read,
             write,
@@ -569,16 +572,19 @@ impl Store {
 
 /// The single writer: takes every queued write, applies them in one transaction, commits once,
 /// answers each. A failed commit fails the whole group (nothing in it was stored).
-async fn writer(pool: SqlitePool, mut queue: mpsc::Receiver<Write>) {
+async fn writer(mut connection: SqliteConnection, mut queue: mpsc::Receiver<Write>) {
     let mut group = Vec::with_capacity(MAX_GROUP);
     while queue.recv_many(&mut group, MAX_GROUP).await > 0 {
-        match apply(&pool, &mut group).await {
+        match apply(&mut connection, &mut group).await {
             Ok(results) => {
                 for (write, result) in group.drain(..).zip(results) {
                     answer(write, Ok(result));
                 }
             }
             Err(err) => {
+                // Leave no transaction half-open: SQLite may or may not have rolled back by
+                // itself (it does on some SQLITE_FULL errors); a stray ROLLBACK is harmless.
+                let _ = sqlx::query("ROLLBACK").execute(&mut connection).await;
                 tracing::error!(error = %format!("{err:#}"), writes = group.len(), "store commit failed");
                 let message = format!("{err:#}");
                 for write in group.drain(..) {
@@ -611,8 +617,19 @@ const ROWS_PER_STATEMENT: usize = 500;
 
 /// Applies a group in one transaction: all accepts with a few multi-row statements, all
 /// completions with one statement per chunk, then the rare operator writes in order.
-async fn apply(pool: &SqlitePool, group: &mut [Write]) -> anyhow::Result<Vec<Option<Accepted>>> {
-    let mut tx = pool.begin().await?;
+///
+/// The transaction is plain SQL (`BEGIN IMMEDIATE` … `COMMIT`) on the writer's own connection:
+/// after a failure the caller rolls back explicitly, so no transaction state is ever carried
+/// into the next group (a pooled transaction whose rollback failed could otherwise keep later
+/// "commits" inside a transaction that is never committed).
+async fn apply(
+    connection: &mut SqliteConnection,
+    group: &mut [Write],
+) -> anyhow::Result<Vec<Option<Accepted>>> {
+    sqlx::query("BEGIN IMMEDIATE")
+        .execute(&mut *connection)
+        .await?;
+    let tx = connection;
     let jobs: Vec<&(InboxRow, Vec<NewDelivery>)> = group
         .iter()
         .filter_map(|w| match w {
@@ -620,7 +637,7 @@ async fn apply(pool: &SqlitePool, group: &mut [Write]) -> anyhow::Result<Vec<Opt
             _ => None,
         })
         .collect();
-    let mut accepted = accept_group(&mut tx, &jobs).await?.into_iter();
+    let mut accepted = accept_group(tx, &jobs).await?.into_iter();
     let completions: Vec<&Completion> = group
         .iter()
         .filter_map(|w| match w {
@@ -628,7 +645,7 @@ async fn apply(pool: &SqlitePool, group: &mut [Write]) -> anyhow::Result<Vec<Opt
             _ => None,
         })
         .collect();
-    complete_group(&mut tx, &completions).await?;
+    complete_group(tx, &completions).await?;
     let mut results = Vec::with_capacity(group.len());
     for write in group.iter() {
         results.push(match write {
@@ -672,14 +689,14 @@ async fn apply(pool: &SqlitePool, group: &mut [Write]) -> anyhow::Result<Vec<Opt
             }
         });
     }
-    tx.commit().await?;
+    sqlx::query("COMMIT").execute(&mut *tx).await?;
     Ok(results)
 }
 
 /// Decides duplicates for a group of accepts (against the table and within the group, in
 /// order) and inserts the new ones with multi-row statements.
 async fn accept_group(
-    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    tx: &mut SqliteConnection,
     jobs: &[&(InboxRow, Vec<NewDelivery>)],
 ) -> anyhow::Result<Vec<Accepted>> {
     if jobs.is_empty() {
@@ -695,7 +712,7 @@ async fn accept_group(
             list.push_bind(&job.0.message_id);
         }
         ids.push(")");
-        for row in ids.build().fetch_all(&mut **tx).await? {
+        for row in ids.build().fetch_all(&mut *tx).await? {
             known_ids.insert(row.get("message_id"));
         }
         let keys: Vec<&String> = chunk
@@ -711,7 +728,7 @@ async fn accept_group(
                 list.push_bind(key);
             }
             query.push(") GROUP BY dedup_key");
-            for row in query.build().fetch_all(&mut **tx).await? {
+            for row in query.build().fetch_all(&mut *tx).await? {
                 latest_key.insert(row.get("dedup_key"), row.get("latest"));
             }
         }
@@ -744,7 +761,7 @@ async fn accept_group(
 
 /// Inserts new inbox rows and their outbox rows with multi-row statements.
 async fn insert_fresh(
-    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    tx: &mut SqliteConnection,
     fresh: &[&(InboxRow, Vec<NewDelivery>)],
 ) -> anyhow::Result<()> {
     for chunk in fresh.chunks(ROWS_PER_STATEMENT) {
@@ -764,7 +781,7 @@ async fn insert_fresh(
                 .push_bind(&inbox.body)
                 .push_bind(&inbox.parse_error);
         });
-        insert.build().execute(&mut **tx).await?;
+        insert.build().execute(&mut *tx).await?;
     }
     let rows: Vec<(&InboxRow, &NewDelivery)> = fresh
         .iter()
@@ -787,14 +804,14 @@ async fn insert_fresh(
                 .push_bind(&delivery.last_error)
                 .push_bind(finished);
         });
-        insert.build().execute(&mut **tx).await?;
+        insert.build().execute(&mut *tx).await?;
     }
     Ok(())
 }
 
 /// Records send outcomes: one `UPDATE … FROM (VALUES …)` per chunk.
 async fn complete_group(
-    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    tx: &mut SqliteConnection,
     completions: &[&Completion],
 ) -> anyhow::Result<()> {
     for chunk in completions.chunks(ROWS_PER_STATEMENT) {
@@ -814,7 +831,7 @@ async fn complete_group(
                 .push_bind(c.finished_at);
         });
         update.push(") AS v WHERE outbox.id = v.column1");
-        update.build().execute(&mut **tx).await?;
+        update.build().execute(&mut *tx).await?;
     }
     Ok(())
 }

@@ -8,3 +8,4 @@ mod delivery;
 mod hostile;
 mod ingest;
 mod signed_delivery;
+mod storage;

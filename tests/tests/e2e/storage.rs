@@ -1,0 +1,138 @@
+//! Storage faults: a full disk makes ingest answer 503 with Retry-After and store nothing it
+//! could not commit; /readyz says so; everything recovers without a restart once space is back.
+
+use std::{path::PathBuf, process::Command};
+
+use relay_tests::TestRelay;
+
+/// A tiny tmpfs mounted for the test, unmounted when dropped.
+struct TinyDisk(PathBuf);
+
+impl TinyDisk {
+    fn mount(size: &str) -> Self {
+        let dir = TestRelay::fresh_dir();
+        let status = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(&dir)
+            .status();
+        assert!(
+            status.is_ok_and(|s| s.success()),
+            "this test mounts a small tmpfs to fill it; it needs root (as on the project's machines and CI)"
+        );
+        Self(dir)
+    }
+}
+
+impl Drop for TinyDisk {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg("-l").arg(&self.0).status();
+    }
+}
+
+/// Writes zeros to `path` until the file system is full.
+fn fill(path: &std::path::Path) {
+    use std::io::Write as _;
+    let chunk = vec![0_u8; 16 * 1024];
+    let mut file = std::fs::File::create(path).unwrap();
+    while file.write_all(&chunk).is_ok() {}
+    let _ = file.sync_all();
+}
+
+/// Posts a signed custom event; returns status, Retry-After and body.
+async fn post(relay: &TestRelay, i: usize, body: &[u8]) -> (u16, Option<String>, String) {
+    let headers = relay.signer.headers(
+        &format!("01JFULL{i:019}"),
+        &relay_tests::now_rfc3339(),
+        "custom.event",
+        body,
+    );
+    let mut request = reqwest::Client::new()
+        .post(relay.webhook_url())
+        .body(body.to_vec());
+    for (name, value) in &headers {
+        request = request.header(*name, value);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    let retry_after = response
+        .headers()
+        .get("retry-after")
+        .map(|v| v.to_str().unwrap().to_owned());
+    (status, retry_after, response.text().await.unwrap())
+}
+
+async fn get(url: String) -> (u16, String) {
+    let response = reqwest::get(url).await.unwrap();
+    (response.status().as_u16(), response.text().await.unwrap())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_disk_gives_503_loses_nothing_acknowledged_and_recovers() {
+    let disk = TinyDisk::mount("2m");
+    let mut relay = TestRelay::start_in(disk.0.clone(), "").await;
+    assert_eq!(get(relay.admin_url("/readyz")).await.0, 200);
+
+    fill(&disk.0.join("filler-1"));
+    let body = |i: usize| format!("{{\"n\":{i},\"pad\":\"{}\"}}", "x".repeat(20_000)).into_bytes();
+    let mut acked = 0;
+    let mut refused = Vec::new();
+    for i in 0..200 {
+        let (status, retry_after, text) = post(&relay, i, &body(i)).await;
+        match status {
+            200 => acked += 1,
+            503 => {
+                assert!(text.contains("storage unavailable"), "{text}");
+                assert_eq!(retry_after.as_deref(), Some("5"));
+                refused.push(i);
+                break;
+            }
+            other => panic!("unexpected {other}: {text}"),
+        }
+    }
+    assert!(
+        !refused.is_empty(),
+        "the disk filled up and ingest answered 503"
+    );
+    // Take whatever a rolled-back write gave back: the relay now reports that it cannot write.
+    // (SQLite may still fit a small write into space its files already hold; whatever it
+    // acknowledges it has stored, which the count at the end checks.)
+    fill(&disk.0.join("filler-2"));
+    let (ready, text) = get(relay.admin_url("/readyz")).await;
+    assert_eq!(ready, 503, "{text}");
+    assert!(text.contains("not writable"), "{text}");
+    for i in 500..510 {
+        match post(&relay, i, &body(i)).await {
+            (200, _, _) => acked += 1,
+            (503, retry_after, _) => {
+                assert_eq!(retry_after.as_deref(), Some("5"));
+                refused.push(i);
+            }
+            (other, _, text) => panic!("unexpected {other}: {text}"),
+        }
+    }
+
+    // Space comes back: ready again and accepting, without a restart.
+    std::fs::remove_file(disk.0.join("filler-1")).unwrap();
+    std::fs::remove_file(disk.0.join("filler-2")).unwrap();
+    assert_eq!(get(relay.admin_url("/readyz")).await.0, 200);
+    for &i in &refused {
+        let (status, _, text) = post(&relay, i, &body(i)).await;
+        assert_eq!(
+            (status, text.as_str()),
+            (200, "accepted"),
+            "Kick's retry of refused event {i} is stored now"
+        );
+    }
+
+    let metrics = get(relay.admin_url("/metrics")).await.1;
+    let inbox = metrics
+        .lines()
+        .find(|l| l.starts_with("kick_relay_inbox_rows"))
+        .unwrap();
+    assert_eq!(
+        inbox,
+        format!("kick_relay_inbox_rows {}", acked + refused.len()),
+        "exactly the acknowledged events are stored"
+    );
+    relay.stop().await;
+}
