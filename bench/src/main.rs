@@ -12,6 +12,7 @@
 )]
 
 mod ceiling;
+mod chaos;
 mod load;
 mod orchestrate;
 mod presign;
@@ -56,6 +57,22 @@ enum Command {
         /// Measured seconds (after a 1 s warm-up).
         #[arg(long, default_value_t = 5)]
         seconds: u64,
+    },
+    /// Kill the relay at random moments under load (kill -9, then SIGTERM), restart it, and
+    /// check every acknowledged event reached the output; writes docs/RELIABILITY.md.
+    Chaos {
+        /// The release `kick-relay` binary.
+        #[arg(long)]
+        relay_bin: PathBuf,
+        /// Working directory.
+        #[arg(long)]
+        work: PathBuf,
+        /// The report to update.
+        #[arg(long)]
+        report: PathBuf,
+        /// How many kill -9 rounds.
+        #[arg(long, default_value_t = 20)]
+        kills: usize,
     },
     /// Run every target at concurrency 1, 16 and 64 and write docs/BENCHMARKS.md.
     All {
@@ -123,6 +140,17 @@ fn main() -> anyhow::Result<()> {
             );
             Ok(())
         }),
+        Command::Chaos {
+            relay_bin,
+            work,
+            report,
+            kills,
+        } => runtime.block_on(chaos::run(chaos::Options {
+            relay_bin,
+            work,
+            report,
+            kills,
+        })),
         Command::All {
             quick,
             relay_bin,

@@ -13,6 +13,8 @@ use axum::{Router, extract::State, http::HeaderMap};
 #[derive(Debug, Default)]
 pub(crate) struct Arrivals {
     pub(crate) raw: HashMap<String, Instant>,
+    /// Every raw request, repeats included.
+    pub(crate) raw_total: u64,
     pub(crate) discord: u64,
 }
 
@@ -25,6 +27,7 @@ async fn raw(State(arrivals): State<Shared>, headers: HeaderMap) -> &'static str
         .unwrap_or_default()
         .to_owned();
     if let Ok(mut a) = arrivals.lock() {
+        a.raw_total += 1;
         a.raw.entry(id).or_insert_with(Instant::now);
     }
     ""

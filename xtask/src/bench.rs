@@ -81,3 +81,22 @@ pub(crate) fn run(quick: bool) -> Result<(), String> {
     }
     crate::run("relay-bench", &mut command)
 }
+
+/// `cargo xtask chaos`: release build, then `relay-bench chaos`.
+pub(crate) fn chaos() -> Result<(), String> {
+    let root = project_root();
+    crate::run(
+        "build release binaries",
+        cargo().args(["build", "--release", "-p", "relay-bin", "-p", "relay-bench"]),
+    )?;
+    let mut command = Command::new(root.join("target/release/relay-bench"));
+    command
+        .arg("chaos")
+        .arg("--relay-bin")
+        .arg(root.join("target/release/kick-relay"))
+        .arg("--work")
+        .arg(root.join("target").join("chaos"))
+        .arg("--report")
+        .arg(root.join("docs/RELIABILITY.md"));
+    crate::run("relay-bench chaos", &mut command)
+}

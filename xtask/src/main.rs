@@ -21,6 +21,7 @@ cargo xtask <command>
   lint    fmt check and clippy only
   deny    cargo deny check bans licenses sources (installs cargo-deny if missing)
   tidy    repository rules: crate floors (../shared/ARCHITECTURE.md), README and lints per crate
+  chaos   kill -9 / SIGTERM the relay at random moments under load; writes docs/RELIABILITY.md
   bench   kick-relay against the ceiling and kickcom.py, plus criterion benches; writes
           docs/BENCHMARKS.md (`bench --quick`: short runs, no criterion)
 ";
@@ -34,6 +35,7 @@ fn main() -> ExitCode {
         "deny" => ci::deny(),
         "tidy" => tidy::run(&project_root()),
         "bench" => bench::run(env::args().nth(2).as_deref() == Some("--quick")),
+        "chaos" => bench::chaos(),
         "" | "help" | "--help" | "-h" => {
             print!("{HELP}");
             Ok(())
