@@ -4,6 +4,7 @@
 
 mod bench;
 mod ci;
+mod fuzz;
 mod tidy;
 
 use std::{
@@ -21,6 +22,7 @@ cargo xtask <command>
   lint    fmt check and clippy only
   deny    cargo deny check bans licenses sources (installs cargo-deny if missing)
   tidy    repository rules: crate floors (../shared/ARCHITECTURE.md), README and lints per crate
+  fuzz    every cargo-fuzz target for N seconds (`fuzz 60`); writes docs/RELIABILITY.md
   chaos   kill -9 / SIGTERM the relay at random moments under load; writes docs/RELIABILITY.md
   bench   kick-relay against the ceiling and kickcom.py, plus criterion benches; writes
           docs/BENCHMARKS.md (`bench --quick`: short runs, no criterion)
@@ -36,6 +38,12 @@ fn main() -> ExitCode {
         "tidy" => tidy::run(&project_root()),
         "bench" => bench::run(env::args().nth(2).as_deref() == Some("--quick")),
         "chaos" => bench::chaos(),
+        "fuzz" => fuzz::run(
+            env::args()
+                .nth(2)
+                .and_then(|s| s.parse().ok())
+                .unwrap_or(60),
+        ),
         "" | "help" | "--help" | "-h" => {
             print!("{HELP}");
             Ok(())
