@@ -64,3 +64,16 @@ fn a_missing_file_says_so() {
         "{err}"
     );
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(128))]
+
+    #[test]
+    fn arbitrary_config_files_never_panic(text in "(\\[server\\]|\\[\\[output\\]\\]|[a-z_]{1,12} = (\"[^\"]{0,20}\"|[0-9]{1,6}|\\[\\])|\n|.){0,40}") {
+        let dir = TestRelay::fresh_dir();
+        let path = dir.join("any.toml");
+        std::fs::write(&path, &text).unwrap();
+        let _ = Config::load(Some(&path));
+        let _ = std::fs::remove_dir_all(dir);
+    }
+}

@@ -5,5 +5,6 @@ mod chat_tokens;
 mod event_type;
 mod headers;
 mod official_payloads;
+mod properties;
 mod quirks;
 mod unknown_events;

@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod filter;
+mod properties;
 mod render_discord;
 mod render_forward;
 mod render_raw;
