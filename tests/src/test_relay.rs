@@ -46,7 +46,7 @@ impl TestRelay {
     pub fn write_config(dir: &std::path::Path, extra: &str) -> PathBuf {
         std::fs::write(dir.join("public.pem"), TEST_PUBLIC_PEM).expect("write key");
         let config = format!(
-            "[server]\nlisten = \"127.0.0.1:0\"\nshutdown_timeout_secs = 5\nbody_timeout_secs = 1\n[admin]\nlisten = \"127.0.0.2:0\"\n[kick]\npublic_key_file = \"{}\"\nrefresh_public_key = false\n[storage]\ndatabase_url = \"sqlite://{}\"\n{extra}",
+            "[server]\nlisten = \"127.0.0.1:0\"\nshutdown_timeout_secs = 5\nbody_timeout_secs = 1\nheader_timeout_secs = 1\n[admin]\nlisten = \"127.0.0.2:0\"\n[kick]\npublic_key_file = \"{}\"\nrefresh_public_key = false\n[storage]\ndatabase_url = \"sqlite://{}\"\n{extra}",
             dir.join("public.pem").display(),
             dir.join("relay.db").display(),
         );

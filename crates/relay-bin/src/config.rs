@@ -54,6 +54,8 @@ pub struct ServerConfig {
     pub shutdown_timeout_secs: u64,
     /// How long a client may take to send the body (slow or endless bodies get 408).
     pub body_timeout_secs: u64,
+    /// How long a client may take to send a request's headers before the connection is closed.
+    pub header_timeout_secs: u64,
 }
 
 impl Default for ServerConfig {
@@ -65,6 +67,7 @@ impl Default for ServerConfig {
             timestamp_tolerance_secs: 600,
             shutdown_timeout_secs: 20,
             body_timeout_secs: 10,
+            header_timeout_secs: 10,
         }
     }
 }
@@ -294,6 +297,19 @@ impl Config {
                 "{file}: server.max_body_bytes = {} is outside 1..=67108864",
                 self.server.max_body_bytes
             )));
+        }
+        for (key, value) in [
+            ("server.body_timeout_secs", self.server.body_timeout_secs),
+            (
+                "server.header_timeout_secs",
+                self.server.header_timeout_secs,
+            ),
+        ] {
+            if !(1..=3600).contains(&value) {
+                return Err(ConfigProblem(format!(
+                    "{file}: {key} = {value} is outside 1..=3600"
+                )));
+            }
         }
         if self.server.listen == self.admin.listen {
             return Err(ConfigProblem(format!(

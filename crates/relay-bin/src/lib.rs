@@ -11,4 +11,5 @@ pub mod keys;
 pub mod metrics;
 pub mod relay;
 pub mod samples;
+pub mod serve;
 pub mod store;

@@ -259,11 +259,11 @@ pub async fn start(relay: Arc<Relay>) -> anyhow::Result<Running> {
 
     let app = ingest::router(Arc::clone(&relay));
     let stopped = stop.clone();
+    let header_timeout = Duration::from_secs(relay.config.server.header_timeout_secs);
+    let drain = Duration::from_secs(relay.config.server.shutdown_timeout_secs);
     tasks.spawn(async move {
-        axum::serve(public, app)
-            .with_graceful_shutdown(async move { stopped.cancelled().await })
-            .await
-            .context("public listener")
+        crate::serve::serve(public, app, header_timeout, stopped, drain).await;
+        Ok(())
     });
     let admin_app = admin::router(Arc::clone(&relay));
     let stopped = stop.clone();

@@ -191,3 +191,32 @@ async fn slow_and_endless_bodies_time_out_with_408() {
     }
     relay.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn headers_that_never_finish_get_the_connection_closed() {
+    let mut relay = TestRelay::start("").await;
+    // The test relay allows 1 s for headers (server.header_timeout_secs, see TestRelay).
+    let addr = relay.running.as_ref().unwrap().public_addr;
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    stream
+        .write_all(b"POST /webhooks/kick HTTP/1.1\r\nHost: x\r\nX-Slow: a")
+        .await
+        .unwrap();
+    let mut answer = vec![0_u8; 256];
+    let n = tokio::time::timeout(Duration::from_secs(10), stream.read(&mut answer))
+        .await
+        .expect("the relay closes the connection instead of waiting forever")
+        .unwrap_or(0);
+    let text = String::from_utf8_lossy(&answer[..n]);
+    assert!(n == 0 || text.starts_with("HTTP/1.1 408"), "{text}");
+    // Still serving others.
+    assert_eq!(
+        reqwest::get(relay.admin_url("/healthz"))
+            .await
+            .unwrap()
+            .status()
+            .as_u16(),
+        200
+    );
+    relay.stop().await;
+}
