@@ -19,6 +19,7 @@ use tokio::process::{Child, Command};
 use crate::{
     presign::{self, Signed},
     stand_in,
+    util::{bench_keys, free_port},
 };
 
 /// Options from the command line.
@@ -41,12 +42,6 @@ enum Answer {
     Unknown,
 }
 
-fn free_port() -> anyhow::Result<u16> {
-    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
-        .local_addr()?
-        .port())
-}
-
 /// A cheap random number in `0..bound` (timing only, not security).
 fn random_below(bound: u64) -> u64 {
     let nanos = u64::from(Instant::now().elapsed().subsec_nanos())
@@ -61,7 +56,7 @@ fn random_below(bound: u64) -> u64 {
 }
 
 struct Harness {
-    o: Options,
+    relay_bin: PathBuf,
     public: u16,
     admin: u16,
     config: PathBuf,
@@ -69,7 +64,7 @@ struct Harness {
 
 impl Harness {
     fn spawn(&self) -> anyhow::Result<Child> {
-        Ok(Command::new(&self.o.relay_bin)
+        Ok(Command::new(&self.relay_bin)
             .arg("--config")
             .arg(&self.config)
             .arg("serve")
@@ -169,16 +164,7 @@ async fn load_until(
 /// A relay that does not start, or files that cannot be written.
 #[allow(clippy::too_many_lines)]
 pub(crate) async fn run(o: Options) -> anyhow::Result<()> {
-    std::fs::create_dir_all(&o.work)?;
-    let keys = o.work.join("keys");
-    if !keys.join("private.pem").exists() {
-        let status = std::process::Command::new(&o.relay_bin)
-            .args(["keygen", "--out"])
-            .arg(&keys)
-            .stdout(Stdio::null())
-            .status()?;
-        anyhow::ensure!(status.success(), "kick-relay keygen failed");
-    }
+    let keys = bench_keys(&o.relay_bin, &o.work)?;
     let pool = Arc::new(presign::load_or_make(
         &keys.join("private.pem"),
         &o.work.join("mixed-150000.jsonl"),
@@ -218,12 +204,7 @@ pub(crate) async fn run(o: Options) -> anyhow::Result<()> {
             ),
         )?;
         let harness = Harness {
-            o: Options {
-                relay_bin: o.relay_bin.clone(),
-                work: o.work.clone(),
-                report: o.report.clone(),
-                kills: o.kills,
-            },
+            relay_bin: o.relay_bin.clone(),
             public,
             admin,
             config,

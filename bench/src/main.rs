@@ -17,6 +17,7 @@ mod load;
 mod orchestrate;
 mod presign;
 mod stand_in;
+mod util;
 
 use std::path::PathBuf;
 

@@ -19,6 +19,7 @@ use crate::{
     load::{self, Measured, percentile},
     presign::{self, Signed},
     stand_in,
+    util::{bench_keys, free_port},
 };
 
 /// Options from the command line.
@@ -59,12 +60,6 @@ struct Row {
     measured: Measured,
     rss_mb: f64,
     delivery: Option<String>,
-}
-
-fn free_port() -> anyhow::Result<u16> {
-    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
-        .local_addr()?
-        .port())
 }
 
 /// Peak resident memory of `pid`, MB (`VmHWM`).
@@ -118,16 +113,7 @@ async fn wait_port(port: u16) -> anyhow::Result<()> {
 /// # Errors
 /// A target that does not start, or files that cannot be written.
 pub(crate) async fn all(o: Options) -> anyhow::Result<()> {
-    std::fs::create_dir_all(&o.work)?;
-    let keys = o.work.join("keys");
-    if !keys.join("private.pem").exists() {
-        let status = std::process::Command::new(&o.relay_bin)
-            .args(["keygen", "--out"])
-            .arg(&keys)
-            .stdout(Stdio::null())
-            .status()?;
-        anyhow::ensure!(status.success(), "kick-relay keygen failed");
-    }
+    let keys = bench_keys(&o.relay_bin, &o.work)?;
     let (warmup, duration, pool) = if o.quick {
         (Duration::from_secs(1), Duration::from_secs(5), 60_000)
     } else {
