@@ -268,10 +268,8 @@ pub async fn start(relay: Arc<Relay>) -> anyhow::Result<Running> {
     let admin_app = admin::router(Arc::clone(&relay));
     let stopped = stop.clone();
     tasks.spawn(async move {
-        axum::serve(admin_listener, admin_app)
-            .with_graceful_shutdown(async move { stopped.cancelled().await })
-            .await
-            .context("admin listener")
+        crate::serve::serve(admin_listener, admin_app, header_timeout, stopped, drain).await;
+        Ok(())
     });
     for index in 0..relay.outputs.len() {
         let relay = Arc::clone(&relay);

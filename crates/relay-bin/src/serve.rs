@@ -1,5 +1,5 @@
-//! Serving a router over HTTP/1.1 with the limits `axum::serve` does not expose: a deadline for
-//! a request's headers (slowloris) and a graceful stop.
+//! Serving a router (public and admin listeners) over HTTP/1.1 with the limits `axum::serve`
+//! does not expose: a deadline for a request's headers (slowloris) and a graceful stop.
 
 use std::time::Duration;
 
