@@ -102,6 +102,19 @@ impl TestRelay {
         )
     }
 
+    /// The admin listener's `/metrics` text.
+    ///
+    /// # Panics
+    /// When the admin listener does not answer.
+    pub async fn metrics(&self) -> String {
+        reqwest::get(self.admin_url("/metrics"))
+            .await
+            .expect("the admin listener answers")
+            .text()
+            .await
+            .expect("a text body")
+    }
+
     /// POSTs a delivery signed with the test key; returns status and body.
     ///
     /// # Panics

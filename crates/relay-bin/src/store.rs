@@ -309,29 +309,8 @@ impl Store {
         inbox: InboxRow,
         deliveries: Vec<NewDelivery>,
     ) -> anyhow::Result<Accepted> {
-        let (reply, answer) = oneshot::channel();
-        self.writes
-            .send(Write::Accept(Box::new((inbox, deliveries)), reply))
+        self.call(|reply| Write::Accept(Box::new((inbox, deliveries)), reply))
             .await
-            .map_err(|_| anyhow::anyhow!("the store's writer has stopped"))?;
-        answer
-            .await
-            .map_err(|_| anyhow::anyhow!("the store's writer has stopped"))?
-    }
-
-    /// Records the outcome of a send.
-    ///
-    /// # Errors
-    /// When the commit fails.
-    pub async fn complete(&self, completion: Completion) -> anyhow::Result<()> {
-        let (reply, answer) = oneshot::channel();
-        self.writes
-            .send(Write::Complete(completion, reply))
-            .await
-            .map_err(|_| anyhow::anyhow!("the store's writer has stopped"))?;
-        answer
-            .await
-            .map_err(|_| anyhow::anyhow!("the store's writer has stopped"))?
     }
 
     /// Queues the outcome of a send without waiting for its commit; the receiver says when it
@@ -344,10 +323,7 @@ impl Store {
         completion: Completion,
     ) -> anyhow::Result<oneshot::Receiver<anyhow::Result<()>>> {
         let (reply, answer) = oneshot::channel();
-        self.writes
-            .send(Write::Complete(completion, reply))
-            .await
-            .map_err(|_| anyhow::anyhow!("the store's writer has stopped"))?;
+        self.send(Write::Complete(completion, reply)).await?;
         Ok(answer)
     }
 
@@ -356,19 +332,13 @@ impl Store {
     /// # Errors
     /// When the commit fails.
     pub async fn disable_output(&self, name: &str, reason: &str, at: i64) -> anyhow::Result<()> {
-        let (reply, answer) = oneshot::channel();
-        self.writes
-            .send(Write::DisableOutput {
-                name: name.to_owned(),
-                reason: reason.to_owned(),
-                at,
-                reply,
-            })
-            .await
-            .map_err(|_| anyhow::anyhow!("the store's writer has stopped"))?;
-        answer
-            .await
-            .map_err(|_| anyhow::anyhow!("the store's writer has stopped"))?
+        self.call(|reply| Write::DisableOutput {
+            name: name.to_owned(),
+            reason: reason.to_owned(),
+            at,
+            reply,
+        })
+        .await
     }
 
     /// Up to `limit` pending deliveries of `output` with ids above `after`, oldest first.
@@ -451,18 +421,31 @@ impl Store {
     /// When it does not.
     pub async fn check_writable(&self, now: i64) -> anyhow::Result<()> {
         // A real (tiny) write through the writer: proves it can commit.
-        let (reply, answer) = oneshot::channel();
-        self.writes
-            .send(Write::Probe(now, reply))
-            .await
-            .map_err(|_| anyhow::anyhow!("the store's writer has stopped"))?;
-        answer
-            .await
-            .map_err(|_| anyhow::anyhow!("the store's writer has stopped"))?
+        self.call(|reply| Write::Probe(now, reply)).await
     }
 }
 
 impl Store {
+    /// Queues a write for the writer task.
+    async fn send(&self, write: Write) -> anyhow::Result<()> {
+        self.writes
+            .send(write)
+            .await
+            .map_err(|_| anyhow::anyhow!("the store's writer has stopped"))
+    }
+
+    /// Queues a write and waits for the writer's answer (after its group's commit).
+    async fn call<T>(
+        &self,
+        write: impl FnOnce(oneshot::Sender<anyhow::Result<T>>) -> Write,
+    ) -> anyhow::Result<T> {
+        let (reply, answer) = oneshot::channel();
+        self.send(write(reply)).await?;
+        answer
+            .await
+            .map_err(|_| anyhow::anyhow!("the store's writer has stopped"))?
+    }
+
     /// Deletes inbox rows received before `before` (the idempotency window has passed) and
     /// delivered or expired outbox rows finished before it. Pending, dead and skipped rows stay:
     /// they still need an operator or a send.
@@ -470,14 +453,7 @@ impl Store {
     /// # Errors
     /// When the commit fails.
     pub async fn purge(&self, before: i64) -> anyhow::Result<()> {
-        let (reply, answer) = oneshot::channel();
-        self.writes
-            .send(Write::Purge(before, reply))
-            .await
-            .map_err(|_| anyhow::anyhow!("the store's writer has stopped"))?;
-        answer
-            .await
-            .map_err(|_| anyhow::anyhow!("the store's writer has stopped"))?
+        self.call(|reply| Write::Purge(before, reply)).await
     }
 
     /// Deliveries, newest first.

@@ -154,12 +154,7 @@ async fn discord_429_waits_are_obeyed() {
         .await;
     let received = discord.wait_for(2, Duration::from_secs(15)).await;
     assert_eq!(received.len(), 2, "retried after the 429");
-    let metrics = reqwest::get(relay.admin_url("/metrics"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = relay.metrics().await;
     assert!(
         metrics
             .contains("kick_relay_attempts_total{output=\"discord\",outcome=\"rate_limited\"} 1"),
@@ -203,12 +198,7 @@ async fn unknown_webhook_10015_disables_the_output() {
         1,
         "nothing more is sent to a disabled output"
     );
-    let metrics = reqwest::get(relay.admin_url("/metrics"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = relay.metrics().await;
     assert!(
         metrics.contains("kick_relay_output_disabled{output=\"gone\"} 1"),
         "{metrics}"

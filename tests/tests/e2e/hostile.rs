@@ -104,12 +104,7 @@ async fn signed_but_broken_bodies_are_accepted_and_stored_unparsed() {
             "body {i}: Kick must not see failures for what it signed"
         );
     }
-    let metrics = reqwest::get(relay.admin_url("/metrics"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = relay.metrics().await;
     assert!(
         metrics.contains("kick_relay_requests_total{outcome=\"unparsed\"} 3"),
         "{metrics}"

@@ -12,15 +12,6 @@ fn raw_output(url: &str) -> String {
     )
 }
 
-async fn outbox_rows(relay: &TestRelay) -> String {
-    reqwest::get(relay.admin_url("/metrics"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap()
-}
-
 fn count(metrics: &str, line_start: &str) -> u64 {
     metrics
         .lines()
@@ -79,7 +70,7 @@ async fn duplicates_and_duplicate_subscription_copies_are_relayed_once() {
         2,
         "each event exactly once: {received:?}"
     );
-    let metrics = outbox_rows(&relay).await;
+    let metrics = relay.metrics().await;
     assert_eq!(
         count(&metrics, "kick_relay_requests_total{outcome=\"duplicate\"}"),
         3
@@ -172,7 +163,7 @@ async fn bad_requests_get_the_right_status_and_store_nothing() {
         "admin routes are not on the public listener"
     );
 
-    let metrics = outbox_rows(&relay).await;
+    let metrics = relay.metrics().await;
     assert_eq!(
         count(&metrics, "kick_relay_inbox_rows"),
         0,
@@ -198,7 +189,7 @@ async fn health_readiness_and_metrics_on_the_admin_listener() {
     let ready = reqwest::get(relay.admin_url("/readyz")).await.unwrap();
     assert_eq!(ready.status().as_u16(), 200);
     assert!(ready.text().await.unwrap().contains("database writable"));
-    let metrics = outbox_rows(&relay).await;
+    let metrics = relay.metrics().await;
     assert!(
         metrics.contains("# TYPE kick_relay_requests_total counter"),
         "{metrics}"
@@ -231,7 +222,7 @@ async fn retention_purges_old_inbox_rows_and_finished_deliveries() {
     )
     .await;
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let metrics = outbox_rows(&relay).await;
+    let metrics = relay.metrics().await;
     assert_eq!(count(&metrics, "kick_relay_inbox_rows"), 0, "{metrics}");
     assert!(!metrics.contains("status=\"delivered\""), "{metrics}");
     relay.stop().await;

@@ -124,7 +124,7 @@ async fn a_full_disk_gives_503_loses_nothing_acknowledged_and_recovers() {
         );
     }
 
-    let metrics = get(relay.admin_url("/metrics")).await.1;
+    let metrics = relay.metrics().await;
     let inbox = metrics
         .lines()
         .find(|l| l.starts_with("kick_relay_inbox_rows"))
