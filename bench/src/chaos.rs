@@ -186,7 +186,7 @@ pub(crate) async fn run(o: Options) -> anyhow::Result<()> {
         ("kill -9 under load", "-KILL", o.kills),
         ("SIGTERM under load", "-TERM", 3),
     ] {
-        let (addr, arrivals) = stand_in::start().await?;
+        let (addr, arrivals) = stand_in::start(([127, 0, 0, 1], 0).into()).await?;
         let db = o.work.join(format!("chaos{signal}.db"));
         for suffix in ["", "-wal", "-shm"] {
             let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));

@@ -44,6 +44,13 @@ enum Command {
         #[arg(long, default_value = "/webhooks/kick")]
         path: String,
     },
+    /// A 200-answering stand-in for the relay's outputs (`/raw`, `/discord`), for profiling by
+    /// hand.
+    StandIn {
+        /// Listen address.
+        #[arg(long)]
+        listen: std::net::SocketAddr,
+    },
     /// Load one URL with a pre-signed set (for profiling a target by hand).
     Load {
         /// The webhook URL.
@@ -107,6 +114,12 @@ fn main() -> anyhow::Result<()> {
         Command::Ceiling { listen, key, path } => {
             runtime.block_on(ceiling::serve(listen, &key, &path))
         }
+        Command::StandIn { listen } => runtime.block_on(async {
+            let (addr, _) = stand_in::start(listen).await?;
+            println!("stand-in on http://{addr}/raw and http://{addr}/discord");
+            std::future::pending::<()>().await;
+            Ok(())
+        }),
         Command::Load {
             url,
             set,

@@ -227,7 +227,7 @@ async fn run_one(
             .kill_on_drop(true)
             .spawn()?,
         Target::Relay | Target::RelayIngest => {
-            let (addr, arrivals) = stand_in::start().await?;
+            let (addr, arrivals) = stand_in::start(([127, 0, 0, 1], 0).into()).await?;
             let outputs = if target == Target::Relay {
                 stand_in = Some(arrivals);
                 format!(

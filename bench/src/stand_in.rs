@@ -40,14 +40,15 @@ async fn discord(State(arrivals): State<Shared>) -> &'static str {
     "{}"
 }
 
-/// Starts the stand-in; returns its address and the shared record.
-pub(crate) async fn start() -> anyhow::Result<(SocketAddr, Shared)> {
+/// Starts the stand-in on `listen` (port 0: any free port); returns its address and the
+/// shared record.
+pub(crate) async fn start(listen: SocketAddr) -> anyhow::Result<(SocketAddr, Shared)> {
     let arrivals: Shared = Arc::default();
     let app = Router::new()
         .route("/raw", axum::routing::post(raw))
         .route("/discord", axum::routing::post(discord))
         .with_state(arrivals.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let listener = tokio::net::TcpListener::bind(listen).await?;
     let addr = listener.local_addr()?;
     tokio::spawn(async move {
         let _ = axum::serve(listener, app).await;

@@ -15,6 +15,10 @@ use sqlx::{
 use tokio::sync::{mpsc, oneshot};
 
 /// The schema; `CREATE … IF NOT EXISTS` keeps it idempotent. Times are Unix milliseconds.
+///
+/// An outbox row's request (headers and body) lives in `outbox_body` under the same id: the
+/// request never changes, while the row's state is updated after every attempt, and SQLite
+/// rewrites a whole row (and its pages) on update.
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS inbox (
     message_id TEXT PRIMARY KEY,
@@ -39,13 +43,16 @@ CREATE TABLE IF NOT EXISTS outbox (
     attempts INTEGER NOT NULL DEFAULT 0,
     created_at INTEGER NOT NULL,
     next_attempt_at INTEGER NOT NULL,
-    headers TEXT NOT NULL,
-    body BLOB NOT NULL,
     last_status INTEGER,
     last_error TEXT,
     finished_at INTEGER
 );
 CREATE INDEX IF NOT EXISTS outbox_queue ON outbox(output, status, id);
+CREATE TABLE IF NOT EXISTS outbox_body (
+    id INTEGER PRIMARY KEY,
+    headers TEXT NOT NULL,
+    body BLOB NOT NULL
+);
 CREATE TABLE IF NOT EXISTS meta (
     key TEXT PRIMARY KEY,
     value TEXT NOT NULL
@@ -282,16 +289,28 @@ impl Store {
             .execute(&write)
             .await
             .context("cannot create the schema")?;
+        migrate(&write).await?;
         let read = SqlitePoolOptions::new()
             .max_connections(4)
             .connect_with(options.clone().read_only(true))
             .await
             .with_context(|| format!("cannot open database {url} for reading"))?;
         let (writes, queue) = mpsc::channel(WRITE_QUEUE);
-        let writer_connection = SqliteConnection::connect_with(&options)
+        // Checkpoints (copying the WAL into the database file) run on their own connection,
+        // off the writer's commit path; the writer's own automatic checkpoint stays as a
+        // backstop far above the usual WAL size.
+        let writer_connection = SqliteConnection::connect_with(&options.clone().pragma(
+            "wal_autocheckpoint",
+            WRITER_AUTOCHECKPOINT_PAGES.to_string(),
+        ))
+        .await
+        .with_context(|| format!("cannot open database {url} for the writer"))?;
+        let checkpoint_connection = SqliteConnection::connect_with(&options)
             .await
-            .with_context(|| format!("cannot open database {url} for the writer"))?;
-        tokio::spawn(writer(writer_connection, queue));
+            .with_context(|| format!("cannot open database {url} for checkpoints"))?;
+        let (committed, commits) = mpsc::channel(1);
+        tokio::spawn(writer(writer_connection, queue, committed));
+        tokio::spawn(checkpointer(checkpoint_connection, commits));
         Ok(Self {
             read,
             write,
@@ -352,8 +371,9 @@ impl Store {
         limit: i64,
     ) -> anyhow::Result<Vec<Head>> {
         let rows = sqlx::query(
-            "SELECT id, message_id, attempts, created_at, next_attempt_at, headers, body FROM outbox
-             WHERE output = ? AND status = 'pending' AND id > ? ORDER BY id LIMIT ?",
+            "SELECT o.id, o.message_id, o.attempts, o.created_at, o.next_attempt_at, b.headers, b.body
+             FROM outbox o JOIN outbox_body b ON b.id = o.id
+             WHERE o.output = ? AND o.status = 'pending' AND o.id > ? ORDER BY o.id LIMIT ?",
         )
         .bind(output)
         .bind(after)
@@ -546,13 +566,63 @@ impl Store {
     }
 }
 
+/// Brings a database created before `outbox_body` existed (development builds of 0.1) to the
+/// current layout: requests move to `outbox_body`, the outbox keeps the state.
+async fn migrate(pool: &SqlitePool) -> anyhow::Result<()> {
+    let old: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM pragma_table_info('outbox') WHERE name IN ('headers', 'body')",
+    )
+    .fetch_one(pool)
+    .await?;
+    if old == 0 {
+        return Ok(());
+    }
+    let mut tx = pool.begin().await?;
+    sqlx::raw_sql(
+        "INSERT INTO outbox_body (id, headers, body) SELECT id, headers, body FROM outbox;
+         ALTER TABLE outbox DROP COLUMN headers;
+         ALTER TABLE outbox DROP COLUMN body;",
+    )
+    .execute(&mut *tx)
+    .await
+    .context("cannot move outbox requests to outbox_body")?;
+    tx.commit().await?;
+    tracing::info!("database migrated: outbox requests moved to outbox_body");
+    Ok(())
+}
+
+/// The writer's own automatic checkpoint threshold (pages of 4 KiB): a backstop only.
+const WRITER_AUTOCHECKPOINT_PAGES: u32 = 16_384;
+/// Least time between two background checkpoints.
+const CHECKPOINT_PAUSE: Duration = Duration::from_millis(200);
+
+/// Copies committed WAL frames into the database file after commits, at most every
+/// [`CHECKPOINT_PAUSE`], until the writer stops. `PASSIVE` never blocks the writer or readers.
+async fn checkpointer(mut connection: SqliteConnection, mut commits: mpsc::Receiver<()>) {
+    while commits.recv().await.is_some() {
+        if let Err(err) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+            .execute(&mut connection)
+            .await
+        {
+            tracing::warn!(error = %err, "WAL checkpoint failed; the next one retries");
+        }
+        tokio::time::sleep(CHECKPOINT_PAUSE).await;
+    }
+}
+
 /// The single writer: takes every queued write, applies them in one transaction, commits once,
-/// answers each. A failed commit fails the whole group (nothing in it was stored).
-async fn writer(mut connection: SqliteConnection, mut queue: mpsc::Receiver<Write>) {
+/// answers each. A failed commit fails the whole group (nothing in it was stored). After each
+/// commit it nudges the checkpointer (`committed` holds at most one nudge).
+async fn writer(
+    mut connection: SqliteConnection,
+    mut queue: mpsc::Receiver<Write>,
+    committed: mpsc::Sender<()>,
+) {
     let mut group = Vec::with_capacity(MAX_GROUP);
     while queue.recv_many(&mut group, MAX_GROUP).await > 0 {
         match apply(&mut connection, &mut group).await {
             Ok(results) => {
+                let _ = committed.try_send(());
                 for (write, result) in group.drain(..).zip(results) {
                     answer(write, Ok(result));
                 }
@@ -636,6 +706,10 @@ async fn apply(
             }
             Write::Purge(before, _) => {
                 sqlx::query("DELETE FROM inbox WHERE received_at < ?")
+                    .bind(before)
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query("DELETE FROM outbox_body WHERE id IN (SELECT id FROM outbox WHERE status IN ('delivered', 'expired') AND finished_at < ?)")
                     .bind(before)
                     .execute(&mut *tx)
                     .await?;
@@ -765,7 +839,7 @@ async fn insert_fresh(
         .collect();
     for chunk in rows.chunks(ROWS_PER_STATEMENT) {
         let mut insert = QueryBuilder::<Sqlite>::new(
-            "INSERT INTO outbox (message_id, output, event_type, status, created_at, next_attempt_at, headers, body, last_error, finished_at) ",
+            "INSERT INTO outbox (message_id, output, event_type, status, created_at, next_attempt_at, last_error, finished_at) ",
         );
         insert.push_values(chunk, |mut row, (inbox, delivery)| {
             let finished = (delivery.status != Status::Pending).then_some(inbox.received_at);
@@ -775,12 +849,27 @@ async fn insert_fresh(
                 .push_bind(delivery.status.as_str())
                 .push_bind(inbox.received_at)
                 .push_bind(inbox.received_at)
-                .push_bind(&delivery.headers)
-                .push_bind(&delivery.body)
                 .push_bind(&delivery.last_error)
                 .push_bind(finished);
         });
-        insert.build().execute(&mut *tx).await?;
+        // RETURNING's row order is unspecified: match ids back by (message id, output), which
+        // is unique within a group (duplicates were dropped above).
+        insert.push(" RETURNING id, message_id, output");
+        let mut ids: HashMap<(String, String), i64> = HashMap::with_capacity(chunk.len());
+        for row in insert.build().fetch_all(&mut *tx).await? {
+            ids.insert((row.get("message_id"), row.get("output")), row.get("id"));
+        }
+        let mut bodies =
+            QueryBuilder::<Sqlite>::new("INSERT INTO outbox_body (id, headers, body) ");
+        bodies.push_values(chunk, |mut row, (inbox, delivery)| {
+            let id = ids
+                .get(&(inbox.message_id.clone(), delivery.output.clone()))
+                .copied();
+            row.push_bind(id)
+                .push_bind(&delivery.headers)
+                .push_bind(&delivery.body);
+        });
+        bodies.build().execute(&mut *tx).await?;
     }
     Ok(())
 }
@@ -811,3 +900,7 @@ async fn complete_group(
     }
     Ok(())
 }
+
+#[cfg(test)]
+#[path = "store_migration_tests.rs"]
+mod migration_tests;

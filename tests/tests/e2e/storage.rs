@@ -93,11 +93,27 @@ async fn a_full_disk_gives_503_loses_nothing_acknowledged_and_recovers() {
         !refused.is_empty(),
         "the disk filled up and ingest answered 503"
     );
-    // Take whatever a rolled-back write gave back: the relay now reports that it cannot write.
-    // (SQLite may still fit a small write into space its files already hold; whatever it
-    // acknowledges it has stored, which the count at the end checks.)
-    fill(&disk.0.join("filler-2"));
-    let (ready, text) = get(relay.admin_url("/readyz")).await;
+    // Take whatever a rolled-back write gave back. SQLite may still fit small writes into
+    // space its files already hold (a WAL file grown by the failed write, or reused after a
+    // checkpoint); whatever it acknowledges it has stored, which the count at the end checks.
+    // Once nothing fits any more, /readyz must say so.
+    let mut fillers = vec![disk.0.join("filler-1")];
+    let mut ready = (200, String::new());
+    for round in 0..20 {
+        let filler = disk.0.join(format!("filler-{}", round + 2));
+        fill(&filler);
+        fillers.push(filler);
+        ready = get(relay.admin_url("/readyz")).await;
+        if ready.0 == 503 {
+            break;
+        }
+        match post(&relay, 300 + round, &body(300 + round)).await {
+            (200, _, _) => acked += 1,
+            (503, _, _) => refused.push(300 + round),
+            (other, _, text) => panic!("unexpected {other}: {text}"),
+        }
+    }
+    let (ready, text) = ready;
     assert_eq!(ready, 503, "{text}");
     assert!(text.contains("not writable"), "{text}");
     for i in 500..510 {
@@ -112,8 +128,9 @@ async fn a_full_disk_gives_503_loses_nothing_acknowledged_and_recovers() {
     }
 
     // Space comes back: ready again and accepting, without a restart.
-    std::fs::remove_file(disk.0.join("filler-1")).unwrap();
-    std::fs::remove_file(disk.0.join("filler-2")).unwrap();
+    for filler in fillers {
+        std::fs::remove_file(filler).unwrap();
+    }
     assert_eq!(get(relay.admin_url("/readyz")).await.0, 200);
     for &i in &refused {
         let (status, _, text) = post(&relay, i, &body(i)).await;

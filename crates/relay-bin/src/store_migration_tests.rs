@@ -1,0 +1,69 @@
+//! A database written by an earlier development build (requests inside `outbox`) opens, keeps
+//! its queue, and its pending rows go out with the request they were stored with.
+
+use super::{Status, Store};
+
+/// The outbox as development builds before `outbox_body` created it.
+const OLD_OUTBOX: &str = "
+CREATE TABLE outbox (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    message_id TEXT NOT NULL,
+    output TEXT NOT NULL,
+    event_type TEXT NOT NULL,
+    status TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    created_at INTEGER NOT NULL,
+    next_attempt_at INTEGER NOT NULL,
+    headers TEXT NOT NULL,
+    body BLOB NOT NULL,
+    last_status INTEGER,
+    last_error TEXT,
+    finished_at INTEGER
+);
+INSERT INTO outbox (message_id, output, event_type, status, created_at, next_attempt_at, headers, body)
+VALUES ('m1', 'raw', 'chat.message.sent', 'pending', 1, 1, '[[\"content-type\",\"application/json\"]]', X'7B7D'),
+       ('m2', 'raw', 'chat.message.sent', 'delivered', 2, 2, '[]', X'5B5D');
+";
+
+#[tokio::test]
+async fn an_old_outbox_moves_its_requests_and_keeps_its_queue() {
+    let dir = std::env::temp_dir().join(format!(
+        "kick-relay-migration-{}-{}",
+        std::process::id(),
+        crate::clock::now_ms()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    let url = format!("sqlite://{}", dir.join("old.db").display());
+    {
+        use sqlx::{ConnectOptions, Connection};
+        let mut old = std::str::FromStr::from_str(&url)
+            .map(|o: sqlx::sqlite::SqliteConnectOptions| o.create_if_missing(true))
+            .unwrap()
+            .connect()
+            .await
+            .unwrap();
+        sqlx::raw_sql(OLD_OUTBOX).execute(&mut old).await.unwrap();
+        old.close().await.unwrap();
+    }
+
+    let store = Store::open(&url, "full").await.unwrap();
+    let pending = store.pending_after("raw", 0, 10).await.unwrap();
+    assert_eq!(pending.len(), 1, "{pending:?}");
+    assert_eq!(pending[0].message_id, "m1");
+    assert_eq!(pending[0].body, b"{}");
+    assert_eq!(
+        pending[0].headers,
+        vec![("content-type".to_owned(), "application/json".to_owned())]
+    );
+    let delivered = store
+        .list(Some("raw"), Some(Status::Delivered), 10)
+        .await
+        .unwrap();
+    assert_eq!(delivered.len(), 1);
+    assert_eq!(delivered[0].message_id, "m2");
+    // Opening again is a no-op.
+    drop(store);
+    let again = Store::open(&url, "full").await.unwrap();
+    assert_eq!(again.pending_after("raw", 0, 10).await.unwrap().len(), 1);
+    let _ = std::fs::remove_dir_all(&dir);
+}
