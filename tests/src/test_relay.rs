@@ -44,9 +44,32 @@ impl TestRelay {
     /// # Panics
     /// When the files cannot be written.
     pub fn write_config(dir: &std::path::Path, extra: &str) -> PathBuf {
+        Self::write_config_with(dir, &[], extra)
+    }
+
+    /// [`Self::write_config`] with `[server]` keys set or replaced by `server`.
+    ///
+    /// # Panics
+    /// When the files cannot be written.
+    pub fn write_config_with(
+        dir: &std::path::Path,
+        server: &[(&str, &str)],
+        extra: &str,
+    ) -> PathBuf {
         std::fs::write(dir.join("public.pem"), TEST_PUBLIC_PEM).expect("write key");
+        let mut keys = vec![
+            ("listen", "\"127.0.0.1:0\""),
+            ("shutdown_timeout_secs", "5"),
+            ("body_timeout_secs", "1"),
+            ("header_timeout_secs", "1"),
+        ];
+        for (key, value) in server {
+            keys.retain(|(k, _)| k != key);
+            keys.push((key, value));
+        }
+        let server: String = keys.iter().map(|(k, v)| format!("{k} = {v}\n")).collect();
         let config = format!(
-            "[server]\nlisten = \"127.0.0.1:0\"\nshutdown_timeout_secs = 5\nbody_timeout_secs = 1\nheader_timeout_secs = 1\n[admin]\nlisten = \"127.0.0.2:0\"\n[kick]\npublic_key_file = \"{}\"\nrefresh_public_key = false\n[storage]\ndatabase_url = \"sqlite://{}\"\n{extra}",
+            "[server]\n{server}[admin]\nlisten = \"127.0.0.2:0\"\n[kick]\npublic_key_file = \"{}\"\nrefresh_public_key = false\n[storage]\ndatabase_url = \"sqlite://{}\"\n{extra}",
             dir.join("public.pem").display(),
             dir.join("relay.db").display(),
         );
@@ -69,7 +92,15 @@ impl TestRelay {
     /// # Panics
     /// When the relay does not start.
     pub async fn start_in(dir: PathBuf, extra: &str) -> Self {
-        let path = Self::write_config(&dir, extra);
+        Self::start_with(dir, &[], extra).await
+    }
+
+    /// Starts a relay in `dir` with `[server]` keys set or replaced by `server`.
+    ///
+    /// # Panics
+    /// When the relay does not start.
+    pub async fn start_with(dir: PathBuf, server: &[(&str, &str)], extra: &str) -> Self {
+        let path = Self::write_config_with(&dir, server, extra);
         let (config, _) = Config::load(Some(&path)).expect("a valid config");
         let relay = relay::Relay::new(config).await.expect("relay set-up");
         let running = relay::start(relay).await.expect("relay start");

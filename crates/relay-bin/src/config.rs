@@ -56,6 +56,11 @@ pub struct ServerConfig {
     pub body_timeout_secs: u64,
     /// How long a client may take to send a request's headers before the connection is closed.
     pub header_timeout_secs: u64,
+    /// Open connections served at once; further connections wait in the kernel's backlog.
+    pub max_connections: usize,
+    /// Request bodies held in memory at once, in bytes (each request reserves its
+    /// `Content-Length`, or `max_body_bytes` without one); a request that does not fit gets 503.
+    pub max_buffered_body_bytes: usize,
 }
 
 impl Default for ServerConfig {
@@ -68,6 +73,8 @@ impl Default for ServerConfig {
             shutdown_timeout_secs: 20,
             body_timeout_secs: 10,
             header_timeout_secs: 10,
+            max_connections: 1024,
+            max_buffered_body_bytes: 32 * 1024 * 1024,
         }
     }
 }
@@ -296,6 +303,20 @@ impl Config {
             return Err(ConfigProblem(format!(
                 "{file}: server.max_body_bytes = {} is outside 1..=67108864",
                 self.server.max_body_bytes
+            )));
+        }
+        if !(1..=65_536).contains(&self.server.max_connections) {
+            return Err(ConfigProblem(format!(
+                "{file}: server.max_connections = {} is outside 1..=65536",
+                self.server.max_connections
+            )));
+        }
+        if self.server.max_buffered_body_bytes < self.server.max_body_bytes
+            || self.server.max_buffered_body_bytes > 1024 * 1024 * 1024
+        {
+            return Err(ConfigProblem(format!(
+                "{file}: server.max_buffered_body_bytes = {} must be at least server.max_body_bytes ({}) and at most 1073741824",
+                self.server.max_buffered_body_bytes, self.server.max_body_bytes
             )));
         }
         for (key, value) in [

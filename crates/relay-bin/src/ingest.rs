@@ -54,6 +54,11 @@ fn text(status: StatusCode, body: impl Into<String>) -> Response {
 }
 
 async fn receive(State(relay): State<Arc<Relay>>, headers: HeaderMap, body: Body) -> Response {
+    // Held until the answer: bounds the bodies (and what is rendered from them) in memory.
+    let _reserved = match reserve_body(&relay, &headers) {
+        Ok(reserved) => reserved,
+        Err(response) => return response,
+    };
     let body = match read_body(&relay, body).await {
         Ok(body) => body,
         Err(response) => return response,
@@ -97,6 +102,44 @@ async fn receive(State(relay): State<Arc<Relay>>, headers: HeaderMap, body: Body
             response
         }
     }
+}
+
+/// Reserves room for the body in `server.max_buffered_body_bytes`: its `Content-Length`, or
+/// `server.max_body_bytes` without one. A declared length over the limit gets 413 at once; no
+/// room gets 503 with `Retry-After` (Kick retries; a flood of large bodies cannot grow memory).
+fn reserve_body<'a>(
+    relay: &'a Relay,
+    headers: &HeaderMap,
+) -> Result<tokio::sync::SemaphorePermit<'a>, Response> {
+    let limit = relay.config.server.max_body_bytes;
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if let Some(length) = declared
+        && length > limit as u64
+    {
+        relay.metrics.request("too_large");
+        return Err(text(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("body larger than server.max_body_bytes ({limit} bytes)"),
+        ));
+    }
+    let bytes = declared
+        .and_then(|length| u32::try_from(length).ok())
+        .unwrap_or(u32::try_from(limit).unwrap_or(u32::MAX));
+    relay.body_budget.try_acquire_many(bytes).map_err(|_| {
+        relay.metrics.request("busy");
+        tracing::warn!(bytes, "request bodies in memory at server.max_buffered_body_bytes; answering 503");
+        let mut response = text(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "busy: too many request bodies in flight (server.max_buffered_body_bytes); retry later",
+        );
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, header::HeaderValue::from_static("1"));
+        response
+    })
 }
 
 /// Reads the body within `server.max_body_bytes` and `server.body_timeout_secs`.

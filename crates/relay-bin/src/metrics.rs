@@ -12,7 +12,7 @@ use std::{
 use crate::store::Stats;
 
 /// Ingest outcomes counted by `kick_relay_requests_total{outcome}`.
-pub const OUTCOMES: [&str; 9] = [
+pub const OUTCOMES: [&str; 10] = [
     "accepted",
     "duplicate",
     "unparsed",
@@ -22,6 +22,7 @@ pub const OUTCOMES: [&str; 9] = [
     "too_large",
     "store_unavailable",
     "not_found",
+    "busy",
 ];
 
 /// The relay's counters.

@@ -13,7 +13,11 @@ use anyhow::Context;
 use kick_dispatch::{Dispatcher, ListenerOptions, events};
 use kick_verify::PublicKey;
 use relay_sinks::{DiscordSink, ForwardSink, HttpOptions, RawSink, Sink};
-use tokio::{net::TcpListener, sync::Notify, task::JoinSet};
+use tokio::{
+    net::TcpListener,
+    sync::{Notify, Semaphore},
+    task::JoinSet,
+};
 use tokio_util::sync::CancellationToken;
 
 use crate::{
@@ -22,8 +26,12 @@ use crate::{
     delivery, ingest,
     keys::KeyStore,
     metrics::Metrics,
+    serve::Limits,
     store::Store,
 };
+
+/// Connections the admin listener serves at once (health checks and scrapes).
+const ADMIN_MAX_CONNECTIONS: usize = 64;
 
 /// One configured output and its worker's wake-up bell.
 #[derive(Debug)]
@@ -57,6 +65,8 @@ pub struct Relay {
     pub dispatcher: Dispatcher,
     /// Set when shutdown begins: workers finish their current send and stop.
     pub stopping: CancellationToken,
+    /// Bytes of request bodies that may be held at once (`server.max_buffered_body_bytes`).
+    pub body_budget: Arc<Semaphore>,
 }
 
 impl Relay {
@@ -123,7 +133,9 @@ impl Relay {
                 disabled: AtomicBool::new(disabled),
             });
         }
+        let body_budget = Arc::new(Semaphore::new(config.server.max_buffered_body_bytes));
         let relay = Arc::new(Self {
+            body_budget,
             config,
             store,
             keys: KeyStore::new(key, client),
@@ -259,16 +271,23 @@ pub async fn start(relay: Arc<Relay>) -> anyhow::Result<Running> {
 
     let app = ingest::router(Arc::clone(&relay));
     let stopped = stop.clone();
-    let header_timeout = Duration::from_secs(relay.config.server.header_timeout_secs);
+    let limits = Limits {
+        header_timeout: Duration::from_secs(relay.config.server.header_timeout_secs),
+        max_connections: relay.config.server.max_connections,
+    };
     let drain = Duration::from_secs(relay.config.server.shutdown_timeout_secs);
     tasks.spawn(async move {
-        crate::serve::serve(public, app, header_timeout, stopped, drain).await;
+        crate::serve::serve(public, app, limits, stopped, drain).await;
         Ok(())
     });
     let admin_app = admin::router(Arc::clone(&relay));
     let stopped = stop.clone();
+    let admin_limits = Limits {
+        max_connections: ADMIN_MAX_CONNECTIONS,
+        ..limits
+    };
     tasks.spawn(async move {
-        crate::serve::serve(admin_listener, admin_app, header_timeout, stopped, drain).await;
+        crate::serve::serve(admin_listener, admin_app, admin_limits, stopped, drain).await;
         Ok(())
     });
     for index in 0..relay.outputs.len() {

@@ -1,7 +1,8 @@
 //! Serving a router (public and admin listeners) over HTTP/1.1 with the limits `axum::serve`
-//! does not expose: a deadline for a request's headers (slowloris) and a graceful stop.
+//! does not expose: a deadline for a request's headers (slowloris), a cap on open connections,
+//! a bounded read buffer per connection, and a graceful stop.
 
-use std::time::Duration;
+use std::{sync::Arc, time::Duration};
 
 use axum::Router;
 use hyper::server::conn::http1;
@@ -10,21 +11,43 @@ use hyper_util::{
     server::graceful::GracefulShutdown,
     service::TowerToHyperService,
 };
-use tokio::net::TcpListener;
+use tokio::{net::TcpListener, sync::Semaphore};
 use tokio_util::sync::CancellationToken;
 
+/// Largest read buffer of one connection, which bounds a request's head (request line and
+/// headers; larger heads get 431). Kick's heads are under 1 KiB.
+pub const MAX_HEAD_BYTES: usize = 32 * 1024;
+
+/// What one listener allows its clients.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    /// Each request's headers must arrive within this, or the connection is closed.
+    pub header_timeout: Duration,
+    /// Connections served at once; further ones wait in the kernel's accept backlog.
+    pub max_connections: usize,
+}
+
 /// Accepts connections until `stop`, then lets open connections finish their requests (for at
-/// most `drain`). Each request's headers must arrive within `header_timeout`, or the connection
-/// is closed.
+/// most `drain`).
 pub async fn serve(
     listener: TcpListener,
     app: Router,
-    header_timeout: Duration,
+    limits: Limits,
     stop: CancellationToken,
     drain: Duration,
 ) {
     let graceful = GracefulShutdown::new();
+    let slots = Arc::new(Semaphore::new(limits.max_connections));
     loop {
+        // A free slot first: at the cap, new connections stay in the backlog (not accepted,
+        // costing this process nothing) until a served one closes.
+        let slot = tokio::select! {
+            slot = Arc::clone(&slots).acquire_owned() => match slot {
+                Ok(slot) => slot,
+                Err(_) => break,
+            },
+            () = stop.cancelled() => break,
+        };
         let (stream, _) = tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok(accepted) => accepted,
@@ -41,12 +64,14 @@ pub async fn serve(
         let service = TowerToHyperService::new(app.clone());
         let connection = http1::Builder::new()
             .timer(TokioTimer::new())
-            .header_read_timeout(header_timeout)
+            .header_read_timeout(limits.header_timeout)
+            .max_buf_size(MAX_HEAD_BYTES)
             .keep_alive(true)
             .serve_connection(TokioIo::new(stream), service);
         let connection = graceful.watch(connection);
         tokio::spawn(async move {
             let _ = connection.await;
+            drop(slot);
         });
     }
     drop(listener);

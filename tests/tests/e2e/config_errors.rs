@@ -49,6 +49,13 @@ fn bad_urls_duplicate_names_and_impossible_values() {
     assert!(err.contains("raw") && err.contains("line 5"), "{err}");
     let err = load("[server]\nmax_body_bytes = 0\n");
     assert!(err.contains("max_body_bytes"), "{err}");
+    let err = load("[server]\nmax_connections = 0\n");
+    assert!(err.contains("server.max_connections = 0"), "{err}");
+    let err = load("[server]\nmax_body_bytes = 2000\nmax_buffered_body_bytes = 1000\n");
+    assert!(
+        err.contains("server.max_buffered_body_bytes = 1000") && err.contains("at least"),
+        "{err}"
+    );
     let err = load("[server]\nlisten = \"not an address\"\n");
     assert!(err.contains("listen") && err.contains("line 2"), "{err}");
 }

@@ -7,5 +7,6 @@ mod config_errors;
 mod delivery;
 mod hostile;
 mod ingest;
+mod limits;
 mod signed_delivery;
 mod storage;

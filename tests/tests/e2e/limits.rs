@@ -1,0 +1,141 @@
+//! Memory bounds of the public listener: connections over `server.max_connections` wait in
+//! the backlog until a served one closes; request bodies beyond
+//! `server.max_buffered_body_bytes` get 503 with `Retry-After`, and a declared length over
+//! `server.max_body_bytes` gets 413 before any body is read.
+
+use std::time::Duration;
+
+use tokio::{
+    io::{AsyncReadExt, AsyncWriteExt},
+    net::TcpStream,
+};
+
+use relay_tests::TestRelay;
+
+/// Reads one answer's head (up to 1 KiB); `None` when nothing arrives within `limit`.
+async fn answer_within(stream: &mut TcpStream, limit: Duration) -> Option<String> {
+    let mut buffer = vec![0_u8; 1024];
+    match tokio::time::timeout(limit, stream.read(&mut buffer)).await {
+        Ok(Ok(n)) => Some(String::from_utf8_lossy(&buffer[..n]).into_owned()),
+        Ok(Err(err)) => Some(format!("read error: {err}")),
+        Err(_) => None,
+    }
+}
+
+const GET: &[u8] = b"GET /webhooks/kick HTTP/1.1\r\nHost: x\r\n\r\n";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connections_over_the_cap_wait_until_one_closes() {
+    let mut relay = TestRelay::start_with(
+        TestRelay::fresh_dir(),
+        &[("max_connections", "2"), ("header_timeout_secs", "60")],
+        "",
+    )
+    .await;
+    let addr = relay.running.as_ref().unwrap().public_addr;
+    // Two kept-alive connections hold both slots.
+    let mut held = Vec::new();
+    for _ in 0..2 {
+        let mut stream = TcpStream::connect(addr).await.unwrap();
+        stream.write_all(GET).await.unwrap();
+        let answer = answer_within(&mut stream, Duration::from_secs(10)).await;
+        assert!(
+            answer.as_deref().is_some_and(|a| a.starts_with("HTTP/1.1 405")),
+            "{answer:?}"
+        );
+        held.push(stream);
+    }
+    // A third connects (the kernel's backlog) but is not served while both are open.
+    let mut third = TcpStream::connect(addr).await.unwrap();
+    third.write_all(GET).await.unwrap();
+    let early = answer_within(&mut third, Duration::from_millis(500)).await;
+    assert_eq!(early, None, "served beyond server.max_connections");
+    // One closes: the third is served.
+    drop(held.pop());
+    let answer = answer_within(&mut third, Duration::from_secs(10)).await;
+    assert!(
+        answer.as_deref().is_some_and(|a| a.starts_with("HTTP/1.1 405")),
+        "{answer:?}"
+    );
+    relay.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bodies_beyond_the_buffer_budget_get_503_and_a_retry_after() {
+    let mut relay = TestRelay::start_with(
+        TestRelay::fresh_dir(),
+        &[
+            ("max_body_bytes", "1000"),
+            ("max_buffered_body_bytes", "2000"),
+            ("body_timeout_secs", "60"),
+        ],
+        "",
+    )
+    .await;
+    let addr = relay.running.as_ref().unwrap().public_addr;
+    let head = |length: usize| {
+        format!("POST /webhooks/kick HTTP/1.1\r\nHost: x\r\nContent-Length: {length}\r\n\r\n")
+    };
+
+    // Declared too large: 413 without sending a byte of body.
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    stream.write_all(head(1001).as_bytes()).await.unwrap();
+    let answer = answer_within(&mut stream, Duration::from_secs(10)).await;
+    assert!(
+        answer.as_deref().is_some_and(|a| a.starts_with("HTTP/1.1 413")),
+        "{answer:?}"
+    );
+
+    // Two slow 1000-byte bodies take the whole budget.
+    let mut slow = Vec::new();
+    for _ in 0..2 {
+        let mut stream = TcpStream::connect(addr).await.unwrap();
+        stream.write_all(head(1000).as_bytes()).await.unwrap();
+        stream.write_all(&[b' '; 10]).await.unwrap();
+        slow.push(stream);
+    }
+    // A small request now finds no room (once both reservations are in: poll for it).
+    let small = || async {
+        let mut stream = TcpStream::connect(addr).await.unwrap();
+        stream.write_all(head(2).as_bytes()).await.unwrap();
+        stream.write_all(b"{}").await.unwrap();
+        answer_within(&mut stream, Duration::from_secs(10))
+            .await
+            .unwrap_or_default()
+    };
+    let mut refused = None;
+    for _ in 0..100 {
+        let answer = small().await;
+        if answer.starts_with("HTTP/1.1 503") {
+            refused = Some(answer);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let refused = refused.expect("a request beyond server.max_buffered_body_bytes gets 503");
+    assert!(
+        refused.to_ascii_lowercase().contains("retry-after: 1"),
+        "{refused}"
+    );
+    assert!(refused.contains("max_buffered_body_bytes"), "{refused}");
+
+    // One slow body completes (unsigned: 400): its room is free again.
+    let mut first = slow.remove(0);
+    first.write_all(&[b' '; 990]).await.unwrap();
+    let answer = answer_within(&mut first, Duration::from_secs(10)).await;
+    assert!(
+        answer.as_deref().is_some_and(|a| a.starts_with("HTTP/1.1 400")),
+        "{answer:?}"
+    );
+    let answer = small().await;
+    assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
+    let metrics = relay.metrics().await;
+    assert!(
+        metrics
+            .lines()
+            .any(|l| l.contains("outcome=\"busy\"") && !l.ends_with(" 0")),
+        "{metrics}"
+    );
+    drop(slow);
+    relay.stop().await;
+}
