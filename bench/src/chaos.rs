@@ -29,11 +29,13 @@ pub(crate) struct Options {
     pub(crate) work: PathBuf,
     pub(crate) report: PathBuf,
     pub(crate) kills: usize,
+    /// Only the hostile-load phase.
+    pub(crate) hostile_only: bool,
 }
 
 /// What the load generator saw for one message id.
 #[derive(Clone, Copy, Debug, Eq, PartialEq)]
-enum Answer {
+pub(crate) enum Answer {
     /// 200 (accepted or duplicate): the relay promised to deliver it.
     Acked,
     /// Another status: the relay promised nothing.
@@ -55,15 +57,15 @@ fn random_below(bound: u64) -> u64 {
     x % bound.max(1)
 }
 
-struct Harness {
-    relay_bin: PathBuf,
-    public: u16,
-    admin: u16,
-    config: PathBuf,
+pub(crate) struct Harness {
+    pub(crate) relay_bin: PathBuf,
+    pub(crate) public: u16,
+    pub(crate) admin: u16,
+    pub(crate) config: PathBuf,
 }
 
 impl Harness {
-    fn spawn(&self) -> anyhow::Result<Child> {
+    pub(crate) fn spawn(&self) -> anyhow::Result<Child> {
         Ok(Command::new(&self.relay_bin)
             .arg("--config")
             .arg(&self.config)
@@ -75,7 +77,7 @@ impl Harness {
             .spawn()?)
     }
 
-    async fn wait_up(&self) -> anyhow::Result<()> {
+    pub(crate) async fn wait_up(&self) -> anyhow::Result<()> {
         let deadline = Instant::now() + Duration::from_secs(30);
         while Instant::now() < deadline {
             if reqwest::get(format!("http://127.0.0.1:{}/healthz", self.admin))
@@ -89,14 +91,14 @@ impl Harness {
         anyhow::bail!("the relay did not come up")
     }
 
-    fn url(&self) -> String {
+    pub(crate) fn url(&self) -> String {
         format!("http://127.0.0.1:{}/webhooks/kick", self.public)
     }
 }
 
 /// Sends requests from `pool[*next..]` with `concurrency` connections until `stop` is set,
 /// recording what each got.
-async fn load_until(
+pub(crate) async fn load_until(
     url: &str,
     pool: &Arc<Vec<Signed>>,
     next: &Arc<AtomicUsize>,
@@ -176,16 +178,21 @@ pub(crate) async fn run(o: Options) -> anyhow::Result<()> {
     let _ = writeln!(
         report,
         "### Chaos run of {date}\n\nCommand: `cargo xtask chaos` ({} kills).\n",
-        o.kills
+        if o.hostile_only { 0 } else { o.kills }
     );
     let _ = writeln!(
         report,
         "| scenario | runs | acknowledged | lost | duplicates at the output | refused but delivered |\n|---|---|---|---|---|---|"
     );
-    for (scenario, signal, rounds) in [
-        ("kill -9 under load", "-KILL", o.kills),
-        ("SIGTERM under load", "-TERM", 3),
-    ] {
+    let scenarios: &[(&str, &str, usize)] = if o.hostile_only {
+        &[]
+    } else {
+        &[
+            ("kill -9 under load", "-KILL", o.kills),
+            ("SIGTERM under load", "-TERM", 3),
+        ]
+    };
+    for &(scenario, signal, rounds) in scenarios {
         let (addr, arrivals) = stand_in::start(([127, 0, 0, 1], 0).into()).await?;
         let db = o.work.join(format!("chaos{signal}.db"));
         for suffix in ["", "-wal", "-shm"] {
@@ -301,6 +308,7 @@ pub(crate) async fn run(o: Options) -> anyhow::Result<()> {
             acked.len()
         );
     }
+    let hostile = crate::hostile::run(&o.relay_bin, &o.work, &keys, &pool, &mut report).await;
     let existing = std::fs::read_to_string(&o.report).unwrap_or_default();
     let marker = "<!-- chaos runs: newest first -->";
     let updated = match existing.split_once(marker) {
@@ -309,5 +317,5 @@ pub(crate) async fn run(o: Options) -> anyhow::Result<()> {
     };
     std::fs::write(&o.report, updated).with_context(|| format!("write {}", o.report.display()))?;
     println!("report: {}", o.report.display());
-    Ok(())
+    hostile
 }

@@ -13,6 +13,7 @@
 
 mod ceiling;
 mod chaos;
+mod hostile;
 mod load;
 mod orchestrate;
 mod presign;
@@ -81,6 +82,9 @@ enum Command {
         /// How many kill -9 rounds.
         #[arg(long, default_value_t = 20)]
         kills: usize,
+        /// Only the hostile-load phase (memory bound), no kills.
+        #[arg(long)]
+        hostile_only: bool,
     },
     /// Run every target at concurrency 1, 16 and 64 and write docs/BENCHMARKS.md.
     All {
@@ -159,11 +163,13 @@ fn main() -> anyhow::Result<()> {
             work,
             report,
             kills,
+            hostile_only,
         } => runtime.block_on(chaos::run(chaos::Options {
             relay_bin,
             work,
             report,
             kills,
+            hostile_only,
         })),
         Command::All {
             quick,

@@ -56,6 +56,7 @@ impl TestRelay {
         server: &[(&str, &str)],
         extra: &str,
     ) -> PathBuf {
+        use std::fmt::Write as _;
         std::fs::write(dir.join("public.pem"), TEST_PUBLIC_PEM).expect("write key");
         let mut keys = vec![
             ("listen", "\"127.0.0.1:0\""),
@@ -67,7 +68,10 @@ impl TestRelay {
             keys.retain(|(k, _)| k != key);
             keys.push((key, value));
         }
-        let server: String = keys.iter().map(|(k, v)| format!("{k} = {v}\n")).collect();
+        let server = keys.iter().fold(String::new(), |mut all, (k, v)| {
+            let _ = writeln!(all, "{k} = {v}");
+            all
+        });
         let config = format!(
             "[server]\n{server}[admin]\nlisten = \"127.0.0.2:0\"\n[kick]\npublic_key_file = \"{}\"\nrefresh_public_key = false\n[storage]\ndatabase_url = \"sqlite://{}\"\n{extra}",
             dir.join("public.pem").display(),

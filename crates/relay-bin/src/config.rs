@@ -58,7 +58,7 @@ pub struct ServerConfig {
     pub header_timeout_secs: u64,
     /// Open connections served at once; further connections wait in the kernel's backlog.
     pub max_connections: usize,
-    /// Request bodies held in memory at once, in bytes (each request reserves its
+    /// Bodies over 16 KiB held in memory at once, in bytes (each such request reserves its
     /// `Content-Length`, or `max_body_bytes` without one); a request that does not fit gets 503.
     pub max_buffered_body_bytes: usize,
 }
@@ -74,7 +74,7 @@ impl Default for ServerConfig {
             body_timeout_secs: 10,
             header_timeout_secs: 10,
             max_connections: 1024,
-            max_buffered_body_bytes: 32 * 1024 * 1024,
+            max_buffered_body_bytes: 16 * 1024 * 1024,
         }
     }
 }

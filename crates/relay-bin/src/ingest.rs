@@ -104,36 +104,48 @@ async fn receive(State(relay): State<Arc<Relay>>, headers: HeaderMap, body: Body
     }
 }
 
-/// Reserves room for the body in `server.max_buffered_body_bytes`: its `Content-Length`, or
-/// `server.max_body_bytes` without one. A declared length over the limit gets 413 at once; no
-/// room gets 503 with `Retry-After` (Kick retries; a flood of large bodies cannot grow memory).
+/// Bodies up to this size (a declared `Content-Length`) need no reservation: every served
+/// connection may hold one, so they are bounded by `server.max_connections`. Kick's deliveries
+/// are a few KiB, so a flood of large or slow bodies cannot crowd them out.
+pub const SMALL_BODY_BYTES: u64 = 16 * 1024;
+
+/// Reserves room for a larger body in `server.max_buffered_body_bytes`: its `Content-Length`,
+/// or `server.max_body_bytes` without one. A declared length over the limit gets 413 at once;
+/// no room gets 503 with `Retry-After` (Kick retries; a flood of large bodies cannot grow
+/// memory).
+#[expect(
+    clippy::result_large_err,
+    reason = "the error is the answer itself, built once on the refusal path"
+)]
 fn reserve_body<'a>(
     relay: &'a Relay,
     headers: &HeaderMap,
-) -> Result<tokio::sync::SemaphorePermit<'a>, Response> {
+) -> Result<Option<tokio::sync::SemaphorePermit<'a>>, Response> {
     let limit = relay.config.server.max_body_bytes;
     let declared = headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
-    if let Some(length) = declared
-        && length > limit as u64
-    {
-        relay.metrics.request("too_large");
-        return Err(text(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            format!("body larger than server.max_body_bytes ({limit} bytes)"),
-        ));
+    match declared {
+        Some(length) if length > limit as u64 => {
+            relay.metrics.request("too_large");
+            return Err(text(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!("body larger than server.max_body_bytes ({limit} bytes)"),
+            ));
+        }
+        Some(length) if length <= SMALL_BODY_BYTES => return Ok(None),
+        _ => {}
     }
     let bytes = declared
         .and_then(|length| u32::try_from(length).ok())
         .unwrap_or(u32::try_from(limit).unwrap_or(u32::MAX));
-    relay.body_budget.try_acquire_many(bytes).map_err(|_| {
+    relay.body_budget.try_acquire_many(bytes).map(Some).map_err(|_| {
         relay.metrics.request("busy");
         tracing::warn!(bytes, "request bodies in memory at server.max_buffered_body_bytes; answering 503");
         let mut response = text(
             StatusCode::SERVICE_UNAVAILABLE,
-            "busy: too many request bodies in flight (server.max_buffered_body_bytes); retry later",
+            "busy: too many large request bodies in flight (server.max_buffered_body_bytes); retry later",
         );
         response
             .headers_mut()

@@ -40,7 +40,9 @@ async fn connections_over_the_cap_wait_until_one_closes() {
         stream.write_all(GET).await.unwrap();
         let answer = answer_within(&mut stream, Duration::from_secs(10)).await;
         assert!(
-            answer.as_deref().is_some_and(|a| a.starts_with("HTTP/1.1 405")),
+            answer
+                .as_deref()
+                .is_some_and(|a| a.starts_with("HTTP/1.1 405")),
             "{answer:?}"
         );
         held.push(stream);
@@ -54,19 +56,21 @@ async fn connections_over_the_cap_wait_until_one_closes() {
     drop(held.pop());
     let answer = answer_within(&mut third, Duration::from_secs(10)).await;
     assert!(
-        answer.as_deref().is_some_and(|a| a.starts_with("HTTP/1.1 405")),
+        answer
+            .as_deref()
+            .is_some_and(|a| a.starts_with("HTTP/1.1 405")),
         "{answer:?}"
     );
     relay.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn bodies_beyond_the_buffer_budget_get_503_and_a_retry_after() {
+async fn large_bodies_beyond_the_buffer_budget_get_503_while_small_ones_still_pass() {
     let mut relay = TestRelay::start_with(
         TestRelay::fresh_dir(),
         &[
-            ("max_body_bytes", "1000"),
-            ("max_buffered_body_bytes", "2000"),
+            ("max_body_bytes", "100000"),
+            ("max_buffered_body_bytes", "200000"),
             ("body_timeout_secs", "60"),
         ],
         "",
@@ -76,36 +80,39 @@ async fn bodies_beyond_the_buffer_budget_get_503_and_a_retry_after() {
     let head = |length: usize| {
         format!("POST /webhooks/kick HTTP/1.1\r\nHost: x\r\nContent-Length: {length}\r\n\r\n")
     };
-
-    // Declared too large: 413 without sending a byte of body.
-    let mut stream = TcpStream::connect(addr).await.unwrap();
-    stream.write_all(head(1001).as_bytes()).await.unwrap();
-    let answer = answer_within(&mut stream, Duration::from_secs(10)).await;
-    assert!(
-        answer.as_deref().is_some_and(|a| a.starts_with("HTTP/1.1 413")),
-        "{answer:?}"
-    );
-
-    // Two slow 1000-byte bodies take the whole budget.
-    let mut slow = Vec::new();
-    for _ in 0..2 {
+    // A whole request with a `length`-byte body: the answer's head.
+    let whole = |length: usize| async move {
         let mut stream = TcpStream::connect(addr).await.unwrap();
-        stream.write_all(head(1000).as_bytes()).await.unwrap();
-        stream.write_all(&[b' '; 10]).await.unwrap();
-        slow.push(stream);
-    }
-    // A small request now finds no room (once both reservations are in: poll for it).
-    let small = || async {
-        let mut stream = TcpStream::connect(addr).await.unwrap();
-        stream.write_all(head(2).as_bytes()).await.unwrap();
-        stream.write_all(b"{}").await.unwrap();
+        stream.write_all(head(length).as_bytes()).await.unwrap();
+        stream.write_all(&vec![b' '; length]).await.unwrap();
         answer_within(&mut stream, Duration::from_secs(10))
             .await
             .unwrap_or_default()
     };
+
+    // Declared too large: 413 without sending a byte of body.
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    stream.write_all(head(100_001).as_bytes()).await.unwrap();
+    let answer = answer_within(&mut stream, Duration::from_secs(10)).await;
+    assert!(
+        answer
+            .as_deref()
+            .is_some_and(|a| a.starts_with("HTTP/1.1 413")),
+        "{answer:?}"
+    );
+
+    // Two slow 100 kB bodies take the whole budget.
+    let mut slow = Vec::new();
+    for _ in 0..2 {
+        let mut stream = TcpStream::connect(addr).await.unwrap();
+        stream.write_all(head(100_000).as_bytes()).await.unwrap();
+        stream.write_all(&[b' '; 10]).await.unwrap();
+        slow.push(stream);
+    }
+    // A 50 kB request now finds no room (once both reservations are in: poll for it).
     let mut refused = None;
     for _ in 0..100 {
-        let answer = small().await;
+        let answer = whole(50_000).await;
         if answer.starts_with("HTTP/1.1 503") {
             refused = Some(answer);
             break;
@@ -118,16 +125,21 @@ async fn bodies_beyond_the_buffer_budget_get_503_and_a_retry_after() {
         "{refused}"
     );
     assert!(refused.contains("max_buffered_body_bytes"), "{refused}");
+    // A Kick-sized body needs no room in the budget: still read and answered (unsigned: 400).
+    let answer = whole(2_000).await;
+    assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
 
     // One slow body completes (unsigned: 400): its room is free again.
     let mut first = slow.remove(0);
-    first.write_all(&[b' '; 990]).await.unwrap();
+    first.write_all(&vec![b' '; 99_990]).await.unwrap();
     let answer = answer_within(&mut first, Duration::from_secs(10)).await;
     assert!(
-        answer.as_deref().is_some_and(|a| a.starts_with("HTTP/1.1 400")),
+        answer
+            .as_deref()
+            .is_some_and(|a| a.starts_with("HTTP/1.1 400")),
         "{answer:?}"
     );
-    let answer = small().await;
+    let answer = whole(50_000).await;
     assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
     let metrics = relay.metrics().await;
     assert!(
