@@ -72,19 +72,8 @@ async fn answer(
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn no_secret_token_signature_or_url_reaches_the_debug_log() {
-    let dir = temp_dir();
-    let (public, admin, outputs, refused) = (free_port(), free_port(), free_port(), free_port());
-    assert!(
-        Command::new(BIN)
-            .args(["keygen", "--out", "keys"])
-            .current_dir(&dir)
-            .stdout(Stdio::null())
-            .status()
-            .unwrap()
-            .success()
-    );
+/// The config: four outputs whose URLs and secrets must never be logged.
+fn write_config(dir: &std::path::Path, public: u16, admin: u16, outputs: u16, refused: u16) {
     std::fs::write(
         dir.join("relay.toml"),
         format!(
@@ -98,37 +87,11 @@ async fn no_secret_token_signature_or_url_reaches_the_debug_log() {
         ),
     )
     .unwrap();
-    let seen = Arc::new(Mutex::new(Vec::<String>::new()));
-    let app = Router::new().fallback(answer).with_state(seen.clone());
-    let listener = tokio::net::TcpListener::bind(("127.0.0.1", outputs))
-        .await
-        .unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+}
 
-    let mut relay = Command::new(BIN)
-        .args(["--config", "relay.toml", "serve"])
-        .current_dir(&dir)
-        .env("RUST_LOG", "debug")
-        .stdout(Stdio::null())
-        .stderr(Stdio::from(
-            std::fs::File::create(dir.join("serve.log")).unwrap(),
-        ))
-        .spawn()
-        .unwrap();
-    let client = reqwest::Client::new();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while !client
-        .get(format!("http://127.0.0.1:{admin}/healthz"))
-        .send()
-        .await
-        .is_ok_and(|r| r.status().is_success())
-    {
-        assert!(Instant::now() < deadline, "the relay did not come up");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-
-    let pem = std::fs::read_to_string(dir.join("keys/private.pem")).unwrap();
-    let signer = SigningKey::<sha2::Sha256>::new(rsa::RsaPrivateKey::from_pkcs8_pem(&pem).unwrap());
+/// Posts two good deliveries and one with a bad signature; returns the signatures sent.
+async fn post_deliveries(client: &reqwest::Client, public: u16, pem: &str) -> Vec<String> {
+    let signer = SigningKey::<sha2::Sha256>::new(rsa::RsaPrivateKey::from_pkcs8_pem(pem).unwrap());
     let mut signatures = Vec::new();
     for n in 0..3 {
         let now = relay_bin::clock::rfc3339(relay_bin::clock::now());
@@ -166,6 +129,54 @@ async fn no_secret_token_signature_or_url_reaches_the_debug_log() {
             .unwrap();
         assert_eq!(response.status().as_u16(), if n == 2 { 400 } else { 200 });
     }
+    signatures
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_secret_token_signature_or_url_reaches_the_debug_log() {
+    let dir = temp_dir();
+    let (public, admin, outputs, refused) = (free_port(), free_port(), free_port(), free_port());
+    assert!(
+        Command::new(BIN)
+            .args(["keygen", "--out", "keys"])
+            .current_dir(&dir)
+            .stdout(Stdio::null())
+            .status()
+            .unwrap()
+            .success()
+    );
+    write_config(&dir, public, admin, outputs, refused);
+    let seen = Arc::new(Mutex::new(Vec::<String>::new()));
+    let app = Router::new().fallback(answer).with_state(seen.clone());
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", outputs))
+        .await
+        .unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+
+    let mut relay = Command::new(BIN)
+        .args(["--config", "relay.toml", "serve"])
+        .current_dir(&dir)
+        .env("RUST_LOG", "debug")
+        .stdout(Stdio::null())
+        .stderr(Stdio::from(
+            std::fs::File::create(dir.join("serve.log")).unwrap(),
+        ))
+        .spawn()
+        .unwrap();
+    let client = reqwest::Client::new();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !client
+        .get(format!("http://127.0.0.1:{admin}/healthz"))
+        .send()
+        .await
+        .is_ok_and(|r| r.status().is_success())
+    {
+        assert!(Instant::now() < deadline, "the relay did not come up");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    let pem = std::fs::read_to_string(dir.join("keys/private.pem")).unwrap();
+    let signatures = post_deliveries(&client, public, &pem).await;
 
     // Wait for: two messages at the working Discord output and the signed raw output, the
     // gone one disabled, the refused one retried.
