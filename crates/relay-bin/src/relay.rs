@@ -207,6 +207,13 @@ impl Running {
         })
         .await;
         let report = self.relay.dispatcher.shutdown(Duration::from_secs(1)).await;
+        if finished.is_err() {
+            self.tasks.abort_all();
+            while self.tasks.join_next().await.is_some() {}
+        }
+        if let Err(err) = self.relay.store.close().await {
+            tracing::warn!(error = %format!("{err:#}"), "closing the store");
+        }
         match finished {
             Ok(None) => {
                 tracing::info!(cancelled_listeners = report.cancelled, "kick-relay stopped");
@@ -218,7 +225,6 @@ impl Running {
                     ?deadline,
                     "shutdown deadline passed; unfinished sends stay pending and are retried at the next start"
                 );
-                self.tasks.abort_all();
                 Ok(())
             }
         }

@@ -198,6 +198,7 @@ enum Write {
         reply: oneshot::Sender<anyhow::Result<()>>,
     },
     Probe(i64, oneshot::Sender<anyhow::Result<()>>),
+    Close(oneshot::Sender<anyhow::Result<()>>),
     Purge(i64, oneshot::Sender<anyhow::Result<()>>),
 }
 
@@ -284,7 +285,7 @@ impl Store {
             .max_connections(1)
             .connect_with(options.clone())
             .await
-            .with_context(|| format!("cannot open database {url}"))?;
+            .with_context(|| format!("cannot open database {url}{}", diagnose(url)))?;
         sqlx::raw_sql(SCHEMA)
             .execute(&write)
             .await
@@ -309,8 +310,8 @@ impl Store {
             .await
             .with_context(|| format!("cannot open database {url} for checkpoints"))?;
         let (committed, commits) = mpsc::channel(1);
-        tokio::spawn(writer(writer_connection, queue, committed));
-        tokio::spawn(checkpointer(checkpoint_connection, commits));
+        let checkpoints = tokio::spawn(checkpointer(checkpoint_connection, commits));
+        tokio::spawn(writer(writer_connection, queue, committed, checkpoints));
         Ok(Self {
             read,
             write,
@@ -433,6 +434,18 @@ impl Store {
                 .collect(),
             oldest_pending_ms: oldest.map(|created| now.saturating_sub(created)),
         })
+    }
+
+    /// Closes the database: the writer commits what was queued before, the WAL is
+    /// checkpointed into the database file and truncated, every connection is closed. Later
+    /// writes fail with "the store's writer has stopped".
+    ///
+    /// # Errors
+    /// When the final checkpoint or close fails (the WAL then stays; the next open recovers it).
+    pub async fn close(&self) -> anyhow::Result<()> {
+        self.read.close().await;
+        self.write.close().await;
+        self.call(Write::Close).await
     }
 
     /// Checks that the database takes a write (for `/readyz`).
@@ -566,6 +579,42 @@ impl Store {
     }
 }
 
+/// Why a database file cannot be opened for writing, in words SQLite's "unable to open database
+/// file" does not give: a read-only file system, a permission, a missing directory.
+fn diagnose(url: &str) -> String {
+    let path = url
+        .trim_start_matches("sqlite://")
+        .trim_start_matches("sqlite:")
+        .split('?')
+        .next()
+        .unwrap_or_default();
+    if path.is_empty() || path.starts_with(':') {
+        return String::new();
+    }
+    let path = std::path::Path::new(path);
+    let probe = if path.exists() {
+        std::fs::OpenOptions::new().append(true).open(path).err()
+    } else {
+        match path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            Some(dir) if !dir.is_dir() => {
+                return format!(" (directory {} does not exist)", dir.display());
+            }
+            _ => None,
+        }
+    };
+    match probe.map(|err| err.kind()) {
+        Some(std::io::ErrorKind::ReadOnlyFilesystem) => format!(
+            " (the file system holding {} is read-only; the relay must be able to write its database)",
+            path.display()
+        ),
+        Some(std::io::ErrorKind::PermissionDenied) => format!(
+            " (no permission to write {}; run the relay as a user that may)",
+            path.display()
+        ),
+        _ => String::new(),
+    }
+}
+
 /// Brings a database created before `outbox_body` existed (development builds of 0.1) to the
 /// current layout: requests move to `outbox_body`, the outbox keeps the state.
 async fn migrate(pool: &SqlitePool) -> anyhow::Result<()> {
@@ -608,6 +657,7 @@ async fn checkpointer(mut connection: SqliteConnection, mut commits: mpsc::Recei
         }
         tokio::time::sleep(CHECKPOINT_PAUSE).await;
     }
+    let _ = connection.close().await;
 }
 
 /// The single writer: takes every queued write, applies them in one transaction, commits once,
@@ -617,9 +667,22 @@ async fn writer(
     mut connection: SqliteConnection,
     mut queue: mpsc::Receiver<Write>,
     committed: mpsc::Sender<()>,
+    checkpoints: tokio::task::JoinHandle<()>,
 ) {
     let mut group = Vec::with_capacity(MAX_GROUP);
-    while queue.recv_many(&mut group, MAX_GROUP).await > 0 {
+    let mut closing = Vec::new();
+    while closing.is_empty() && queue.recv_many(&mut group, MAX_GROUP).await > 0 {
+        closing.extend(
+            group
+                .extract_if(.., |w| matches!(w, Write::Close(_)))
+                .filter_map(|w| match w {
+                    Write::Close(reply) => Some(reply),
+                    _ => None,
+                }),
+        );
+        if group.is_empty() {
+            continue;
+        }
         match apply(&mut connection, &mut group).await {
             Ok(results) => {
                 let _ = committed.try_send(());
@@ -642,6 +705,28 @@ async fn writer(
             }
         }
     }
+    // Closing (or every handle dropped): stop the checkpointer, fold the WAL into the database
+    // and close, so no file stays open and the WAL is empty.
+    drop(committed);
+    let _ = checkpoints.await;
+    let result = async {
+        sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+            .execute(&mut connection)
+            .await?;
+        connection.close().await
+    }
+    .await
+    .map_err(|err| anyhow::anyhow!("closing the database: {err}"));
+    if let Err(err) = &result {
+        tracing::warn!(error = %format!("{err:#}"), "the database did not close cleanly; the next start recovers its WAL");
+    }
+    let message = result.as_ref().err().map(|err| format!("{err:#}"));
+    for reply in closing {
+        let _ = reply.send(match &message {
+            None => Ok(()),
+            Some(message) => Err(anyhow::anyhow!("{message}")),
+        });
+    }
 }
 
 fn answer(write: Write, result: anyhow::Result<Option<Accepted>>) {
@@ -652,7 +737,8 @@ fn answer(write: Write, result: anyhow::Result<Option<Accepted>>) {
         Write::Complete(_, reply)
         | Write::DisableOutput { reply, .. }
         | Write::Probe(_, reply)
-        | Write::Purge(_, reply) => {
+        | Write::Purge(_, reply)
+        | Write::Close(reply) => {
             let _ = reply.send(result.map(drop));
         }
     }
@@ -696,7 +782,7 @@ async fn apply(
     for write in group.iter() {
         results.push(match write {
             Write::Accept(..) => accepted.next(),
-            Write::Complete(..) => None,
+            Write::Complete(..) | Write::Close(_) => None,
             Write::Probe(at, _) => {
                 sqlx::query("INSERT INTO meta (key, value) VALUES ('ready_probe', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value")
                     .bind(at.to_string())

@@ -153,3 +153,53 @@ async fn a_full_disk_gives_503_loses_nothing_acknowledged_and_recovers() {
     );
     relay.stop().await;
 }
+
+/// Remounts the test's file system read-only or read-write.
+fn remount(disk: &TinyDisk, mode: &str) {
+    let status = Command::new("mount")
+        .args(["-o", &format!("remount,{mode}")])
+        .arg(&disk.0)
+        .status();
+    assert!(status.is_ok_and(|s| s.success()), "remount {mode}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_read_only_database_refuses_to_start_with_a_clear_error() {
+    // Linux refuses to remount a file system read-only while the relay holds its files open
+    // for writing, so the running case is the full disk above; here the relay meets a database
+    // on a read-only file system at start (root ignores file modes, so a read-only mount is the
+    // honest test). It must refuse to start rather than acknowledge what it cannot store.
+    let disk = TinyDisk::mount("16m");
+    let mut relay = TestRelay::start_in(disk.0.clone(), "").await;
+    for i in 0..3 {
+        let body = format!("{{\"n\":{i}}}").into_bytes();
+        assert_eq!(post(&relay, i, &body).await.0, 200);
+    }
+    relay.stop().await;
+    drop(relay);
+
+    remount(&disk, "ro");
+    // The config and key live elsewhere; only the database is on the read-only mount.
+    let elsewhere = TestRelay::fresh_dir();
+    let config_path = TestRelay::write_config(&elsewhere, "");
+    let config_text = std::fs::read_to_string(&config_path).unwrap().replace(
+        &elsewhere.join("relay.db").display().to_string(),
+        &disk.0.join("relay.db").display().to_string(),
+    );
+    std::fs::write(&config_path, config_text).unwrap();
+    let (config, _) = relay_bin::config::Config::load(Some(&config_path)).unwrap();
+    let err = match relay_bin::relay::Relay::new(config.clone()).await {
+        Ok(_) => panic!("the relay started on a read-only database"),
+        Err(err) => format!("{err:#}"),
+    };
+    assert!(
+        err.contains("relay.db") && err.contains("read-only"),
+        "the error names the database and the cause: {err}"
+    );
+
+    // Writable again: it starts, and what it acknowledged before is still there.
+    remount(&disk, "rw");
+    let relay = relay_bin::relay::Relay::new(config).await.unwrap();
+    let stats = relay.store.stats(0).await.unwrap();
+    assert_eq!(stats.inbox, 3);
+}
