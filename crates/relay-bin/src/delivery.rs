@@ -22,12 +22,15 @@ const POLL: Duration = Duration::from_secs(1);
 
 /// Rows read per query.
 const BATCH: i64 = 64;
+/// Sends whose outcomes may be queued to the writer but not yet committed; at the limit the
+/// worker waits for the oldest commit. A kill resends at most these (plus the one in flight).
+const MAX_UNCOMMITTED: usize = 64;
 
 /// Runs the worker of output `index` until shutdown.
 ///
 /// Rows are sent in id order, one request in flight. A final outcome is queued to the store
-/// without waiting for its commit (the next send goes out at once; completions commit in
-/// order, in groups); a retry waits for its commit, and the row holds back the ones behind it
+/// without waiting for its commit (the next send goes out at once unless [`MAX_UNCOMMITTED`]
+/// outcomes are still uncommitted; completions commit in order, in groups); a retry waits for its commit, and the row holds back the ones behind it
 /// until it is due. When the queue is empty the worker waits for its queued completions and
 /// scans from the start again, so nothing left pending is ever passed over.
 pub async fn run(relay: Arc<Relay>, index: usize) {
@@ -37,7 +40,7 @@ pub async fn run(relay: Arc<Relay>, index: usize) {
     let name = output.sink.name().to_owned();
     let mut failures = 0_u32;
     let mut cursor = 0_i64;
-    let mut committed: Option<Committed> = None;
+    let mut committed = Uncommitted::default();
     while !relay.stopping.is_cancelled() {
         if output.disabled.load(Ordering::Acquire) && !reenabled(&relay, output, &name).await {
             pause(&relay, &output.wake, Duration::from_secs(5)).await;
@@ -52,7 +55,7 @@ pub async fn run(relay: Arc<Relay>, index: usize) {
             }
         };
         if batch.is_empty() {
-            wait_committed(&mut committed, &name).await;
+            committed.wait_all(&name).await;
             if cursor == 0 {
                 pause(&relay, &output.wake, POLL).await;
             }
@@ -69,13 +72,13 @@ pub async fn run(relay: Arc<Relay>, index: usize) {
                     > i64::try_from(max_age.as_millis()).unwrap_or(i64::MAX)
             {
                 let why = format!("older than max_age_secs ({}s)", max_age.as_secs());
-                committed = queue(
-                    &relay,
-                    &name,
-                    finish(&head, Status::Expired, head.attempts, None, Some(why)),
-                )
-                .await
-                .or(committed);
+                committed
+                    .queue(
+                        &relay,
+                        &name,
+                        finish(&head, Status::Expired, head.attempts, None, Some(why)),
+                    )
+                    .await;
                 cursor = head.id;
                 continue;
             }
@@ -96,10 +99,10 @@ pub async fn run(relay: Arc<Relay>, index: usize) {
             if completion.status != Status::Delivered {
                 tracing::warn!(output = %name, message_id = %head.message_id, status = completion.status.as_str(), error = completion.last_error.as_deref().unwrap_or(""), "delivery attempt did not succeed");
             }
-            committed = queue(&relay, &name, completion).await.or(committed);
+            committed.queue(&relay, &name, completion).await;
             if retry {
                 // The next read must see the new due time.
-                wait_committed(&mut committed, &name).await;
+                committed.wait_all(&name).await;
             } else {
                 cursor = head.id;
             }
@@ -121,29 +124,44 @@ pub async fn run(relay: Arc<Relay>, index: usize) {
             }
         }
     }
-    wait_committed(&mut committed, &name).await;
+    committed.wait_all(&name).await;
 }
 
-/// The commit notice of the latest queued completion.
+/// The commit notice of one queued completion.
 type Committed = tokio::sync::oneshot::Receiver<anyhow::Result<()>>;
 
-/// Queues a completion; `None` when the store's writer is gone (logged).
-async fn queue(relay: &Relay, name: &str, completion: Completion) -> Option<Committed> {
-    match relay.store.complete_queued(completion).await {
-        Ok(receiver) => Some(receiver),
-        Err(err) => {
-            tracing::error!(output = %name, error = %format!("{err:#}"), "could not record a delivery attempt; it will be sent again");
-            None
+/// Commit notices of queued completions, oldest first (the writer commits them in this order).
+#[derive(Default)]
+struct Uncommitted(std::collections::VecDeque<Committed>);
+
+impl Uncommitted {
+    /// Queues a completion without waiting for its commit, unless [`MAX_UNCOMMITTED`] are
+    /// already waiting: then waits for the oldest first. A writer that is gone is logged.
+    async fn queue(&mut self, relay: &Relay, name: &str, completion: Completion) {
+        match relay.store.complete_queued(completion).await {
+            Ok(receiver) => self.0.push_back(receiver),
+            Err(err) => {
+                tracing::error!(output = %name, error = %format!("{err:#}"), "could not record a delivery attempt; it will be sent again");
+            }
+        }
+        while self.0.len() > MAX_UNCOMMITTED {
+            if let Some(oldest) = self.0.pop_front() {
+                settled(oldest, name).await;
+            }
+        }
+    }
+
+    /// Waits until every queued completion is committed (or failed, which is logged: those
+    /// rows stay pending and are sent again).
+    async fn wait_all(&mut self, name: &str) {
+        while let Some(receiver) = self.0.pop_front() {
+            settled(receiver, name).await;
         }
     }
 }
 
-/// Waits until every queued completion is committed (or failed, which is logged: those rows
-/// stay pending and are sent again).
-async fn wait_committed(committed: &mut Option<Committed>, name: &str) {
-    if let Some(receiver) = committed.take()
-        && let Ok(Err(err)) = receiver.await
-    {
+async fn settled(receiver: Committed, name: &str) {
+    if let Ok(Err(err)) = receiver.await {
         tracing::error!(output = %name, error = %format!("{err:#}"), "delivery outcomes were not recorded; those deliveries will be sent again");
     }
 }
