@@ -192,6 +192,7 @@ pub(crate) async fn run(o: Options) -> anyhow::Result<()> {
             ("SIGTERM under load", "-TERM", 3),
         ]
     };
+    let mut failures = Vec::new();
     for &(scenario, signal, rounds) in scenarios {
         let (addr, arrivals) = stand_in::start(([127, 0, 0, 1], 0).into()).await?;
         let db = o.work.join(format!("chaos{signal}.db"));
@@ -307,6 +308,14 @@ pub(crate) async fn run(o: Options) -> anyhow::Result<()> {
             "| {scenario} | {rounds} | {} | {lost} | {duplicates} | {refused_delivered} |",
             acked.len()
         );
+        // One output: at most MAX_UNCOMMITTED (64) outcomes waiting for a commit plus the send
+        // in flight are repeated per kill; none after SIGTERM.
+        let allowed = if signal == "-KILL" { 65 * rounds as u64 } else { 0 };
+        if lost > 0 || refused_delivered > 0 || duplicates > allowed {
+            failures.push(format!(
+                "{scenario}: lost {lost}, refused-but-delivered {refused_delivered}, duplicates {duplicates} (allowed {allowed})"
+            ));
+        }
     }
     let hostile = crate::hostile::run(&o.relay_bin, &o.work, &keys, &pool, &mut report).await;
     let existing = std::fs::read_to_string(&o.report).unwrap_or_default();
@@ -317,5 +326,6 @@ pub(crate) async fn run(o: Options) -> anyhow::Result<()> {
     };
     std::fs::write(&o.report, updated).with_context(|| format!("write {}", o.report.display()))?;
     println!("report: {}", o.report.display());
+    anyhow::ensure!(failures.is_empty(), "chaos checks failed: {failures:?}");
     hostile
 }
