@@ -89,7 +89,8 @@ impl Attack {
         let head = |extra: &str| {
             format!("POST /webhooks/kick HTTP/1.1\r\nHost: relay\r\n{extra}\r\n").into_bytes()
         };
-        let sent = match self {
+        // Write errors are expected (the relay answers and closes early); the answer counts.
+        let _wrote_all = match self {
             Self::Slowloris => {
                 let mut ok = stream
                     .write_all(b"POST /webhooks/kick HTTP/1.1\r\nHost: relay\r\n")
@@ -156,7 +157,6 @@ impl Attack {
                 .await
                 .is_ok(),
         };
-        let _ = sent;
         let mut answer = [0_u8; 64];
         let n = tokio::time::timeout(Duration::from_secs(15), stream.read(&mut answer))
             .await
