@@ -310,7 +310,11 @@ pub(crate) async fn run(o: Options) -> anyhow::Result<()> {
         );
         // One output: at most MAX_UNCOMMITTED (64) outcomes waiting for a commit plus the send
         // in flight are repeated per kill; none after SIGTERM.
-        let allowed = if signal == "-KILL" { 65 * rounds as u64 } else { 0 };
+        let allowed = if signal == "-KILL" {
+            65 * rounds as u64
+        } else {
+            0
+        };
         if lost > 0 || refused_delivered > 0 || duplicates > allowed {
             failures.push(format!(
                 "{scenario}: lost {lost}, refused-but-delivered {refused_delivered}, duplicates {duplicates} (allowed {allowed})"
