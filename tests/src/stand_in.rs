@@ -130,12 +130,23 @@ impl StandIn {
     /// # Panics
     /// When no loopback port can be bound.
     pub async fn scripted(script: impl Fn(usize) -> Reply + Send + Sync + 'static) -> Self {
+        Self::scripted_on(SocketAddr::from(([127, 0, 0, 1], 0)), script).await
+    }
+
+    /// Starts a stand-in on `addr` (an output that was down comes up where it was).
+    ///
+    /// # Panics
+    /// When `addr` cannot be bound.
+    pub async fn scripted_on(
+        addr: SocketAddr,
+        script: impl Fn(usize) -> Reply + Send + Sync + 'static,
+    ) -> Self {
         let received = Arc::new(Mutex::new(Vec::new()));
         let app = Router::new().fallback(handle).with_state(Shared {
             script: Arc::new(script),
             received: received.clone(),
         });
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        let listener = tokio::net::TcpListener::bind(addr)
             .await
             .expect("a loopback port");
         let addr = listener.local_addr().expect("an address");

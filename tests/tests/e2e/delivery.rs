@@ -1,5 +1,6 @@
-//! Delivery: every event to Discord and Raw stand-ins, unknown events, recovery in order,
-//! 429 waits, disabling on 404/10015, restart without loss.
+//! Delivery: every event to Discord and Raw stand-ins, unknown events, recovery in order (after
+//! 500s, refused connections and timeouts), 429 waits, disabling on 404/10015, restart without
+//! loss.
 
 use std::time::Duration;
 
@@ -247,4 +248,68 @@ async fn accepted_events_survive_a_restart_and_are_delivered() {
         .collect();
     assert_eq!(order, [0, 1, 2]);
     second.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_output_that_refuses_connections_then_times_out_gets_everything_after_it_recovers() {
+    // The receiver is down (connection refused); when it comes up, its first two answers take
+    // longer than the output's timeout; then it answers at once.
+    let addr = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let config = format!(
+        "[[output]]\nname = \"raw\"\ntype = \"raw\"\nurl = \"http://{addr}/raw\"\ntimeout_secs = 1\nretry_schedule_secs = [1, 1, 1, 1, 1, 1, 1, 1, 1, 1]\n"
+    );
+    let mut relay = TestRelay::start(&config).await;
+    for i in 0..3 {
+        let (status, _) = relay
+            .post(
+                &format!("01JDOWN{i:019}"),
+                "custom.event",
+                format!("{{\"n\":{i}}}").as_bytes(),
+            )
+            .await;
+        assert_eq!(status, 200);
+    }
+    // Wait for two refused attempts (counted as retries).
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while !relay
+        .metrics()
+        .await
+        .contains("kick_relay_attempts_total{output=\"raw\",outcome=\"retry\"} 2")
+    {
+        assert!(std::time::Instant::now() < deadline, "no refused attempts");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let raw = StandIn::scripted_on(addr, |n| Reply {
+        delay: if n <= 2 {
+            Duration::from_secs(3)
+        } else {
+            Duration::ZERO
+        },
+        ..Reply::status(204)
+    })
+    .await;
+    let received = raw.wait_for(5, Duration::from_secs(30)).await;
+    let order: Vec<i64> = received
+        .iter()
+        .map(|r| r.json()["event"]["n"].as_i64().unwrap())
+        .collect();
+    assert_eq!(
+        order,
+        [0, 0, 0, 1, 2],
+        "the head retried through the timeouts, then everything in Kick's order"
+    );
+    // The last outcome may still be on its way to the store.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let metrics = relay.metrics().await;
+        if metrics.contains("kick_relay_outbox_rows{output=\"raw\",status=\"delivered\"} 3") {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "{metrics}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    relay.stop().await;
 }

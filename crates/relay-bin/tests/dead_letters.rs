@@ -1,0 +1,159 @@
+//! Dead letters are replayable: an output that fails past its retry schedule leaves the
+//! delivery dead; `kick-relay replay`, run as a separate process while the relay serves,
+//! queues it again and the running relay delivers it.
+
+#![allow(clippy::unwrap_used, missing_docs)]
+
+use std::{
+    path::{Path, PathBuf},
+    process::{Command, Stdio},
+    sync::{
+        Arc,
+        atomic::{AtomicUsize, Ordering},
+    },
+    time::{Duration, Instant},
+};
+
+use axum::{Router, body::Bytes, extract::State, http::StatusCode};
+
+const BIN: &str = env!("CARGO_BIN_EXE_kick-relay");
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn temp_dir() -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("kick-relay-dead-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// Runs a CLI command in `dir`; its stdout, or a panic with stderr when it fails.
+fn cli(dir: &Path, args: &[&str]) -> String {
+    let output = Command::new(BIN)
+        .args(["--config", "relay.toml"])
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// The first two requests get 500, later ones 204.
+async fn answer(State(count): State<Arc<AtomicUsize>>, _: Bytes) -> StatusCode {
+    if count.fetch_add(1, Ordering::SeqCst) < 2 {
+        StatusCode::INTERNAL_SERVER_ERROR
+    } else {
+        StatusCode::NO_CONTENT
+    }
+}
+
+async fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !done() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dead_letter_is_delivered_after_kick_relay_replay() {
+    let dir = temp_dir();
+    let (public, admin, output) = (free_port(), free_port(), free_port());
+    assert!(
+        Command::new(BIN)
+            .args(["keygen", "--out", "keys"])
+            .current_dir(&dir)
+            .stdout(Stdio::null())
+            .status()
+            .unwrap()
+            .success()
+    );
+    std::fs::write(
+        dir.join("relay.toml"),
+        format!(
+            "[server]\nlisten = \"127.0.0.1:{public}\"\n[admin]\nlisten = \"127.0.0.1:{admin}\"\n\
+             [kick]\npublic_key_file = \"keys/public.pem\"\n[storage]\ndatabase_url = \"sqlite://relay.db\"\n\
+             [[output]]\nname = \"raw\"\ntype = \"raw\"\nurl = \"http://127.0.0.1:{output}/hook\"\nretry_schedule_secs = [1]\n"
+        ),
+    )
+    .unwrap();
+    let count = Arc::new(AtomicUsize::new(0));
+    let app = Router::new().fallback(answer).with_state(count.clone());
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", output))
+        .await
+        .unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+
+    let mut relay = Command::new(BIN)
+        .args(["--config", "relay.toml", "serve"])
+        .current_dir(&dir)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let client = reqwest::Client::new();
+    let healthz = format!("http://127.0.0.1:{admin}/healthz");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !client
+        .get(&healthz)
+        .send()
+        .await
+        .is_ok_and(|r| r.status().is_success())
+    {
+        assert!(Instant::now() < deadline, "the relay did not come up");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let url = format!("http://127.0.0.1:{public}/webhooks/kick");
+    let sent = cli(
+        &dir,
+        &["send-test", "--url", &url, "--key", "keys/private.pem"],
+    );
+    assert!(sent.contains("200 accepted"), "{sent}");
+
+    // One attempt and one retry, both 500: dead.
+    wait_until("the delivery to be dead", || {
+        cli(&dir, &["deliveries", "list", "--status", "dead"]).contains("raw")
+    })
+    .await;
+    assert_eq!(
+        count.load(Ordering::SeqCst),
+        2,
+        "no send after the schedule ran out"
+    );
+
+    let replayed = cli(&dir, &["replay", "--output", "raw"]);
+    assert!(replayed.contains("queued 1 dead"), "{replayed}");
+    wait_until("the replayed delivery", || {
+        count.load(Ordering::SeqCst) >= 3
+    })
+    .await;
+    wait_until("the delivery to be recorded as delivered", || {
+        cli(&dir, &["deliveries", "list", "--status", "delivered"]).contains("raw")
+    })
+    .await;
+    assert!(
+        !cli(&dir, &["deliveries", "list", "--status", "dead"]).contains("raw"),
+        "no dead letter left"
+    );
+    assert_eq!(count.load(Ordering::SeqCst), 3, "sent exactly once more");
+
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &relay.id().to_string()])
+            .status()
+            .unwrap()
+            .success()
+    );
+    assert!(relay.wait().unwrap().success());
+}
