@@ -3,7 +3,7 @@
 use std::{
     net::SocketAddr,
     sync::{Arc, Mutex},
-    time::Duration,
+    time::{Duration, Instant},
 };
 
 use axum::{
@@ -23,6 +23,8 @@ pub struct Received {
     pub headers: HeaderMap,
     /// Body.
     pub body: Bytes,
+    /// When it arrived.
+    pub at: Instant,
 }
 
 impl Received {
@@ -93,7 +95,12 @@ async fn handle(
             .received
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        all.push(Received { uri, headers, body });
+        all.push(Received {
+            uri,
+            headers,
+            body,
+            at: Instant::now(),
+        });
         all.len()
     };
     let reply = (shared.script)(n);

@@ -313,3 +313,75 @@ async fn an_output_that_refuses_connections_then_times_out_gets_everything_after
     }
     relay.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn discord_bucket_headers_and_a_burst_of_429s_are_obeyed_in_order() {
+    // 1st answer: 200 with an empty bucket for 1 s; 2nd and 3rd: 429 with retry_after 0.5 s;
+    // then 200.
+    let discord = StandIn::scripted(|n| match n {
+        1 => Reply::status(200)
+            .body("{}")
+            .header("x-ratelimit-limit", "5")
+            .header("x-ratelimit-remaining", "0")
+            .header("x-ratelimit-reset-after", "1.000")
+            .header("x-ratelimit-bucket", "abcd"),
+        2 | 3 => Reply::status(429)
+            .header("x-ratelimit-scope", "shared")
+            .header("retry-after", "1")
+            .body(r#"{"message":"You are being rate limited.","retry_after":0.5,"global":false}"#),
+        _ => Reply::status(200).body("{}"),
+    })
+    .await;
+    let config = format!(
+        "[[output]]\nname = \"discord\"\ntype = \"discord\"\nurl = \"{}\"\n",
+        discord.url("/api/webhooks/1/tok")
+    );
+    let mut relay = TestRelay::start(&config).await;
+    let chat: serde_json::Value = serde_json::from_slice(&official_payloads().remove(0).1).unwrap();
+    for i in 0..3 {
+        let mut chat = chat.clone();
+        chat["message_id"] = format!("bucket-chat-{i}").into();
+        chat["content"] = format!("message number {i}").into();
+        let (status, _) = relay
+            .post(
+                &format!("01JBUCKET{i:017}"),
+                "chat.message.sent",
+                &serde_json::to_vec(&chat).unwrap(),
+            )
+            .await;
+        assert_eq!(status, 200);
+    }
+    let received = discord.wait_for(5, Duration::from_secs(30)).await;
+    let order: Vec<String> = received
+        .iter()
+        .map(|r| {
+            let content = r.json()["content"].as_str().unwrap().to_owned();
+            content.rsplit(' ').next().unwrap_or_default().to_owned()
+        })
+        .collect();
+    assert_eq!(
+        order,
+        ["0", "1", "1", "1", "2"],
+        "in order, 1 retried twice"
+    );
+    // Lower bounds only (a slow machine only widens the gaps): no request before the bucket
+    // reset or a 429's wait. The 429's Retry-After header (1 s) is rounded up by Discord; the
+    // body's retry_after (0.5 s) is the precise one.
+    let gap = |i: usize| received[i].at.duration_since(received[i - 1].at);
+    assert!(
+        gap(1) >= Duration::from_millis(950),
+        "bucket reset: {:?}",
+        gap(1)
+    );
+    assert!(
+        gap(2) >= Duration::from_millis(450),
+        "429 wait: {:?}",
+        gap(2)
+    );
+    assert!(
+        gap(3) >= Duration::from_millis(450),
+        "429 wait: {:?}",
+        gap(3)
+    );
+    relay.stop().await;
+}
