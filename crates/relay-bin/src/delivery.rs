@@ -30,9 +30,10 @@ const MAX_UNCOMMITTED: usize = 64;
 ///
 /// Rows are sent in id order, one request in flight. A final outcome is queued to the store
 /// without waiting for its commit (the next send goes out at once unless [`MAX_UNCOMMITTED`]
-/// outcomes are still uncommitted; completions commit in order, in groups); a retry waits for its commit, and the row holds back the ones behind it
-/// until it is due. When the queue is empty the worker waits for its queued completions and
-/// scans from the start again, so nothing left pending is ever passed over.
+/// outcomes are still uncommitted; completions commit in order, in groups); a retry waits for
+/// its commit, and the row holds back the ones behind it until it is due. When the queue is
+/// empty the worker waits for its queued completions and scans from the start again, so nothing
+/// left pending is ever passed over.
 pub async fn run(relay: Arc<Relay>, index: usize) {
     let Some(output) = relay.outputs.get(index) else {
         return;

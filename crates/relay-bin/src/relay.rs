@@ -66,7 +66,7 @@ pub struct Relay {
     /// Set when shutdown begins: workers finish their current send and stop.
     pub stopping: CancellationToken,
     /// Bytes of request bodies that may be held at once (`server.max_buffered_body_bytes`).
-    pub body_budget: Arc<Semaphore>,
+    pub body_budget: Semaphore,
 }
 
 impl Relay {
@@ -133,7 +133,7 @@ impl Relay {
                 disabled: AtomicBool::new(disabled),
             });
         }
-        let body_budget = Arc::new(Semaphore::new(config.server.max_buffered_body_bytes));
+        let body_budget = Semaphore::new(config.server.max_buffered_body_bytes);
         let relay = Arc::new(Self {
             body_budget,
             config,
