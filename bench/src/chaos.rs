@@ -308,10 +308,10 @@ pub(crate) async fn run(o: Options) -> anyhow::Result<()> {
             "| {scenario} | {rounds} | {} | {lost} | {duplicates} | {refused_delivered} |",
             acked.len()
         );
-        // One output: at most MAX_UNCOMMITTED (64) outcomes waiting for a commit plus the send
+        // One output: at most MAX_UNCOMMITTED (512) outcomes waiting for a commit plus the send
         // in flight are repeated per kill; none after SIGTERM.
         let allowed = if signal == "-KILL" {
-            65 * rounds as u64
+            513 * rounds as u64
         } else {
             0
         };

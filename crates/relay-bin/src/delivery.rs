@@ -24,7 +24,9 @@ const POLL: Duration = Duration::from_secs(1);
 const BATCH: i64 = 64;
 /// Sends whose outcomes may be queued to the writer but not yet committed; at the limit the
 /// worker waits for the oldest commit. A kill resends at most these (plus the one in flight).
-const MAX_UNCOMMITTED: usize = 64;
+/// 512 sends take ~100 ms at full speed, well above a loaded commit's latency, so the limit
+/// bounds repeats without pacing delivery (64 made workers wait on busy commits).
+const MAX_UNCOMMITTED: usize = 512;
 
 /// Runs the worker of output `index` until shutdown.
 ///
