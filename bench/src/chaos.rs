@@ -4,7 +4,7 @@
 use std::{
     collections::{BTreeSet, HashMap},
     fmt::Write as _,
-    path::PathBuf,
+    path::{Path, PathBuf},
     process::Stdio,
     sync::{
         Arc, Mutex,
@@ -65,6 +65,40 @@ pub(crate) struct Harness {
 }
 
 impl Harness {
+    /// A fresh database `work/{name}.db` and config `work/{name}.toml`: free loopback ports,
+    /// the bench key, and one raw output to `output_url` (plus `output_extra` TOML lines).
+    pub(crate) fn prepare(
+        relay_bin: &Path,
+        work: &Path,
+        name: &str,
+        keys: &Path,
+        output_url: &str,
+        output_extra: &str,
+    ) -> anyhow::Result<Self> {
+        let db = work.join(format!("{name}.db"));
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
+        }
+        let (public, admin) = (free_port()?, free_port()?);
+        let config = work.join(format!("{name}.toml"));
+        std::fs::write(
+            &config,
+            format!(
+                "[server]\nlisten = \"127.0.0.1:{public}\"\ntimestamp_tolerance_secs = 0\n[admin]\nlisten = \"127.0.0.1:{admin}\"\n\
+                 [kick]\npublic_key_file = \"{}\"\n[storage]\ndatabase_url = \"sqlite://{}\"\n\
+                 [[output]]\nname = \"raw\"\ntype = \"raw\"\nurl = \"{output_url}\"\n{output_extra}",
+                keys.join("public.pem").display(),
+                db.display()
+            ),
+        )?;
+        Ok(Self {
+            relay_bin: relay_bin.to_owned(),
+            public,
+            admin,
+            config,
+        })
+    }
+
     pub(crate) fn spawn(&self) -> anyhow::Result<Child> {
         Ok(Command::new(&self.relay_bin)
             .arg("--config")
@@ -132,17 +166,7 @@ pub(crate) async fn load_until(
                 while !stopped.load(Ordering::SeqCst) {
                     let i = next.fetch_add(1, Ordering::SeqCst);
                     let Some(r) = pool.get(i) else { break };
-                    let answer = match client
-                        .post(&url)
-                        .header("Kick-Event-Message-Id", &r.message_id)
-                        .header("Kick-Event-Signature", &r.signature)
-                        .header("Kick-Event-Message-Timestamp", &r.timestamp)
-                        .header("Kick-Event-Type", &r.event_type)
-                        .header("Kick-Event-Version", "1")
-                        .body(r.body.clone())
-                        .send()
-                        .await
-                    {
+                    let answer = match r.post(&client, &url).send().await {
                         Ok(response) if response.status().is_success() => Answer::Acked,
                         Ok(_) => Answer::Refused,
                         Err(_) => Answer::Unknown,
@@ -195,28 +219,14 @@ pub(crate) async fn run(o: Options) -> anyhow::Result<()> {
     let mut failures = Vec::new();
     for &(scenario, signal, rounds) in scenarios {
         let (addr, arrivals) = stand_in::start(([127, 0, 0, 1], 0).into()).await?;
-        let db = o.work.join(format!("chaos{signal}.db"));
-        for suffix in ["", "-wal", "-shm"] {
-            let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
-        }
-        let (public, admin) = (free_port()?, free_port()?);
-        let config = o.work.join("chaos.toml");
-        std::fs::write(
-            &config,
-            format!(
-                "[server]\nlisten = \"127.0.0.1:{public}\"\ntimestamp_tolerance_secs = 0\n[admin]\nlisten = \"127.0.0.1:{admin}\"\n\
-                 [kick]\npublic_key_file = \"{}\"\n[storage]\ndatabase_url = \"sqlite://{}\"\n\
-                 [[output]]\nname = \"raw\"\ntype = \"raw\"\nurl = \"http://{addr}/raw\"\nretry_schedule_secs = [1, 1, 1, 1, 1, 1, 1, 1, 1, 1]\n",
-                keys.join("public.pem").display(),
-                db.display()
-            ),
+        let harness = Harness::prepare(
+            &o.relay_bin,
+            &o.work,
+            &format!("chaos{signal}"),
+            &keys,
+            &format!("http://{addr}/raw"),
+            "retry_schedule_secs = [1, 1, 1, 1, 1, 1, 1, 1, 1, 1]\n",
         )?;
-        let harness = Harness {
-            relay_bin: o.relay_bin.clone(),
-            public,
-            admin,
-            config,
-        };
         let log: Arc<Mutex<HashMap<String, Answer>>> = Arc::default();
         let next = Arc::new(AtomicUsize::new(0));
         for round in 0..rounds {

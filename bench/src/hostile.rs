@@ -25,19 +25,22 @@ use crate::{
     chaos::{Answer, Harness, load_until},
     presign::Signed,
     stand_in,
-    util::free_port,
 };
 
 /// How long the attack lasts.
 const ATTACK: Duration = Duration::from_secs(30);
-/// The relay's defaults this phase runs with (see relay-bin's README, "Memory bound").
-const MAX_CONNECTIONS: u64 = 1024;
-/// Per served connection: a 32 KiB head buffer, a body of up to 16 KiB that needs no
-/// reservation, and 16 KiB for the connection's own state.
-const PER_CONNECTION: u64 = 64 * 1024;
-/// `server.max_buffered_body_bytes`, counted twice: collecting a body that arrived in many
-/// chunks copies it once.
-const BODY_BUDGET: u64 = 16 * 1024 * 1024;
+/// Per served connection: its head buffer, a body small enough to need no reservation, and
+/// 16 KiB for the connection's own state.
+const PER_CONNECTION: u64 =
+    relay_bin::serve::MAX_HEAD_BYTES as u64 + relay_bin::ingest::SMALL_BODY_BYTES + 16 * 1024;
+
+/// The documented bound above the memory in use before the attack, with the relay's default
+/// limits (this phase runs with them): `max_connections` × [`PER_CONNECTION`] plus
+/// `max_buffered_body_bytes` twice (collecting a body that arrived in many chunks copies it
+/// once).
+fn bound_above_baseline_bytes(defaults: &relay_bin::config::ServerConfig) -> u64 {
+    defaults.max_connections as u64 * PER_CONNECTION + 2 * defaults.max_buffered_body_bytes as u64
+}
 
 /// One kind of hostile client.
 #[derive(Clone, Copy, Debug)]
@@ -196,28 +199,14 @@ pub(crate) async fn run(
     report: &mut String,
 ) -> anyhow::Result<()> {
     let (stand_in_addr, arrivals) = stand_in::start(([127, 0, 0, 1], 0).into()).await?;
-    let db = work.join("hostile.db");
-    for suffix in ["", "-wal", "-shm"] {
-        let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
-    }
-    let (public, admin) = (free_port()?, free_port()?);
-    let config = work.join("hostile.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "[server]\nlisten = \"127.0.0.1:{public}\"\ntimestamp_tolerance_secs = 0\n[admin]\nlisten = \"127.0.0.1:{admin}\"\n\
-             [kick]\npublic_key_file = \"{}\"\n[storage]\ndatabase_url = \"sqlite://{}\"\n\
-             [[output]]\nname = \"raw\"\ntype = \"raw\"\nurl = \"http://{stand_in_addr}/raw\"\n",
-            keys.join("public.pem").display(),
-            db.display()
-        ),
+    let harness = Harness::prepare(
+        relay_bin,
+        work,
+        "hostile",
+        keys,
+        &format!("http://{stand_in_addr}/raw"),
+        "",
     )?;
-    let harness = Harness {
-        relay_bin: relay_bin.to_owned(),
-        public,
-        admin,
-        config,
-    };
     let mut child = harness.spawn()?;
     harness.wait_up().await?;
     let pid = child.id().context("the relay's pid")?;
@@ -252,7 +241,7 @@ pub(crate) async fn run(
         })
     };
     let until = Instant::now() + ATTACK;
-    let addr = format!("127.0.0.1:{public}");
+    let addr = format!("127.0.0.1:{}", harness.public);
     let outcomes: Arc<Mutex<BTreeMap<(usize, u16), u64>>> = Arc::default();
     let mut attackers = Vec::new();
     for (kind, (attack, clients)) in Attack::ALL.into_iter().enumerate() {
@@ -310,7 +299,8 @@ pub(crate) async fn run(
         .await;
     let exited = tokio::time::timeout(Duration::from_secs(30), child.wait()).await;
 
-    let bound_kib = baseline_kib + (MAX_CONNECTIONS * PER_CONNECTION + 2 * BODY_BUDGET) / 1024;
+    let defaults = relay_bin::config::ServerConfig::default();
+    let bound_kib = baseline_kib + bound_above_baseline_bytes(&defaults) / 1024;
     let _ = writeln!(
         report,
         "\n#### Hostile load ({} s, {} hostile clients, default limits)\n",
@@ -345,13 +335,16 @@ pub(crate) async fn run(
         "\nSigned deliveries (8 connections, through the attack): {} sent, {} acknowledged, {refused} refused \
          (non-2xx or cut), {lost} acknowledged but not delivered; {during} were answered before the attack ended.\n\
          Memory: {:.1} MiB before the attack, peak resident {:.1} MiB (VmHWM {:.1} MiB); \
-         bound = before + {MAX_CONNECTIONS} connections × 64 KiB + 2 × 16 MiB of large bodies = {:.1} MiB. 5xx other than 503: {fivexx}. \
+         bound = before + {} connections × {} KiB + 2 × {} MiB of large bodies = {:.1} MiB. 5xx other than 503: {fivexx}. \
          Relay exited after SIGTERM: {}.",
         log.lock().map_or(0, |l| l.len()),
         acked.len(),
         kib_to_mib(baseline_kib),
         kib_to_mib(peak_rss_kib),
         kib_to_mib(peak_hwm_kib),
+        defaults.max_connections,
+        PER_CONNECTION / 1024,
+        defaults.max_buffered_body_bytes >> 20,
         kib_to_mib(bound_kib),
         exited.is_ok()
     );

@@ -87,18 +87,7 @@ pub(crate) async fn run(
                     let i = next.fetch_add(1, Ordering::Relaxed) % requests.len();
                     let r = &requests[i];
                     let sent = Instant::now();
-                    let result = client
-                        .post(&url)
-                        .header("Content-Type", "application/json")
-                        .header("Kick-Event-Message-Id", &r.message_id)
-                        .header("Kick-Event-Subscription-Id", "01BENCHSUBSCRIPTION0000000")
-                        .header("Kick-Event-Signature", &r.signature)
-                        .header("Kick-Event-Message-Timestamp", &r.timestamp)
-                        .header("Kick-Event-Type", &r.event_type)
-                        .header("Kick-Event-Version", "1")
-                        .body(r.body.clone())
-                        .send()
-                        .await;
+                    let result = r.post(&client, &url).send().await;
                     let (ok, duplicate) = match result {
                         Ok(response) => {
                             let ok = response.status().is_success();

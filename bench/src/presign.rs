@@ -21,6 +21,22 @@ pub(crate) struct Signed {
     pub(crate) body: String,
 }
 
+impl Signed {
+    /// A POST of this delivery to `url` with the headers Kick sends.
+    pub(crate) fn post(&self, client: &reqwest::Client, url: &str) -> reqwest::RequestBuilder {
+        client
+            .post(url)
+            .header("Content-Type", "application/json")
+            .header("Kick-Event-Message-Id", &self.message_id)
+            .header("Kick-Event-Subscription-Id", "01BENCHSUBSCRIPTION0000000")
+            .header("Kick-Event-Signature", &self.signature)
+            .header("Kick-Event-Message-Timestamp", &self.timestamp)
+            .header("Kick-Event-Type", &self.event_type)
+            .header("Kick-Event-Version", "1")
+            .body(self.body.clone())
+    }
+}
+
 /// The mix: 7 in 10 chat messages, the rest cycling through the nine other types.
 fn event_for(n: u64) -> EventType {
     let others = &EventType::KNOWN[1..];

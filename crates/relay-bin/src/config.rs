@@ -153,6 +153,13 @@ pub struct StorageConfig {
     pub synchronous: String,
 }
 
+impl StorageConfig {
+    /// `retention_days` in milliseconds (saturating).
+    pub fn retention_ms(&self) -> i64 {
+        i64::try_from(self.retention_days.saturating_mul(86_400_000)).unwrap_or(i64::MAX)
+    }
+}
+
 impl Default for StorageConfig {
     fn default() -> Self {
         Self {

@@ -53,6 +53,16 @@ fn text(status: StatusCode, body: impl Into<String>) -> Response {
         .into_response()
 }
 
+/// 503 with `Retry-After: {retry_after_secs}`: nothing was stored; Kick sends it again.
+fn unavailable(body: &'static str, retry_after_secs: &'static str) -> Response {
+    let mut response = text(StatusCode::SERVICE_UNAVAILABLE, body);
+    response.headers_mut().insert(
+        header::RETRY_AFTER,
+        header::HeaderValue::from_static(retry_after_secs),
+    );
+    response
+}
+
 async fn receive(State(relay): State<Arc<Relay>>, headers: HeaderMap, body: Body) -> Response {
     // Held until the answer: bounds the bodies (and what is rendered from them) in memory.
     let _reserved = match reserve_body(&relay, &headers) {
@@ -92,14 +102,7 @@ async fn receive(State(relay): State<Arc<Relay>>, headers: HeaderMap, body: Body
         Err(err) => {
             relay.metrics.request("store_unavailable");
             tracing::error!(message_id = %delivery.headers.meta.message_id, error = %format!("{err:#}"), "could not store delivery; answering 503");
-            let mut response = text(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "storage unavailable; retry later",
-            );
-            response
-                .headers_mut()
-                .insert(header::RETRY_AFTER, header::HeaderValue::from_static("5"));
-            response
+            unavailable("storage unavailable; retry later", "5")
         }
     }
 }
@@ -143,14 +146,10 @@ fn reserve_body<'a>(
     relay.body_budget.try_acquire_many(bytes).map(Some).map_err(|_| {
         relay.metrics.request("busy");
         tracing::warn!(bytes, "request bodies in memory at server.max_buffered_body_bytes; answering 503");
-        let mut response = text(
-            StatusCode::SERVICE_UNAVAILABLE,
+        unavailable(
             "busy: too many large request bodies in flight (server.max_buffered_body_bytes); retry later",
-        );
-        response
-            .headers_mut()
-            .insert(header::RETRY_AFTER, header::HeaderValue::from_static("1"));
-        response
+            "1",
+        )
     })
 }
 
@@ -252,14 +251,7 @@ async fn authenticate(
 /// The inbox row and one outbox row per output that takes the delivery.
 fn records(relay: &Relay, delivery: &Delivery, now_ms: i64) -> (InboxRow, Vec<NewDelivery>) {
     let meta = &delivery.headers.meta;
-    let retention_ms = i64::try_from(
-        relay
-            .config
-            .storage
-            .retention_days
-            .saturating_mul(86_400_000),
-    )
-    .unwrap_or(i64::MAX);
+    let retention_ms = relay.config.storage.retention_ms();
     let (dedup_key, dedup_window_ms) =
         if let Some(KickEvent::ChatMessageSent(chat)) = delivery.event() {
             (format!("chat:{}", chat.message_id), retention_ms)

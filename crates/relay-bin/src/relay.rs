@@ -233,14 +233,7 @@ impl Running {
 
 /// Applies `storage.retention_days` at start and then hourly, until shutdown.
 async fn purge_periodically(relay: &Relay) {
-    let retention_ms = i64::try_from(
-        relay
-            .config
-            .storage
-            .retention_days
-            .saturating_mul(86_400_000),
-    )
-    .unwrap_or(i64::MAX);
+    let retention_ms = relay.config.storage.retention_ms();
     loop {
         let before = clock::now_ms().saturating_sub(retention_ms);
         if let Err(err) = relay.store.purge(before).await {

@@ -5,7 +5,7 @@
 #![allow(clippy::unwrap_used, missing_docs)]
 
 use std::{
-    path::{Path, PathBuf},
+    path::Path,
     process::{Command, Stdio},
     sync::{
         Arc,
@@ -16,22 +16,9 @@ use std::{
 
 use axum::{Router, body::Bytes, extract::State, http::StatusCode};
 
-const BIN: &str = env!("CARGO_BIN_EXE_kick-relay");
+mod common;
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn temp_dir() -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("kick-relay-dead-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
+use common::{BIN, dir_with_keys, free_port, wait_healthy};
 
 /// Runs a CLI command in `dir`; its stdout, or a panic with stderr when it fails.
 fn cli(dir: &Path, args: &[&str]) -> String {
@@ -68,17 +55,8 @@ async fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_dead_letter_is_delivered_after_kick_relay_replay() {
-    let dir = temp_dir();
+    let dir = dir_with_keys("dead");
     let (public, admin, output) = (free_port(), free_port(), free_port());
-    assert!(
-        Command::new(BIN)
-            .args(["keygen", "--out", "keys"])
-            .current_dir(&dir)
-            .stdout(Stdio::null())
-            .status()
-            .unwrap()
-            .success()
-    );
     std::fs::write(
         dir.join("relay.toml"),
         format!(
@@ -102,18 +80,7 @@ async fn a_dead_letter_is_delivered_after_kick_relay_replay() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let client = reqwest::Client::new();
-    let healthz = format!("http://127.0.0.1:{admin}/healthz");
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while !client
-        .get(&healthz)
-        .send()
-        .await
-        .is_ok_and(|r| r.status().is_success())
-    {
-        assert!(Instant::now() < deadline, "the relay did not come up");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    wait_healthy(admin).await;
     let url = format!("http://127.0.0.1:{public}/webhooks/kick");
     let sent = cli(
         &dir,

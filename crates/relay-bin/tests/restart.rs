@@ -6,7 +6,7 @@
 use std::{
     collections::BTreeSet,
     net::SocketAddr,
-    path::{Path, PathBuf},
+    path::Path,
     process::{Child, Command, Stdio},
     sync::{Arc, Mutex},
     time::{Duration, Instant},
@@ -14,22 +14,9 @@ use std::{
 
 use axum::{Router, body::Bytes, extract::State, http::HeaderMap};
 
-const BIN: &str = env!("CARGO_BIN_EXE_kick-relay");
+mod common;
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn temp_dir() -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("kick-relay-restart-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
+use common::{BIN, dir_with_keys, free_port, wait_healthy};
 
 fn serve(dir: &Path) -> Child {
     Command::new(BIN)
@@ -42,20 +29,6 @@ fn serve(dir: &Path) -> Child {
         ))
         .spawn()
         .unwrap()
-}
-
-async fn wait_healthy(admin: u16) {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while Instant::now() < deadline {
-        if reqwest::get(format!("http://127.0.0.1:{admin}/healthz"))
-            .await
-            .is_ok_and(|r| r.status().is_success())
-        {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("the relay did not come up");
 }
 
 /// Records the `webhook-id` of one request.
@@ -84,16 +57,8 @@ async fn receiver(addr: SocketAddr) -> Arc<Mutex<Vec<String>>> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kill_9_loses_nothing_acknowledged_and_sigterm_is_clean() {
-    let dir = temp_dir();
+    let dir = dir_with_keys("restart");
     let (public, admin, raw) = (free_port(), free_port(), free_port());
-    assert!(
-        Command::new(BIN)
-            .args(["keygen", "--out", "keys"])
-            .current_dir(&dir)
-            .status()
-            .unwrap()
-            .success()
-    );
     std::fs::write(
         dir.join("relay.toml"),
         format!(

@@ -7,7 +7,6 @@
 #![allow(clippy::unwrap_used, missing_docs)]
 
 use std::{
-    path::PathBuf,
     process::{Command, Stdio},
     sync::{Arc, Mutex},
     time::{Duration, Instant},
@@ -27,28 +26,16 @@ use rsa::{
     signature::{SignatureEncoding, Signer},
 };
 
-const BIN: &str = env!("CARGO_BIN_EXE_kick-relay");
+mod common;
+
+use common::{BIN, dir_with_keys, free_port, wait_healthy};
+
 const CLIENT_SECRET: &str = "client-secret-Zq8uXW3n5kR1";
 const TOKEN_OK: &str = "discord-token-ok-Hf72mNq0aPxV";
 const TOKEN_GONE: &str = "discord-token-gone-Lp4sDk9wQe2T";
 const TOKEN_RAW: &str = "raw-path-token-Vb6nYt1cMz8R";
 const QUERY_RAW: &str = "raw-query-key-Gg3jUo5iWs7E";
 const RAW_SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn temp_dir() -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("kick-relay-secrets-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
 
 /// Answers by path: the working Discord webhook 204, the gone one 404 with code 10015, the
 /// signed raw output 200. Counts requests per path.
@@ -134,17 +121,8 @@ async fn post_deliveries(client: &reqwest::Client, public: u16, pem: &str) -> Ve
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_secret_token_signature_or_url_reaches_the_debug_log() {
-    let dir = temp_dir();
+    let dir = dir_with_keys("secrets");
     let (public, admin, outputs, refused) = (free_port(), free_port(), free_port(), free_port());
-    assert!(
-        Command::new(BIN)
-            .args(["keygen", "--out", "keys"])
-            .current_dir(&dir)
-            .stdout(Stdio::null())
-            .status()
-            .unwrap()
-            .success()
-    );
     write_config(&dir, public, admin, outputs, refused);
     let seen = Arc::new(Mutex::new(Vec::<String>::new()));
     let app = Router::new().fallback(answer).with_state(seen.clone());
@@ -163,17 +141,8 @@ async fn no_secret_token_signature_or_url_reaches_the_debug_log() {
         ))
         .spawn()
         .unwrap();
+    wait_healthy(admin).await;
     let client = reqwest::Client::new();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while !client
-        .get(format!("http://127.0.0.1:{admin}/healthz"))
-        .send()
-        .await
-        .is_ok_and(|r| r.status().is_success())
-    {
-        assert!(Instant::now() < deadline, "the relay did not come up");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
 
     let pem = std::fs::read_to_string(dir.join("keys/private.pem")).unwrap();
     let signatures = post_deliveries(&client, public, &pem).await;

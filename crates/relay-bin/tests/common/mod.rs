@@ -1,0 +1,52 @@
+//! What the tests of the real binary share: ports, a scratch directory with a key pair made by
+//! `kick-relay keygen`, and waiting for `/healthz`.
+
+use std::{
+    path::PathBuf,
+    process::{Command, Stdio},
+    time::{Duration, Instant},
+};
+
+/// The binary under test.
+pub(crate) const BIN: &str = env!("CARGO_BIN_EXE_kick-relay");
+
+/// A free loopback port.
+pub(crate) fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A fresh directory named for the test, holding `keys/` made by `kick-relay keygen`.
+pub(crate) fn dir_with_keys(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("kick-relay-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    assert!(
+        Command::new(BIN)
+            .args(["keygen", "--out", "keys"])
+            .current_dir(&dir)
+            .stdout(Stdio::null())
+            .status()
+            .unwrap()
+            .success()
+    );
+    dir
+}
+
+/// Waits (up to 20 s) until the admin listener on `admin` answers `/healthz`.
+pub(crate) async fn wait_healthy(admin: u16) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while Instant::now() < deadline {
+        if reqwest::get(format!("http://127.0.0.1:{admin}/healthz"))
+            .await
+            .is_ok_and(|r| r.status().is_success())
+        {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the relay did not come up");
+}
