@@ -6,7 +6,7 @@
 
 use std::{
     path::Path,
-    process::{Command, Stdio},
+    process::Command,
     sync::{
         Arc,
         atomic::{AtomicUsize, Ordering},
@@ -18,7 +18,7 @@ use axum::{Router, body::Bytes, extract::State, http::StatusCode};
 
 mod common;
 
-use common::{BIN, dir_with_keys, free_port, wait_healthy};
+use common::{BIN, dir_with_keys, free_port, listen, serve, wait_healthy};
 
 /// Runs a CLI command in `dir`; its stdout, or a panic with stderr when it fails.
 fn cli(dir: &Path, args: &[&str]) -> String {
@@ -67,19 +67,13 @@ async fn a_dead_letter_is_delivered_after_kick_relay_replay() {
     )
     .unwrap();
     let count = Arc::new(AtomicUsize::new(0));
-    let app = Router::new().fallback(answer).with_state(count.clone());
-    let listener = tokio::net::TcpListener::bind(("127.0.0.1", output))
-        .await
-        .unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    listen(
+        output,
+        Router::new().fallback(answer).with_state(count.clone()),
+    )
+    .await;
 
-    let mut relay = Command::new(BIN)
-        .args(["--config", "relay.toml", "serve"])
-        .current_dir(&dir)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut relay = serve(&dir);
     wait_healthy(admin).await;
     let url = format!("http://127.0.0.1:{public}/webhooks/kick");
     let sent = cli(

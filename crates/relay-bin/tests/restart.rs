@@ -5,9 +5,7 @@
 
 use std::{
     collections::BTreeSet,
-    net::SocketAddr,
-    path::Path,
-    process::{Child, Command, Stdio},
+    process::Command,
     sync::{Arc, Mutex},
     time::{Duration, Instant},
 };
@@ -16,20 +14,7 @@ use axum::{Router, body::Bytes, extract::State, http::HeaderMap};
 
 mod common;
 
-use common::{BIN, dir_with_keys, free_port, wait_healthy};
-
-fn serve(dir: &Path) -> Child {
-    Command::new(BIN)
-        .args(["--config", "relay.toml", "serve"])
-        .current_dir(dir)
-        .env("RUST_LOG", "debug")
-        .stdout(Stdio::null())
-        .stderr(Stdio::from(
-            std::fs::File::create(dir.join("serve.log")).unwrap(),
-        ))
-        .spawn()
-        .unwrap()
-}
+use common::{BIN, dir_with_keys, free_port, listen, serve, wait_healthy};
 
 /// Records the `webhook-id` of one request.
 async fn take(
@@ -47,11 +32,9 @@ async fn take(
 }
 
 /// A raw receiver that records the `webhook-id` of everything it gets.
-async fn receiver(addr: SocketAddr) -> Arc<Mutex<Vec<String>>> {
+async fn receiver(port: u16) -> Arc<Mutex<Vec<String>>> {
     let seen = Arc::new(Mutex::new(Vec::new()));
-    let app = Router::new().fallback(take).with_state(seen.clone());
-    let listener = tokio::net::TcpListener::bind(addr).await.unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    listen(port, Router::new().fallback(take).with_state(seen.clone())).await;
     seen
 }
 
@@ -95,7 +78,7 @@ async fn kill_9_loses_nothing_acknowledged_and_sigterm_is_clean() {
     relay.kill().unwrap(); // SIGKILL
     relay.wait().unwrap();
 
-    let seen = receiver(format!("127.0.0.1:{raw}").parse().unwrap()).await;
+    let seen = receiver(raw).await;
     let mut relay = serve(&dir);
     wait_healthy(admin).await;
     let deadline = Instant::now() + Duration::from_secs(30);

@@ -7,7 +7,7 @@
 #![allow(clippy::unwrap_used, missing_docs)]
 
 use std::{
-    process::{Command, Stdio},
+    process::Command,
     sync::{Arc, Mutex},
     time::{Duration, Instant},
 };
@@ -28,7 +28,7 @@ use rsa::{
 
 mod common;
 
-use common::{BIN, dir_with_keys, free_port, wait_healthy};
+use common::{dir_with_keys, free_port, listen, serve, wait_healthy};
 
 const CLIENT_SECRET: &str = "client-secret-Zq8uXW3n5kR1";
 const TOKEN_OK: &str = "discord-token-ok-Hf72mNq0aPxV";
@@ -125,22 +125,13 @@ async fn no_secret_token_signature_or_url_reaches_the_debug_log() {
     let (public, admin, outputs, refused) = (free_port(), free_port(), free_port(), free_port());
     write_config(&dir, public, admin, outputs, refused);
     let seen = Arc::new(Mutex::new(Vec::<String>::new()));
-    let app = Router::new().fallback(answer).with_state(seen.clone());
-    let listener = tokio::net::TcpListener::bind(("127.0.0.1", outputs))
-        .await
-        .unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    listen(
+        outputs,
+        Router::new().fallback(answer).with_state(seen.clone()),
+    )
+    .await;
 
-    let mut relay = Command::new(BIN)
-        .args(["--config", "relay.toml", "serve"])
-        .current_dir(&dir)
-        .env("RUST_LOG", "debug")
-        .stdout(Stdio::null())
-        .stderr(Stdio::from(
-            std::fs::File::create(dir.join("serve.log")).unwrap(),
-        ))
-        .spawn()
-        .unwrap();
+    let mut relay = serve(&dir);
     wait_healthy(admin).await;
     let client = reqwest::Client::new();
 

@@ -50,3 +50,25 @@ pub(crate) async fn wait_healthy(admin: u16) {
     }
     panic!("the relay did not come up");
 }
+
+/// `kick-relay --config relay.toml serve` in `dir`, logging at debug level to `dir/serve.log`.
+pub(crate) fn serve(dir: &std::path::Path) -> std::process::Child {
+    Command::new(BIN)
+        .args(["--config", "relay.toml", "serve"])
+        .current_dir(dir)
+        .env("RUST_LOG", "debug")
+        .stdout(Stdio::null())
+        .stderr(Stdio::from(
+            std::fs::File::create(dir.join("serve.log")).unwrap(),
+        ))
+        .spawn()
+        .unwrap()
+}
+
+/// Serves `app` on 127.0.0.1:`port` (a stand-in for an output) until the test ends.
+pub(crate) async fn listen(port: u16, app: axum::Router) {
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
+        .await
+        .unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+}
