@@ -54,6 +54,7 @@ async fn writer(
     let mut group = Vec::with_capacity(MAX_GROUP);
     let mut closing = Vec::new();
     while closing.is_empty() && queue.recv_many(&mut group, MAX_GROUP).await > 0 {
+        linger(&mut queue, &mut group).await;
         closing.extend(
             group
                 .extract_if(.., |w| matches!(w, Write::Close(_)))
@@ -108,6 +109,29 @@ async fn writer(
             None => Ok(()),
             Some(message) => Err(anyhow::anyhow!("{message}")),
         });
+    }
+}
+
+/// How long a group of send outcomes alone waits for more writes before it commits.
+///
+/// Outcomes are not acknowledged to anyone: committing them late only widens what a crash
+/// resends, which the workers bound (`delivery::MAX_UNCOMMITTED`). Without the wait, delivery
+/// at full speed committed (and fsynced) every few outcomes.
+pub(super) const COMPLETION_LINGER: Duration = Duration::from_millis(10);
+
+/// While `group` holds only send outcomes (and is not full), waits up to
+/// [`COMPLETION_LINGER`] for more writes; any other write (an accept waiting for its 200, a
+/// probe, an operator write, close) ends the wait at once.
+async fn linger(queue: &mut mpsc::Receiver<Write>, group: &mut Vec<Write>) {
+    let only_outcomes = |group: &[Write]| group.iter().all(|w| matches!(w, Write::Complete(..)));
+    let deadline = tokio::time::Instant::now() + COMPLETION_LINGER;
+    while group.len() < MAX_GROUP && only_outcomes(group) {
+        let room = MAX_GROUP - group.len();
+        // `recv_many` is cancel-safe: a timeout loses nothing.
+        match tokio::time::timeout_at(deadline, queue.recv_many(group, room)).await {
+            Ok(0) | Err(_) => break,
+            Ok(_) => {}
+        }
     }
 }
 
