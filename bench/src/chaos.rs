@@ -318,10 +318,12 @@ pub(crate) async fn run(o: Options) -> anyhow::Result<()> {
             "| {scenario} | {rounds} | {} | {lost} | {duplicates} | {refused_delivered} |",
             acked.len()
         );
-        // One output: at most MAX_UNCOMMITTED (512) outcomes waiting for a commit plus the send
-        // in flight are repeated per kill; none after SIGTERM.
+        // One output: at most the outcomes waiting for a commit plus the sends in flight are
+        // repeated per kill; none after SIGTERM.
         let allowed = if signal == "-KILL" {
-            513 * rounds as u64
+            (relay_bin::delivery::MAX_UNCOMMITTED + relay_bin::config::DEFAULT_MAX_IN_FLIGHT)
+                as u64
+                * rounds as u64
         } else {
             0
         };

@@ -2,7 +2,10 @@
 
 use std::{
     net::SocketAddr,
-    sync::{Arc, Mutex},
+    sync::{
+        Arc, Mutex,
+        atomic::{AtomicUsize, Ordering},
+    },
     time::{Duration, Instant},
 };
 
@@ -82,6 +85,14 @@ type Script = dyn Fn(usize) -> Reply + Send + Sync;
 struct Shared {
     script: Arc<Script>,
     received: Arc<Mutex<Vec<Received>>>,
+    load: Arc<InFlight>,
+}
+
+/// Requests being answered now, and the most at once so far.
+#[derive(Debug, Default)]
+struct InFlight {
+    now: AtomicUsize,
+    peak: AtomicUsize,
 }
 
 async fn handle(
@@ -104,7 +115,10 @@ async fn handle(
         all.len()
     };
     let reply = (shared.script)(n);
+    let now = shared.load.now.fetch_add(1, Ordering::SeqCst) + 1;
+    shared.load.peak.fetch_max(now, Ordering::SeqCst);
     tokio::time::sleep(reply.delay).await;
+    shared.load.now.fetch_sub(1, Ordering::SeqCst);
     let status = StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let mut response = (status, reply.body).into_response();
     for (name, value) in reply.headers {
@@ -121,6 +135,7 @@ pub struct StandIn {
     /// Its address.
     pub addr: SocketAddr,
     received: Arc<Mutex<Vec<Received>>>,
+    load: Arc<InFlight>,
 }
 
 impl StandIn {
@@ -149,9 +164,11 @@ impl StandIn {
         script: impl Fn(usize) -> Reply + Send + Sync + 'static,
     ) -> Self {
         let received = Arc::new(Mutex::new(Vec::new()));
+        let load = Arc::new(InFlight::default());
         let app = Router::new().fallback(handle).with_state(Shared {
             script: Arc::new(script),
             received: received.clone(),
+            load: load.clone(),
         });
         let listener = tokio::net::TcpListener::bind(addr)
             .await
@@ -160,7 +177,16 @@ impl StandIn {
         tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
         });
-        Self { addr, received }
+        Self {
+            addr,
+            received,
+            load,
+        }
+    }
+
+    /// The most requests it was answering at once (each counts until its reply's delay ends).
+    pub fn peak_in_flight(&self) -> usize {
+        self.load.peak.load(Ordering::SeqCst)
     }
 
     /// `http://127.0.0.1:port{path}`.

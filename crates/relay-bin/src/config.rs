@@ -211,6 +211,10 @@ pub struct OutputConfig {
     /// Request timeout, seconds (default 15).
     #[serde(default)]
     pub timeout_secs: Option<u64>,
+    /// Requests in flight at once (raw and forward; default [`DEFAULT_MAX_IN_FLIGHT`]).
+    /// Discord outputs always send one at a time, in order.
+    #[serde(default)]
+    pub max_in_flight: Option<Spanned<usize>>,
 }
 
 impl fmt::Debug for OutputConfig {
@@ -231,6 +235,11 @@ pub struct SubscriptionConfig {
     /// Kick event types.
     pub events: Spanned<Vec<String>>,
 }
+
+/// Requests a raw or forward output has in flight at once unless `max_in_flight` says.
+pub const DEFAULT_MAX_IN_FLIGHT: usize = 4;
+/// Most requests in flight `max_in_flight` allows.
+const MAX_IN_FLIGHT: usize = 64;
 
 /// Default retry schedule, seconds: 5 s, 30 s, 2 min, 10 min, 30 min, 1 h, 2 h.
 pub const DEFAULT_RETRY_SCHEDULE: [u64; 7] = [5, 30, 120, 600, 1800, 3600, 7200];
@@ -451,6 +460,21 @@ impl OutputConfig {
                 ConfigProblem(format!("{}: output {name:?} {err}", at(secret.span())))
             })?;
         }
+        if let Some(in_flight) = &self.max_in_flight {
+            let value = *in_flight.get_ref();
+            if self.kind == OutputKind::Discord && value != 1 {
+                return Err(ConfigProblem(format!(
+                    "{}: output {name:?}: a discord output sends one request at a time, in order (Discord's rate limits and message order need it); remove max_in_flight",
+                    at(in_flight.span())
+                )));
+            }
+            if !(1..=MAX_IN_FLIGHT).contains(&value) {
+                return Err(ConfigProblem(format!(
+                    "{}: output {name:?} max_in_flight must be 1 to {MAX_IN_FLIGHT} (1 sends in order)",
+                    at(in_flight.span())
+                )));
+            }
+        }
         if self.timeout_secs == Some(0) || self.timeout_secs.is_some_and(|t| t > 300) {
             return Err(ConfigProblem(format!(
                 "{where_}: output {name:?} timeout_secs must be 1 to 300"
@@ -461,6 +485,16 @@ impl OutputConfig {
 }
 
 impl OutputConfig {
+    /// Requests in flight at once: 1 for discord, else `max_in_flight` or
+    /// [`DEFAULT_MAX_IN_FLIGHT`].
+    pub fn in_flight(&self) -> usize {
+        match (&self.kind, &self.max_in_flight) {
+            (OutputKind::Discord, _) => 1,
+            (_, Some(value)) => *value.get_ref(),
+            (_, None) => DEFAULT_MAX_IN_FLIGHT,
+        }
+    }
+
     /// The event filter.
     ///
     /// # Errors

@@ -1,11 +1,14 @@
-//! Delivery workers: one per output, strictly in order, one request in flight.
+//! Delivery workers: one per output, in id order, with up to `max_in_flight` requests out at
+//! once (one for Discord).
 
 use std::{
+    collections::VecDeque,
     sync::{Arc, atomic::Ordering},
     time::Duration,
 };
 
 use relay_sinks::{RenderedRequest, SendOutcome};
+use tokio::task::JoinHandle;
 
 use crate::{
     clock,
@@ -23,27 +26,37 @@ const POLL: Duration = Duration::from_secs(1);
 /// Rows read per query.
 const BATCH: i64 = 64;
 /// Sends whose outcomes may be queued to the writer but not yet committed; at the limit the
-/// worker waits for the oldest commit. A kill resends at most these (plus the one in flight).
+/// worker waits for the oldest commit. A kill resends at most these (plus the ones in flight).
 /// 512 sends take ~100 ms at full speed, well above a loaded commit's latency, so the limit
 /// bounds repeats without pacing delivery (64 made workers wait on busy commits).
-const MAX_UNCOMMITTED: usize = 512;
+pub const MAX_UNCOMMITTED: usize = 512;
 
 /// Runs the worker of output `index` until shutdown.
 ///
-/// Rows are sent in id order, one request in flight. A final outcome is queued to the store
-/// without waiting for its commit (the next send goes out at once unless [`MAX_UNCOMMITTED`]
-/// outcomes are still uncommitted; completions commit in order, in groups); a retry waits for
-/// its commit, and the row holds back the ones behind it until it is due. When the queue is
-/// empty the worker waits for its queued completions and scans from the start again, so nothing
-/// left pending is ever passed over.
+/// Rows are sent in id order, up to the output's `in_flight` at once (one for Discord:
+/// strictly in order), and their outcomes are settled in the same order. A final outcome is
+/// queued to the store without waiting for its commit (the next send goes out at once unless
+/// [`MAX_UNCOMMITTED`] outcomes are still uncommitted; completions commit in groups). An
+/// outcome that asks to hold back (a retry, a receiver's rate limit, an open breaker, a
+/// disabled output) stops new sends: the ones in flight are settled, then the worker waits as
+/// asked, and a retried row holds back the rows behind it until it is due. When the queue is
+/// empty the worker waits for its queued completions and scans from the start again, so
+/// nothing left pending is ever passed over.
 pub async fn run(relay: Arc<Relay>, index: usize) {
     let Some(output) = relay.outputs.get(index) else {
         return;
     };
-    let name = output.sink.name().to_owned();
-    let mut failures = 0_u32;
+    let mut worker = Worker {
+        relay: &relay,
+        output,
+        name: output.sink.name().to_owned(),
+        failures: 0,
+        committed: Uncommitted::default(),
+    };
+    let name = worker.name.clone();
     let mut cursor = 0_i64;
-    let mut committed = Uncommitted::default();
+    // Sends in flight; kept across batches, settled whenever the worker holds back or idles.
+    let mut window = Window::with_capacity(output.in_flight);
     while !relay.stopping.is_cancelled() {
         if output.disabled.load(Ordering::Acquire) && !reenabled(&relay, output, &name).await {
             pause(&relay, &output.wake, Duration::from_secs(5)).await;
@@ -57,16 +70,27 @@ pub async fn run(relay: Arc<Relay>, index: usize) {
                 continue;
             }
         };
+        if batch.is_empty() && !window.is_empty() {
+            // Nothing new: settle what is in flight before idling or scanning again.
+            let mut hold = Hold::default();
+            worker.settle_all(&mut window, &mut hold).await;
+            worker.hold_back(hold, &mut cursor).await;
+            continue;
+        }
         if batch.is_empty() {
-            committed.wait_all(&name).await;
+            worker.committed.wait_all(&name).await;
             if cursor == 0 {
                 pause(&relay, &output.wake, POLL).await;
             }
             cursor = 0;
             continue;
         }
-        for head in batch {
-            if relay.stopping.is_cancelled() || output.disabled.load(Ordering::Acquire) {
+        let mut hold = Hold::default();
+        for mut head in batch {
+            if relay.stopping.is_cancelled()
+                || output.disabled.load(Ordering::Acquire)
+                || hold.any()
+            {
                 break;
             }
             let now = clock::now_ms();
@@ -75,7 +99,8 @@ pub async fn run(relay: Arc<Relay>, index: usize) {
                     > i64::try_from(max_age.as_millis()).unwrap_or(i64::MAX)
             {
                 let why = format!("older than max_age_secs ({}s)", max_age.as_secs());
-                committed
+                worker
+                    .committed
                     .queue(
                         &relay,
                         &name,
@@ -86,48 +111,131 @@ pub async fn run(relay: Arc<Relay>, index: usize) {
                 continue;
             }
             if head.next_attempt_at > now {
-                // Strict order: nothing behind this row goes out before it.
-                let wait =
-                    Duration::from_millis(u64::try_from(head.next_attempt_at - now).unwrap_or(0));
-                pause_uninterrupted(&relay, wait.min(POLL * 5)).await;
+                // Nothing behind this row goes out before it: settle what is in flight, wait
+                // until it is due (or a while), and read again from here.
+                worker.settle_all(&mut window, &mut hold).await;
+                if !hold.any() {
+                    let wait = Duration::from_millis(
+                        u64::try_from(head.next_attempt_at - now).unwrap_or(0),
+                    );
+                    pause_uninterrupted(&relay, wait.min(POLL * 5)).await;
+                }
                 break;
             }
+            if window.len() >= output.in_flight {
+                worker.settle_next(&mut window, &mut hold).await;
+                if hold.any() {
+                    break;
+                }
+            }
+            cursor = head.id;
             let request = RenderedRequest {
-                headers: head.headers.clone(),
-                body: head.body.clone(),
+                headers: std::mem::take(&mut head.headers),
+                body: std::mem::take(&mut head.body),
             };
-            let outcome = output.sink.send(&request, clock::now()).await;
-            let completion = settle(&relay, output, &name, &head, &outcome, &mut failures).await;
-            let retry = completion.status == Status::Pending;
-            if completion.status != Status::Delivered {
-                tracing::warn!(output = %name, message_id = %head.message_id, status = completion.status.as_str(), error = completion.last_error.as_deref().unwrap_or(""), "delivery attempt did not succeed");
-            }
-            committed.queue(&relay, &name, completion).await;
-            if retry {
-                // The next read must see the new due time.
-                committed.wait_all(&name).await;
-            } else {
-                cursor = head.id;
-            }
-            if failures >= BREAKER_THRESHOLD {
-                tracing::warn!(output = %name, failures, "breaker open: pausing this output");
-                relay.metrics.breaker(&name, true);
-                failures = 0;
-                pause(&relay, &output.wake, BREAKER_COOLDOWN).await;
-            }
-            if let SendOutcome::Delivered {
-                wait: Some(wait), ..
-            } = outcome
-            {
-                relay.metrics.rate_limit_wait();
-                pause_uninterrupted(&relay, wait).await;
-            }
-            if retry {
-                break;
-            }
+            let sink = Arc::clone(&output.sink);
+            let send = tokio::spawn(async move { sink.send(&request, clock::now()).await });
+            window.push_back((head, send));
+        }
+        if hold.any() || relay.stopping.is_cancelled() || output.disabled.load(Ordering::Acquire) {
+            worker.settle_all(&mut window, &mut hold).await;
+            worker.hold_back(hold, &mut cursor).await;
         }
     }
-    committed.wait_all(&name).await;
+    worker.settle_all(&mut window, &mut Hold::default()).await;
+    worker.committed.wait_all(&name).await;
+}
+
+/// Sends in flight, oldest first: the row and its send task.
+type Window = VecDeque<(Head, JoinHandle<SendOutcome>)>;
+
+/// Why a worker stopped sending new rows of a batch.
+#[derive(Default)]
+struct Hold {
+    /// Lowest id of a row that will be retried.
+    retry_from: Option<i64>,
+    /// The breaker opened.
+    breaker: bool,
+    /// The receiver asked for a pause before the next request.
+    wait: Option<Duration>,
+}
+
+impl Hold {
+    fn any(&self) -> bool {
+        self.retry_from.is_some() || self.breaker || self.wait.is_some()
+    }
+}
+
+/// One output's worker state.
+struct Worker<'a> {
+    relay: &'a Relay,
+    output: &'a Output,
+    name: String,
+    /// Failures in a row.
+    failures: u32,
+    committed: Uncommitted,
+}
+
+impl Worker<'_> {
+    /// Does what `hold` asks once nothing is in flight: a retried row becomes the next one read
+    /// (after its new due time is committed), an open breaker pauses the output, a receiver's
+    /// rate limit is waited out.
+    async fn hold_back(&mut self, hold: Hold, cursor: &mut i64) {
+        let (relay, output, name) = (self.relay, self.output, self.name.as_str());
+        if let Some(id) = hold.retry_from {
+            self.committed.wait_all(name).await;
+            *cursor = (*cursor).min(id - 1);
+        }
+        if hold.breaker {
+            tracing::warn!(output = %name, "breaker open: pausing this output");
+            relay.metrics.breaker(name, true);
+            pause(relay, &output.wake, BREAKER_COOLDOWN).await;
+        }
+        if let Some(wait) = hold.wait {
+            relay.metrics.rate_limit_wait();
+            pause_uninterrupted(relay, wait).await;
+        }
+    }
+
+    /// Settles every send in flight, in order.
+    async fn settle_all(&mut self, window: &mut Window, hold: &mut Hold) {
+        while !window.is_empty() {
+            self.settle_next(window, hold).await;
+        }
+    }
+
+    /// Waits for the oldest send in flight, records its outcome and notes in `hold` whether
+    /// it asks to hold back.
+    async fn settle_next(&mut self, window: &mut Window, hold: &mut Hold) {
+        let Some((head, send)) = window.pop_front() else {
+            return;
+        };
+        let outcome = send.await.unwrap_or_else(|err| SendOutcome::Retry {
+            status: None,
+            after: None,
+            rate_limited: false,
+            reason: format!("send task failed: {err}"),
+        });
+        let (relay, output, name) = (self.relay, self.output, self.name.as_str());
+        let completion = settle(relay, output, name, &head, &outcome, &mut self.failures).await;
+        if completion.status != Status::Delivered {
+            tracing::warn!(output = %name, message_id = %head.message_id, status = completion.status.as_str(), error = completion.last_error.as_deref().unwrap_or(""), "delivery attempt did not succeed");
+        }
+        if completion.status == Status::Pending {
+            hold.retry_from = Some(hold.retry_from.map_or(head.id, |id| id.min(head.id)));
+        }
+        self.committed.queue(relay, name, completion).await;
+        if self.failures >= BREAKER_THRESHOLD {
+            self.failures = 0;
+            hold.breaker = true;
+        }
+        if let SendOutcome::Delivered {
+            wait: Some(wait), ..
+        } = outcome
+        {
+            hold.wait = Some(hold.wait.map_or(wait, |w| w.max(wait)));
+        }
+    }
 }
 
 /// The commit notice of one queued completion.

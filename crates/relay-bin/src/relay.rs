@@ -42,6 +42,8 @@ pub struct Output {
     pub schedule: Vec<Duration>,
     /// Give up on events older than this.
     pub max_age: Option<Duration>,
+    /// Requests in flight at once (1: strictly in order).
+    pub in_flight: usize,
     /// Rung when new deliveries are stored.
     pub wake: Notify,
     /// Whether the output is disabled (mirrors the store).
@@ -129,6 +131,7 @@ impl Relay {
                 sink,
                 schedule: output.schedule(),
                 max_age: output.max_age_secs.map(Duration::from_secs),
+                in_flight: output.in_flight(),
                 wake: Notify::new(),
                 disabled: AtomicBool::new(disabled),
             });

@@ -47,6 +47,22 @@ fn bad_urls_duplicate_names_and_impossible_values() {
         "[[output]]\nname = \"a\"\ntype = \"discord\"\nurl = \"http://127.0.0.1:1/\"\nsecret = \"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\"\n",
     );
     assert!(err.contains("raw") && err.contains("line 5"), "{err}");
+    let err = load(
+        "[[output]]\nname = \"a\"\ntype = \"discord\"\nurl = \"http://127.0.0.1:1/\"\nmax_in_flight = 4\n",
+    );
+    assert!(
+        err.contains("one request at a time") && err.contains("line 5"),
+        "{err}"
+    );
+    for value in ["0", "65"] {
+        let err = load(&format!(
+            "[[output]]\nname = \"a\"\ntype = \"raw\"\nurl = \"http://127.0.0.1:1/\"\nmax_in_flight = {value}\n"
+        ));
+        assert!(
+            err.contains("max_in_flight must be 1 to 64") && err.contains("line 5"),
+            "{err}"
+        );
+    }
     let err = load("[server]\nmax_body_bytes = 0\n");
     assert!(err.contains("max_body_bytes"), "{err}");
     let err = load("[server]\nmax_connections = 0\n");

@@ -1,6 +1,6 @@
-//! Delivery: every event to Discord and Raw stand-ins, unknown events, recovery in order (after
-//! 500s, refused connections and timeouts), 429 waits, disabling on 404/10015, restart without
-//! loss.
+//! Delivery: every event to Discord and Raw stand-ins, unknown events, several requests in
+//! flight, recovery in order (after 500s, refused connections and timeouts, with
+//! `max_in_flight = 1`), 429 waits, disabling on 404/10015, restart without loss.
 
 use std::time::Duration;
 
@@ -48,8 +48,20 @@ async fn all_ten_events_reach_discord_raw_and_forward_in_their_formats() {
     );
 
     let got_discord = discord.wait_for(10, Duration::from_secs(20)).await;
-    let got_raw = raw.wait_for(11, Duration::from_secs(20)).await;
-    let got_forward = forward.wait_for(11, Duration::from_secs(20)).await;
+    // Raw and forward outputs have several requests in flight: their arrival order is not
+    // Kick's. Put them back in message id order (the ids above sort in sending order).
+    let by_header = |mut got: Vec<relay_tests::Received>, name: &str| {
+        got.sort_by_key(|r| r.headers[name].to_str().unwrap().to_owned());
+        got
+    };
+    let got_raw = by_header(
+        raw.wait_for(11, Duration::from_secs(20)).await,
+        "webhook-id",
+    );
+    let got_forward = by_header(
+        forward.wait_for(11, Duration::from_secs(20)).await,
+        "kick-event-message-id",
+    );
     assert_eq!(
         got_discord.len(),
         10,
@@ -89,6 +101,54 @@ async fn all_ten_events_reach_discord_raw_and_forward_in_their_formats() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_raw_output_has_several_in_flight_and_retries_a_failure_without_repeating_others() {
+    // Every answer takes 300 ms; the third request gets a 500.
+    let raw = StandIn::scripted(|n| Reply {
+        delay: Duration::from_millis(300),
+        ..Reply::status(if n == 3 { 500 } else { 204 })
+    })
+    .await;
+    let config = format!(
+        "[[output]]\nname = \"raw\"\ntype = \"raw\"\nurl = \"{}\"\nmax_in_flight = 4\nretry_schedule_secs = [1, 1, 1]\n",
+        raw.url("/raw")
+    );
+    let mut relay = TestRelay::start(&config).await;
+    for i in 0..12 {
+        let (status, _) = relay
+            .post(
+                &format!("01JWINDOW{i:017}"),
+                "custom.event",
+                format!("{{\"n\":{i}}}").as_bytes(),
+            )
+            .await;
+        assert_eq!(status, 200);
+    }
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let metrics = relay.metrics().await;
+        if metrics.contains("kick_relay_outbox_rows{output=\"raw\",status=\"delivered\"} 12") {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "{metrics}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let received = raw.received();
+    let n = |r: &relay_tests::Received| r.json()["event"]["n"].as_i64().unwrap();
+    let refused = n(&received[2]);
+    let mut got: Vec<i64> = received.iter().map(n).collect();
+    got.sort_unstable();
+    let mut expected: Vec<i64> = (0..12).chain([refused]).collect();
+    expected.sort_unstable();
+    assert_eq!(got, expected, "each event once, the refused one once more");
+    let peak = raw.peak_in_flight();
+    assert!(
+        (2..=4).contains(&peak),
+        "{peak} requests at once: several, never more than max_in_flight"
+    );
+    relay.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failing_output_gets_everything_in_order_after_it_recovers() {
     // Refuses the first four requests with 500, then takes everything.
     let raw = StandIn::scripted(|n| {
@@ -100,7 +160,7 @@ async fn a_failing_output_gets_everything_in_order_after_it_recovers() {
     })
     .await;
     let config = format!(
-        "[[output]]\nname = \"raw\"\ntype = \"raw\"\nurl = \"{}\"\nretry_schedule_secs = [1, 1, 1, 1, 1, 1]\n",
+        "[[output]]\nname = \"raw\"\ntype = \"raw\"\nurl = \"{}\"\nmax_in_flight = 1\nretry_schedule_secs = [1, 1, 1, 1, 1, 1]\n",
         raw.url("/raw")
     );
     let mut relay = TestRelay::start(&config).await;
@@ -220,7 +280,7 @@ async fn accepted_events_survive_a_restart_and_are_delivered() {
     drop(down);
     let config = |url: &str| {
         format!(
-            "[[output]]\nname = \"raw\"\ntype = \"raw\"\nurl = \"{url}\"\nretry_schedule_secs = [1, 1, 1, 1, 1, 1, 1, 1]\n"
+            "[[output]]\nname = \"raw\"\ntype = \"raw\"\nurl = \"{url}\"\nmax_in_flight = 1\nretry_schedule_secs = [1, 1, 1, 1, 1, 1, 1, 1]\n"
         )
     };
     let mut first =
@@ -259,7 +319,7 @@ async fn an_output_that_refuses_connections_then_times_out_gets_everything_after
         .local_addr()
         .unwrap();
     let config = format!(
-        "[[output]]\nname = \"raw\"\ntype = \"raw\"\nurl = \"http://{addr}/raw\"\ntimeout_secs = 1\nretry_schedule_secs = [1, 1, 1, 1, 1, 1, 1, 1, 1, 1]\n"
+        "[[output]]\nname = \"raw\"\ntype = \"raw\"\nurl = \"http://{addr}/raw\"\nmax_in_flight = 1\ntimeout_secs = 1\nretry_schedule_secs = [1, 1, 1, 1, 1, 1, 1, 1, 1, 1]\n"
     );
     let mut relay = TestRelay::start(&config).await;
     for i in 0..3 {
