@@ -321,8 +321,7 @@ pub(crate) async fn run(o: Options) -> anyhow::Result<()> {
         // One output: at most the outcomes waiting for a commit plus the sends in flight are
         // repeated per kill; none after SIGTERM.
         let allowed = if signal == "-KILL" {
-            (relay_bin::delivery::MAX_UNCOMMITTED + relay_bin::config::DEFAULT_MAX_IN_FLIGHT)
-                as u64
+            (relay_bin::delivery::MAX_UNCOMMITTED + relay_bin::config::DEFAULT_MAX_IN_FLIGHT) as u64
                 * rounds as u64
         } else {
             0

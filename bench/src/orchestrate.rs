@@ -59,11 +59,37 @@ struct Row {
     set: &'static str,
     measured: Measured,
     rss_mb: f64,
+    /// Cores the target process used during the measured window.
+    target_cores: f64,
+    /// Cores this process (load generator, and the stand-in for kick-relay) used then.
+    bench_cores: f64,
     delivery: Option<String>,
 }
 
+/// CPU time `pid` has used (`self` for this process), seconds: user + system from
+/// `/proc/PID/stat` (fields 14 and 15, in clock ticks of 1/100 s).
+fn cpu_seconds(pid: &str) -> f64 {
+    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+        return 0.0;
+    };
+    // Fields after the command name, which is in parentheses and may hold spaces.
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map_or("", |(_, rest)| rest)
+        .split_whitespace()
+        .collect();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    // `rest` starts at field 3 (state): utime is field 14, stime field 15.
+    (ticks(11) + ticks(12)) / 100.0
+}
+
 /// Peak resident memory of `pid`, MB (`VmHWM`).
-fn peak_rss_mb(pid: u32) -> f64 {
+fn peak_rss_mb(pid: &str) -> f64 {
     std::fs::read_to_string(format!("/proc/{pid}/status"))
         .ok()
         .and_then(|s| {
@@ -165,7 +191,7 @@ pub(crate) async fn all(o: Options) -> anyhow::Result<()> {
             )
             .await?;
             println!(
-                "c={concurrency:<3} {:<11} {set:<5} {:>9.0} req/s  p50 {:>7.2} ms  p99 {:>7.2} ms  max {:>8.2} ms  errors {}  dup {}  rss {:.1} MB",
+                "c={concurrency:<3} {:<11} {set:<5} {:>9.0} req/s  p50 {:>7.2} ms  p99 {:>7.2} ms  max {:>8.2} ms  errors {}  dup {}  rss {:.1} MB  cores {:.2} (bench {:.2})",
                 target.name(),
                 row.measured.rps(),
                 row.measured.percentile_ms(50.0),
@@ -173,7 +199,9 @@ pub(crate) async fn all(o: Options) -> anyhow::Result<()> {
                 row.measured.percentile_ms(100.0),
                 row.measured.errors,
                 row.measured.duplicates,
-                row.rss_mb
+                row.rss_mb,
+                row.target_cores,
+                row.bench_cores
             );
             if let Some(d) = &row.delivery {
                 println!("      delivery: {d}");
@@ -215,8 +243,65 @@ async fn run_one(
     python: Option<&PathBuf>,
 ) -> anyhow::Result<Row> {
     let port = free_port()?;
-    let public = o.work.join("keys/public.pem");
     let url = format!("http://127.0.0.1:{port}/webhooks/kick");
+    let Started {
+        child,
+        stand_in,
+        admin_port,
+    } = start(o, target, set, concurrency, port, python).await?;
+    wait_port(port).await?;
+    let pid = child.id().unwrap_or(0).to_string();
+    let cpu_at_start = {
+        let pid = pid.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(warmup).await;
+            (cpu_seconds(&pid), cpu_seconds("self"))
+        })
+    };
+    let measured = load::run(&url, requests, concurrency, warmup, duration).await;
+    let (target_start, bench_start) = cpu_at_start.await.unwrap_or_default();
+    let window = measured.seconds.max(f64::EPSILON);
+    let target_cores = (cpu_seconds(&pid) - target_start) / window;
+    let bench_cores = (cpu_seconds("self") - bench_start) / window;
+    let delivery = match stand_in {
+        Some(arrivals) => {
+            let at_end = pending_by_output(admin_port).await;
+            Some(delivery_report(&measured, &arrivals, admin_port, &at_end).await)
+        }
+        None => None,
+    };
+    let rss_mb = peak_rss_mb(&pid);
+    stop(child).await;
+    Ok(Row {
+        concurrency,
+        target,
+        set,
+        measured,
+        rss_mb,
+        target_cores,
+        bench_cores,
+        delivery,
+    })
+}
+
+/// A started target: its process, the raw stand-in's arrivals (kick-relay with outputs) and
+/// the admin port (kick-relay).
+struct Started {
+    child: tokio::process::Child,
+    stand_in: Option<Arc<std::sync::Mutex<stand_in::Arrivals>>>,
+    admin_port: u16,
+}
+
+/// Starts `target` listening on `port`.
+async fn start(
+    o: &Options,
+    target: Target,
+    set: &'static str,
+    concurrency: usize,
+    port: u16,
+    python: Option<&PathBuf>,
+) -> anyhow::Result<Started> {
+    let public = o.work.join("keys/public.pem");
     let mut stand_in = None;
     let mut admin_port = 0;
     let child = match target {
@@ -283,31 +368,21 @@ async fn run_one(
             child
         }
     };
-    wait_port(port).await?;
-    let pid = child.id().unwrap_or(0);
-    let measured = load::run(&url, requests, concurrency, warmup, duration).await;
-    let delivery = match stand_in {
-        Some(arrivals) => Some(delivery_report(&measured, &arrivals, admin_port).await),
-        None => None,
-    };
-    let rss_mb = peak_rss_mb(pid);
-    stop(child).await;
-    Ok(Row {
-        concurrency,
-        target,
-        set,
-        measured,
-        rss_mb,
-        delivery,
+    Ok(Started {
+        child,
+        stand_in,
+        admin_port,
     })
 }
 
 /// Waits (up to 60 s) for the raw output to receive every measured event; reports rate,
-/// ingest-to-delivery latency and what was still pending.
+/// ingest-to-delivery latency, what was pending when the load stopped (`at_end`) and what was
+/// still pending after the wait.
 async fn delivery_report(
     measured: &Measured,
     arrivals: &std::sync::Mutex<stand_in::Arrivals>,
     admin_port: u16,
+    at_end: &str,
 ) -> String {
     let deadline = Instant::now() + Duration::from_mins(1);
     let wanted = measured.sent_at.len();
@@ -349,7 +424,7 @@ async fn delivery_report(
         0.0
     };
     format!(
-        "{}/{} delivered to raw ({} Discord posts), {:.0} events/s from first POST to last arrival, ingest-to-delivery p50 {:.1} ms p99 {:.1} ms, pending after drain: {pending}",
+        "{}/{} delivered to raw ({} Discord posts), {:.0} events/s from first POST to last arrival, ingest-to-delivery p50 {:.1} ms p99 {:.1} ms, pending when the load stopped: {at_end}, pending after drain: {pending}",
         latencies.len(),
         wanted,
         a.discord,
@@ -357,6 +432,22 @@ async fn delivery_report(
         percentile(&latencies, 50.0) / 1000.0,
         percentile(&latencies, 99.0) / 1000.0,
     )
+}
+
+/// Pending outbox rows per output (`raw 0, discord 12`), from the relay's metrics.
+async fn pending_by_output(admin_port: u16) -> String {
+    let Ok(response) = reqwest::get(format!("http://127.0.0.1:{admin_port}/metrics")).await else {
+        return "unknown".into();
+    };
+    let text = response.text().await.unwrap_or_default();
+    text.lines()
+        .filter(|l| l.starts_with("kick_relay_outbox_rows") && l.contains("status=\"pending\""))
+        .filter_map(|l| {
+            let output = l.split("output=\"").nth(1)?.split('"').next()?;
+            Some(format!("{output} {}", l.rsplit(' ').next()?))
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 async fn pending_rows(admin_port: u16) -> String {
@@ -391,6 +482,34 @@ fn machine() -> String {
         })
         .map_or(0, |kb| kb / 1024 / 1024);
     format!("{cores} cores ({cpu}), {mem} GiB")
+}
+
+/// The results table: one line per target and concurrency.
+fn write_table(run: &mut String, rows: &[Row]) {
+    let _ = writeln!(
+        run,
+        "| c | target | set | req/s | p50 ms | p99 ms | max ms | errors | duplicates | peak RSS MB | target cores | target CPU µs/req | bench cores |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+    );
+    for r in rows {
+        let m = &r.measured;
+        let _ = writeln!(
+            run,
+            "| {} | {} | {} | {:.0} | {:.2} | {:.2} | {:.2} | {} | {} | {:.1} | {:.2} | {:.0} | {:.2} |",
+            r.concurrency,
+            r.target.name(),
+            r.set,
+            m.rps(),
+            m.percentile_ms(50.0),
+            m.percentile_ms(99.0),
+            m.percentile_ms(100.0),
+            m.errors,
+            m.duplicates,
+            r.rss_mb,
+            r.target_cores,
+            r.target_cores * 1e6 / m.rps().max(f64::EPSILON),
+            r.bench_cores
+        );
+    }
 }
 
 fn write_report(
@@ -429,27 +548,7 @@ fn write_report(
         run,
         "- Noise: a shared 2-core VM; compare ratios within this run, not absolute figures across runs.\n"
     );
-    let _ = writeln!(
-        run,
-        "| c | target | set | req/s | p50 ms | p99 ms | max ms | errors | duplicates | peak RSS MB |\n|---|---|---|---|---|---|---|---|---|---|"
-    );
-    for r in rows {
-        let m = &r.measured;
-        let _ = writeln!(
-            run,
-            "| {} | {} | {} | {:.0} | {:.2} | {:.2} | {:.2} | {} | {} | {:.1} |",
-            r.concurrency,
-            r.target.name(),
-            r.set,
-            m.rps(),
-            m.percentile_ms(50.0),
-            m.percentile_ms(99.0),
-            m.percentile_ms(100.0),
-            m.errors,
-            m.duplicates,
-            r.rss_mb
-        );
-    }
+    write_table(&mut run, rows);
     let _ = writeln!(
         run,
         "\nRatios measured in this run (req/s):\n\n| c | kick-relay / ceiling (mixed) | kick-relay / ceiling (chat) | kick-relay / kickcom.py (chat) |\n|---|---|---|---|"
