@@ -1,6 +1,9 @@
 //! The load generator: fixed concurrency over keep-alive connections, a warm-up, then a fixed
-//! measured duration. Closed loop: each worker sends its next request when the previous one
-//! answered, and every answered request in the measured window is recorded (no sampling).
+//! measured duration; every answered request in the measured window is recorded (no sampling).
+//! Closed loop by default: each worker sends its next request when the previous one answered.
+//! With a rate, open loop: requests are due on a fixed schedule spread over the workers, and
+//! latency counts from when a request was due, so a target that falls behind shows its queue
+//! in the latencies instead of slowing the load down (no coordinated omission).
 
 use std::{
     collections::HashMap,
@@ -51,13 +54,15 @@ pub(crate) fn percentile(values: &[u32], p: f64) -> f64 {
     f64::from(sorted[rank.min(sorted.len() - 1)])
 }
 
-/// Runs `concurrency` workers against `url` for `warmup + duration`.
+/// Runs `concurrency` workers against `url` for `warmup + duration`: closed loop, or at `rate`
+/// requests per second in all when given.
 pub(crate) async fn run(
     url: &str,
     requests: Arc<Vec<Signed>>,
     concurrency: usize,
     warmup: Duration,
     duration: Duration,
+    rate: Option<f64>,
 ) -> Measured {
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(concurrency)
@@ -69,8 +74,13 @@ pub(crate) async fn run(
     let start = Instant::now();
     let measure_from = start + warmup;
     let end = measure_from + duration;
+    // Open loop: request n (over all workers) is due at start + n / rate; worker k sends
+    // requests k, k + c, k + 2c, …
+    let interval = rate
+        .filter(|r| *r > 0.0)
+        .map(|r| Duration::from_secs_f64(concurrency as f64 / r));
     let workers: Vec<_> = (0..concurrency)
-        .map(|_| {
+        .map(|k| {
             let (client, requests, next, url) = (
                 client.clone(),
                 Arc::clone(&requests),
@@ -79,7 +89,12 @@ pub(crate) async fn run(
             );
             tokio::spawn(async move {
                 let mut out = Measured::default();
+                let mut due =
+                    interval.map(|every| start + every.mul_f64(k as f64 / concurrency as f64));
                 loop {
+                    if let Some(at) = due {
+                        tokio::time::sleep_until(at.into()).await;
+                    }
                     let now = Instant::now();
                     if now >= end {
                         break;
@@ -87,6 +102,11 @@ pub(crate) async fn run(
                     let i = next.fetch_add(1, Ordering::Relaxed) % requests.len();
                     let r = &requests[i];
                     let sent = Instant::now();
+                    // Latency counts from when the request was due (open loop) or sent.
+                    let from = due.unwrap_or(sent);
+                    if let (Some(at), Some(every)) = (due, interval) {
+                        due = Some(at + every);
+                    }
                     let result = r.post(&client, &url).send().await;
                     let (ok, duplicate) = match result {
                         Ok(response) => {
@@ -97,12 +117,12 @@ pub(crate) async fn run(
                         Err(_) => (false, false),
                     };
                     let done = Instant::now();
-                    if sent >= measure_from && done <= end {
+                    if from >= measure_from && done <= end {
                         out.requests += 1;
                         out.errors += u64::from(!ok);
                         out.duplicates += u64::from(duplicate);
                         out.latencies_us.push(
-                            u32::try_from(done.duration_since(sent).as_micros())
+                            u32::try_from(done.duration_since(from).as_micros())
                                 .unwrap_or(u32::MAX),
                         );
                         out.sent_at.insert(r.message_id.clone(), sent);

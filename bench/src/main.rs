@@ -66,6 +66,9 @@ enum Command {
         /// Measured seconds (after a 1 s warm-up).
         #[arg(long, default_value_t = 5)]
         seconds: u64,
+        /// Open loop at this many requests per second in all (default: closed loop).
+        #[arg(long)]
+        rate: Option<f64>,
     },
     /// Kill the relay at random moments under load (kill -9, then SIGTERM), restart it, and
     /// check every acknowledged event reached the output; writes docs/RELIABILITY.md.
@@ -129,6 +132,7 @@ fn main() -> anyhow::Result<()> {
             set,
             concurrency,
             seconds,
+            rate,
         } => runtime.block_on(async {
             let text = std::fs::read_to_string(&set)?;
             let requests: Vec<presign::Signed> = text
@@ -146,6 +150,7 @@ fn main() -> anyhow::Result<()> {
                 concurrency,
                 std::time::Duration::from_secs(1),
                 std::time::Duration::from_secs(seconds),
+                rate,
             )
             .await;
             println!(

@@ -58,6 +58,8 @@ struct Row {
     target: Target,
     set: &'static str,
     measured: Measured,
+    /// Open-loop rate (requests/s in all), or `None` for the closed loop.
+    rate: Option<f64>,
     rss_mb: f64,
     /// Cores the target process used during the measured window.
     target_cores: f64,
@@ -134,6 +136,33 @@ async fn wait_port(port: u16) -> anyhow::Result<()> {
     bail!("nothing listened on port {port} within 30 s")
 }
 
+/// One line of progress on the terminal.
+fn print_row(row: &Row) {
+    let concurrency = row.concurrency;
+    let set = row.set;
+    let target = row.target;
+    let mode = row
+        .rate
+        .map(|r| format!(" at {r:.0}/s"))
+        .unwrap_or_default();
+    println!(
+        "c={concurrency:<3}{mode} {:<11} {set:<5} {:>9.0} req/s  p50 {:>7.2} ms  p99 {:>7.2} ms  max {:>8.2} ms  errors {}  dup {}  rss {:.1} MB  cores {:.2} (bench {:.2})",
+        target.name(),
+        row.measured.rps(),
+        row.measured.percentile_ms(50.0),
+        row.measured.percentile_ms(99.0),
+        row.measured.percentile_ms(100.0),
+        row.measured.errors,
+        row.measured.duplicates,
+        row.rss_mb,
+        row.target_cores,
+        row.bench_cores
+    );
+    if let Some(d) = &row.delivery {
+        println!("      delivery: {d}");
+    }
+}
+
 /// Runs everything and writes the report.
 ///
 /// # Errors
@@ -188,26 +217,35 @@ pub(crate) async fn all(o: Options) -> anyhow::Result<()> {
                 warmup,
                 duration,
                 python.as_ref().ok(),
+                None,
             )
             .await?;
-            println!(
-                "c={concurrency:<3} {:<11} {set:<5} {:>9.0} req/s  p50 {:>7.2} ms  p99 {:>7.2} ms  max {:>8.2} ms  errors {}  dup {}  rss {:.1} MB  cores {:.2} (bench {:.2})",
-                target.name(),
-                row.measured.rps(),
-                row.measured.percentile_ms(50.0),
-                row.measured.percentile_ms(99.0),
-                row.measured.percentile_ms(100.0),
-                row.measured.errors,
-                row.measured.duplicates,
-                row.rss_mb,
-                row.target_cores,
-                row.bench_cores
-            );
-            if let Some(d) = &row.delivery {
-                println!("      delivery: {d}");
-            }
+            print_row(&row);
             rows.push(row);
         }
+    }
+    // Sustained: kick-relay at half the rate it took in the closed loop at c=64 (mixed), open
+    // loop, to see whether both outputs keep up with a steady arrival rate below saturation.
+    if let Some(closed) = rows
+        .iter()
+        .find(|r| r.concurrency == 64 && r.target == Target::Relay && r.set == "mixed")
+        .map(|r| r.measured.rps())
+        .filter(|rps| *rps > 0.0)
+    {
+        let row = run_one(
+            &o,
+            Target::Relay,
+            "mixed",
+            Arc::clone(&mixed),
+            64,
+            warmup,
+            duration,
+            None,
+            Some((closed / 2.0).round()),
+        )
+        .await?;
+        print_row(&row);
+        rows.push(row);
     }
     write_report(&o, &rows, warmup, duration, python.err())
 }
@@ -241,6 +279,7 @@ async fn run_one(
     warmup: Duration,
     duration: Duration,
     python: Option<&PathBuf>,
+    rate: Option<f64>,
 ) -> anyhow::Result<Row> {
     let port = free_port()?;
     let url = format!("http://127.0.0.1:{port}/webhooks/kick");
@@ -258,7 +297,7 @@ async fn run_one(
             (cpu_seconds(&pid), cpu_seconds("self"))
         })
     };
-    let measured = load::run(&url, requests, concurrency, warmup, duration).await;
+    let measured = load::run(&url, requests, concurrency, warmup, duration, rate).await;
     let (target_start, bench_start) = cpu_at_start.await.unwrap_or_default();
     let window = measured.seconds.max(f64::EPSILON);
     let target_cores = (cpu_seconds(&pid) - target_start) / window;
@@ -277,6 +316,7 @@ async fn run_one(
         target,
         set,
         measured,
+        rate,
         rss_mb,
         target_cores,
         bench_cores,
@@ -440,14 +480,19 @@ async fn pending_by_output(admin_port: u16) -> String {
         return "unknown".into();
     };
     let text = response.text().await.unwrap_or_default();
-    text.lines()
+    let pending: Vec<String> = text
+        .lines()
         .filter(|l| l.starts_with("kick_relay_outbox_rows") && l.contains("status=\"pending\""))
         .filter_map(|l| {
             let output = l.split("output=\"").nth(1)?.split('"').next()?;
             Some(format!("{output} {}", l.rsplit(' ').next()?))
         })
-        .collect::<Vec<_>>()
-        .join(", ")
+        .collect();
+    if pending.is_empty() {
+        "none".into()
+    } else {
+        pending.join(", ")
+    }
 }
 
 async fn pending_rows(admin_port: u16) -> String {
@@ -495,7 +540,10 @@ fn write_table(run: &mut String, rows: &[Row]) {
         let _ = writeln!(
             run,
             "| {} | {} | {} | {:.0} | {:.2} | {:.2} | {:.2} | {} | {} | {:.1} | {:.2} | {:.0} | {:.2} |",
-            r.concurrency,
+            match r.rate {
+                Some(rate) => format!("{}, open loop at {rate:.0}/s", r.concurrency),
+                None => r.concurrency.to_string(),
+            },
             r.target.name(),
             r.set,
             m.rps(),
@@ -556,7 +604,7 @@ fn write_report(
     for c in [1, 16, 64] {
         let rps = |t: Target, set: &str| {
             rows.iter()
-                .find(|r| r.concurrency == c && r.target == t && r.set == set)
+                .find(|r| r.concurrency == c && r.target == t && r.set == set && r.rate.is_none())
                 .map(|r| r.measured.rps())
         };
         let ratio = |a: Option<f64>, b: Option<f64>| match (a, b) {
@@ -575,8 +623,11 @@ fn write_report(
     for r in rows.iter().filter(|r| r.delivery.is_some()) {
         let _ = writeln!(
             run,
-            "- c={} {}: {}",
+            "- c={}{} {}: {}",
             r.concurrency,
+            r.rate
+                .map(|rate| format!(", open loop at {rate:.0}/s"))
+                .unwrap_or_default(),
             r.set,
             r.delivery.as_deref().unwrap_or("")
         );
