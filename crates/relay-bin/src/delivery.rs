@@ -86,27 +86,19 @@ pub async fn run(relay: Arc<Relay>, index: usize) {
             continue;
         }
         let mut hold = Hold::default();
+        // A batch shorter than asked for held every pending row past the cursor: once all of
+        // it is sent, nothing is left to read until new rows are announced.
+        let mut caught_up = batch.len() < usize::try_from(BATCH).unwrap_or(usize::MAX);
         for mut head in batch {
             if relay.stopping.is_cancelled()
                 || output.disabled.load(Ordering::Acquire)
                 || hold.any()
             {
+                caught_up = false;
                 break;
             }
             let now = clock::now_ms();
-            if let Some(max_age) = output.max_age
-                && now.saturating_sub(head.created_at)
-                    > i64::try_from(max_age.as_millis()).unwrap_or(i64::MAX)
-            {
-                let why = format!("older than max_age_secs ({}s)", max_age.as_secs());
-                worker
-                    .committed
-                    .queue(
-                        &relay,
-                        &name,
-                        finish(&head, Status::Expired, head.attempts, None, Some(why)),
-                    )
-                    .await;
+            if worker.expire_if_old(&head, now).await {
                 cursor = head.id;
                 continue;
             }
@@ -120,11 +112,13 @@ pub async fn run(relay: Arc<Relay>, index: usize) {
                     );
                     pause_uninterrupted(&relay, wait.min(POLL * 5)).await;
                 }
+                caught_up = false;
                 break;
             }
             if window.len() >= output.in_flight {
                 worker.settle_next(&mut window, &mut hold).await;
                 if hold.any() {
+                    caught_up = false;
                     break;
                 }
             }
@@ -140,6 +134,8 @@ pub async fn run(relay: Arc<Relay>, index: usize) {
         if hold.any() || relay.stopping.is_cancelled() || output.disabled.load(Ordering::Acquire) {
             worker.settle_all(&mut window, &mut hold).await;
             worker.hold_back(hold, &mut cursor).await;
+        } else if caught_up {
+            worker.idle(&mut window, &mut cursor).await;
         }
     }
     worker.settle_all(&mut window, &mut Hold::default()).await;
@@ -177,6 +173,39 @@ struct Worker<'a> {
 }
 
 impl Worker<'_> {
+    /// Queues `head` as expired when it is older than the output's `max_age_secs`.
+    async fn expire_if_old(&mut self, head: &Head, now: i64) -> bool {
+        let Some(max_age) = self.output.max_age else {
+            return false;
+        };
+        if now.saturating_sub(head.created_at)
+            <= i64::try_from(max_age.as_millis()).unwrap_or(i64::MAX)
+        {
+            return false;
+        }
+        let why = format!("older than max_age_secs ({}s)", max_age.as_secs());
+        let completion = finish(head, Status::Expired, head.attempts, None, Some(why));
+        self.committed
+            .queue(self.relay, &self.name, completion)
+            .await;
+        true
+    }
+
+    /// Everything pending was sent: settles it, lets its outcomes commit, then waits for new
+    /// rows to be announced (or the poll interval) and scans from the start, instead of
+    /// reading an empty queue twice more per event.
+    async fn idle(&mut self, window: &mut Window, cursor: &mut i64) {
+        let mut hold = Hold::default();
+        self.settle_all(window, &mut hold).await;
+        if hold.any() {
+            self.hold_back(hold, cursor).await;
+            return;
+        }
+        self.committed.wait_all(&self.name).await;
+        *cursor = 0;
+        pause(self.relay, &self.output.wake, POLL).await;
+    }
+
     /// Does what `hold` asks once nothing is in flight: a retried row becomes the next one read
     /// (after its new due time is committed), an open breaker pauses the output, a receiver's
     /// rate limit is waited out.
