@@ -474,38 +474,42 @@ async fn delivery_report(
     )
 }
 
-/// Pending outbox rows per output (`raw 0, discord 12`), from the relay's metrics.
+/// Pending outbox rows per output, from the relay's metrics; `None` when they cannot be read.
+async fn pending(admin_port: u16) -> Option<Vec<(String, u64)>> {
+    let response = reqwest::get(format!("http://127.0.0.1:{admin_port}/metrics"))
+        .await
+        .ok()?;
+    let text = response.text().await.ok()?;
+    Some(
+        text.lines()
+            .filter(|l| l.starts_with("kick_relay_outbox_rows") && l.contains("status=\"pending\""))
+            .filter_map(|l| {
+                let output = l.split("output=\"").nth(1)?.split('"').next()?;
+                Some((output.to_owned(), l.rsplit(' ').next()?.parse().ok()?))
+            })
+            .collect(),
+    )
+}
+
+/// Pending rows per output (`raw 0, discord 12`, or `none`).
 async fn pending_by_output(admin_port: u16) -> String {
-    let Ok(response) = reqwest::get(format!("http://127.0.0.1:{admin_port}/metrics")).await else {
-        return "unknown".into();
-    };
-    let text = response.text().await.unwrap_or_default();
-    let pending: Vec<String> = text
-        .lines()
-        .filter(|l| l.starts_with("kick_relay_outbox_rows") && l.contains("status=\"pending\""))
-        .filter_map(|l| {
-            let output = l.split("output=\"").nth(1)?.split('"').next()?;
-            Some(format!("{output} {}", l.rsplit(' ').next()?))
-        })
-        .collect();
-    if pending.is_empty() {
-        "none".into()
-    } else {
-        pending.join(", ")
+    match pending(admin_port).await {
+        None => "unknown".into(),
+        Some(rows) if rows.is_empty() => "none".into(),
+        Some(rows) => rows
+            .iter()
+            .map(|(output, n)| format!("{output} {n}"))
+            .collect::<Vec<_>>()
+            .join(", "),
     }
 }
 
+/// Pending rows of every output together.
 async fn pending_rows(admin_port: u16) -> String {
-    let Ok(response) = reqwest::get(format!("http://127.0.0.1:{admin_port}/metrics")).await else {
-        return "unknown".into();
-    };
-    let text = response.text().await.unwrap_or_default();
-    let pending: u64 = text
-        .lines()
-        .filter(|l| l.starts_with("kick_relay_outbox_rows") && l.contains("status=\"pending\""))
-        .filter_map(|l| l.rsplit(' ').next()?.parse::<u64>().ok())
-        .sum();
-    pending.to_string()
+    pending(admin_port).await.map_or_else(
+        || "unknown".into(),
+        |rows| rows.iter().map(|(_, n)| n).sum::<u64>().to_string(),
+    )
 }
 
 fn machine() -> String {

@@ -150,6 +150,26 @@ impl TestRelay {
             .expect("a text body")
     }
 
+    /// Polls `/metrics` every 100 ms until its text contains `line` (e.g.
+    /// `kick_relay_outbox_rows{output="raw",status="delivered"} 3`).
+    ///
+    /// # Panics
+    /// When `limit` passes first (the last metrics text is in the message).
+    pub async fn wait_for_metric(&self, line: &str, limit: std::time::Duration) {
+        let deadline = std::time::Instant::now() + limit;
+        loop {
+            let metrics = self.metrics().await;
+            if metrics.contains(line) {
+                return;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "no {line:?} within {limit:?}:\n{metrics}"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+    }
+
     /// POSTs a delivery signed with the test key; returns status and body.
     ///
     /// # Panics

@@ -53,19 +53,19 @@ pub async fn run(relay: Arc<Relay>, index: usize) {
         failures: 0,
         committed: Uncommitted::default(),
     };
-    let name = worker.name.clone();
     let mut cursor = 0_i64;
     // Sends in flight; kept across batches, settled whenever the worker holds back or idles.
     let mut window = Window::with_capacity(output.in_flight);
     while !relay.stopping.is_cancelled() {
-        if output.disabled.load(Ordering::Acquire) && !reenabled(&relay, output, &name).await {
+        if output.disabled.load(Ordering::Acquire) && !reenabled(&relay, output, &worker.name).await
+        {
             pause(&relay, &output.wake, Duration::from_secs(5)).await;
             continue;
         }
-        let batch = match relay.store.pending_after(&name, cursor, BATCH).await {
+        let batch = match relay.store.pending_after(&worker.name, cursor, BATCH).await {
             Ok(batch) => batch,
             Err(err) => {
-                tracing::error!(output = %name, error = %format!("{err:#}"), "cannot read the outbox");
+                tracing::error!(output = %worker.name, error = %format!("{err:#}"), "cannot read the outbox");
                 pause(&relay, &output.wake, POLL).await;
                 continue;
             }
@@ -78,7 +78,7 @@ pub async fn run(relay: Arc<Relay>, index: usize) {
             continue;
         }
         if batch.is_empty() {
-            worker.committed.wait_all(&name).await;
+            worker.committed.wait_all(&worker.name).await;
             if cursor == 0 {
                 pause(&relay, &output.wake, POLL).await;
             }
@@ -139,7 +139,7 @@ pub async fn run(relay: Arc<Relay>, index: usize) {
         }
     }
     worker.settle_all(&mut window, &mut Hold::default()).await;
-    worker.committed.wait_all(&name).await;
+    worker.committed.wait_all(&worker.name).await;
 }
 
 /// Sends in flight, oldest first: the row and its send task.

@@ -123,15 +123,12 @@ async fn a_raw_output_has_several_in_flight_and_retries_a_failure_without_repeat
             .await;
         assert_eq!(status, 200);
     }
-    let deadline = std::time::Instant::now() + Duration::from_secs(30);
-    loop {
-        let metrics = relay.metrics().await;
-        if metrics.contains("kick_relay_outbox_rows{output=\"raw\",status=\"delivered\"} 12") {
-            break;
-        }
-        assert!(std::time::Instant::now() < deadline, "{metrics}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    relay
+        .wait_for_metric(
+            "kick_relay_outbox_rows{output=\"raw\",status=\"delivered\"} 12",
+            Duration::from_secs(30),
+        )
+        .await;
     let received = raw.received();
     let n = |r: &relay_tests::Received| r.json()["event"]["n"].as_i64().unwrap();
     let refused = n(&received[2]);
@@ -333,15 +330,12 @@ async fn an_output_that_refuses_connections_then_times_out_gets_everything_after
         assert_eq!(status, 200);
     }
     // Wait for two refused attempts (counted as retries).
-    let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    while !relay
-        .metrics()
-        .await
-        .contains("kick_relay_attempts_total{output=\"raw\",outcome=\"retry\"} 2")
-    {
-        assert!(std::time::Instant::now() < deadline, "no refused attempts");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    relay
+        .wait_for_metric(
+            "kick_relay_attempts_total{output=\"raw\",outcome=\"retry\"} 2",
+            Duration::from_secs(20),
+        )
+        .await;
     let raw = StandIn::scripted_on(addr, |n| Reply {
         delay: if n <= 2 {
             Duration::from_secs(3)
@@ -362,15 +356,12 @@ async fn an_output_that_refuses_connections_then_times_out_gets_everything_after
         "the head retried through the timeouts, then everything in Kick's order"
     );
     // The last outcome may still be on its way to the store.
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    loop {
-        let metrics = relay.metrics().await;
-        if metrics.contains("kick_relay_outbox_rows{output=\"raw\",status=\"delivered\"} 3") {
-            break;
-        }
-        assert!(std::time::Instant::now() < deadline, "{metrics}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    relay
+        .wait_for_metric(
+            "kick_relay_outbox_rows{output=\"raw\",status=\"delivered\"} 3",
+            Duration::from_secs(10),
+        )
+        .await;
     relay.stop().await;
 }
 
