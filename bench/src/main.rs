@@ -103,7 +103,7 @@ enum Command {
         /// The report to update.
         #[arg(long)]
         report: PathBuf,
-        /// `../shared/peers/kickpy` (kickcom.py's scripts).
+        /// `bench/peers/kickpy` (kickcom.py's set-up and server scripts).
         #[arg(long)]
         kickpy: PathBuf,
         /// Extra text for the report (e.g. criterion results).

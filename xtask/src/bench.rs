@@ -72,7 +72,7 @@ pub(crate) fn run(quick: bool) -> Result<(), String> {
         .arg("--report")
         .arg(root.join("docs/BENCHMARKS.md"))
         .arg("--kickpy")
-        .arg(root.join("../shared/peers/kickpy"));
+        .arg(root.join("bench/peers/kickpy"));
     if quick {
         command.arg("--quick");
     }

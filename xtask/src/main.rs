@@ -4,6 +4,7 @@
 
 mod bench;
 mod ci;
+mod dist;
 mod fuzz;
 mod tidy;
 
@@ -21,9 +22,11 @@ cargo xtask <command>
   test    the test suite only (nextest + doctests, every verify backend)
   lint    fmt check and clippy only
   deny    cargo deny check bans licenses sources (installs cargo-deny if missing)
-  tidy    repository rules: crate floors (../shared/ARCHITECTURE.md), README and lints per crate
+  tidy    repository rules: crate floors (docs/ARCHITECTURE.md), README and lints per crate,
+          no path outside the repository
   fuzz    every cargo-fuzz target for N seconds (`fuzz 60`); writes docs/RELIABILITY.md
   chaos   kill -9 / SIGTERM the relay at random moments under load; writes docs/RELIABILITY.md
+  dist    release binary, man pages and shell completions in target/dist/
   bench   kick-relay against the ceiling and kickcom.py, plus criterion benches; writes
           docs/BENCHMARKS.md (`bench --quick`: short runs, no criterion)
 ";
@@ -38,6 +41,7 @@ fn main() -> ExitCode {
         "tidy" => tidy::run(&project_root()),
         "bench" => bench::run(env::args().nth(2).as_deref() == Some("--quick")),
         "chaos" => bench::chaos(),
+        "dist" => dist::run_dist(),
         "fuzz" => fuzz::run(
             env::args()
                 .nth(2)

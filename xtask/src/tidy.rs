@@ -1,5 +1,6 @@
-//! Repository rules that no compiler checks: the crate floors of `../shared/ARCHITECTURE.md`,
-//! and a README plus workspace lints in every crate. Also runs as a test.
+//! Repository rules that no compiler checks: the crate floors of `docs/ARCHITECTURE.md`, a
+//! README plus workspace lints in every crate, and no path that leaves the repository (a user's
+//! clone has nothing beside it). Also runs as a test.
 
 use std::{fs, path::Path, process::Command};
 
@@ -62,8 +63,9 @@ pub(crate) fn run(root: &Path) -> Result<(), String> {
     let metadata = cargo_metadata(root)?;
     let mut problems = check_floors(&metadata);
     problems.extend(check_crate_files(root));
+    problems.extend(check_paths_stay_inside(root)?);
     if problems.is_empty() {
-        println!("tidy: crate floors, READMEs and lints are in order");
+        println!("tidy: crate floors, READMEs, lints and paths are in order");
         Ok(())
     } else {
         Err(format!(
@@ -120,7 +122,7 @@ fn check_floors(metadata: &Value) -> Vec<String> {
             if WORKSPACE_CRATES.contains(&dep) && !allowed_internal.contains(&dep) {
                 problems.push(format!(
                     "{name} depends on {dep}, which is not on a floor below it \
-                     (allowed: {allowed_internal:?}; see ../shared/ARCHITECTURE.md)"
+                     (allowed: {allowed_internal:?}; see docs/ARCHITECTURE.md)"
                 ));
             }
             if forbidden.contains(&dep) {
@@ -157,6 +159,55 @@ fn check_crate_files(root: &Path) -> Vec<String> {
         }
     }
     problems
+}
+
+/// The folder beside the repository that the team reads for reference; a clone has no such
+/// thing, so no tracked file may point into it. Spelled in two pieces so this file passes.
+const OUTSIDE_FOLDER: &str = concat!("../", "shared");
+
+/// No tracked text file names a path into the reference folder beside the repository.
+fn check_paths_stay_inside(root: &Path) -> Result<Vec<String>, String> {
+    let output = Command::new("git")
+        .current_dir(root)
+        .args([
+            "ls-files",
+            "-z",
+            "--cached",
+            "--others",
+            "--exclude-standard",
+        ])
+        .output()
+        .map_err(|err| format!("could not run git ls-files: {err}"))?;
+    if !output.status.success() {
+        return Err(format!(
+            "git ls-files failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        ));
+    }
+    let mut problems = Vec::new();
+    for name in output.stdout.split(|b| *b == 0).filter(|n| !n.is_empty()) {
+        let name = String::from_utf8_lossy(name);
+        let Ok(text) = fs::read_to_string(root.join(name.as_ref())) else {
+            continue; // binary, or deleted in the work tree
+        };
+        problems.extend(outside_references(&name, &text));
+    }
+    Ok(problems)
+}
+
+/// Each line of `text` that points outside the repository, as a problem naming file and line.
+fn outside_references(name: &str, text: &str) -> Vec<String> {
+    text.lines()
+        .enumerate()
+        .filter(|(_, line)| line.contains(OUTSIDE_FOLDER))
+        .map(|(n, _)| {
+            format!(
+                "{name}:{}: points at {OUTSIDE_FOLDER}, which a clone of the repository does not \
+                 have; copy what is needed into the repository (fixtures/, bench/, docs/)",
+                n + 1
+            )
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -205,6 +256,15 @@ mod tests {
             problems[0].contains("kick-verify depends on tokio"),
             "{problems:?}"
         );
+    }
+
+    #[test]
+    fn a_path_outside_the_repository_is_reported() {
+        let text = format!("fine\nlet dir = root.join(\"{OUTSIDE_FOLDER}/kick/payloads\");\n");
+        let problems = outside_references("tests/x.rs", &text);
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(problems[0].starts_with("tests/x.rs:2: "), "{problems:?}");
+        assert!(outside_references("README.md", "fixtures/kick/payloads\n").is_empty());
     }
 
     #[test]

@@ -14,7 +14,7 @@ use kick_models::{Delivery, DeliveryMeta, EventType, Timestamp, WebhookHeaders};
 fn chat_delivery() -> Arc<Delivery> {
     let body = std::fs::read(
         Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../../../shared/kick/payloads/chat.message.sent.v1.json"),
+            .join("../../fixtures/kick/payloads/chat.message.sent.v1.json"),
     )
     .unwrap();
     let headers = WebhookHeaders {

@@ -21,10 +21,18 @@ use crate::{
     store::{Status, Store},
 };
 
+/// `kick-relay --version`: the crate version and the git commit it was built from.
+pub const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (",
+    env!("KICK_RELAY_GIT_COMMIT"),
+    ")"
+);
+
 /// Receives Kick.com webhooks, verifies them, stores each once and relays it to Discord, raw
 /// JSON webhooks and other Kick consumers.
 #[derive(Debug, Parser)]
-#[command(name = "kick-relay", version)]
+#[command(name = "kick-relay", version = VERSION)]
 pub struct Cli {
     /// Configuration file (TOML). Without one, the built-in defaults are used.
     #[arg(long, short, global = true, env = "KICK_RELAY_CONFIG")]

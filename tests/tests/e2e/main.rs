@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod config_errors;
+mod dashboard;
 mod delivery;
 mod hostile;
 mod ingest;

@@ -9,7 +9,7 @@ use relay_tests::{KickSigner, TEST_PUBLIC_PEM};
 
 /// Kick's official example payloads, one per known event type, in the docs' order.
 pub(crate) fn official_payloads() -> Vec<(EventType, Vec<u8>)> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/kick/payloads");
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/kick/payloads");
     EventType::KNOWN
         .iter()
         .map(|event_type| {

@@ -18,9 +18,9 @@ pub(crate) fn delivery(event_type: &str, body: &[u8]) -> Arc<Delivery> {
     Arc::new(Delivery::parse(headers, body.to_vec()))
 }
 
-/// One delivery per known event type, from `../shared/kick/payloads/`.
+/// One delivery per known event type, from `fixtures/kick/payloads/`.
 pub(crate) fn official() -> Vec<Arc<Delivery>> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/kick/payloads");
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/kick/payloads");
     EventType::KNOWN
         .iter()
         .map(|t| {

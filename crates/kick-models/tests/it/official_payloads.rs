@@ -6,7 +6,7 @@ use kick_models::{EventType, KickEvent};
 use serde_json::Value;
 
 fn payload_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/kick/payloads")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/kick/payloads")
 }
 
 /// `chat.message.sent.v1.json` and `variants/livestream.status.updated.v1.ended.json`.
@@ -16,7 +16,7 @@ fn payload_files() -> Vec<PathBuf> {
     for dir in [dir.clone(), dir.join("variants")] {
         let entries = std::fs::read_dir(&dir).unwrap_or_else(|err| {
             panic!(
-                "Kick's example payloads are expected in {} (../shared next to the project): {err}",
+                "Kick's example payloads are expected in {} (fixtures/kick/payloads in the repository): {err}",
                 dir.display()
             )
         });

@@ -41,7 +41,7 @@ pub(crate) fn json_delivery(event_type: &str, body: &Value) -> Delivery {
 /// Kick's official example payloads, by file stem (`chat.message.sent`, …,
 /// `livestream.status.updated.ended`).
 pub(crate) fn official() -> Vec<(String, Delivery)> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/kick/payloads");
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/kick/payloads");
     let mut files: Vec<_> = std::fs::read_dir(&dir)
         .unwrap()
         .chain(std::fs::read_dir(dir.join("variants")).unwrap())
