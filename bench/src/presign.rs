@@ -113,7 +113,10 @@ fn sign_one(key: &RsaKeyPair, rng: &SystemRandom, n: u64, chat_only: bool) -> Si
         event_for(n)
     };
     let timestamp = "2026-11-23T18:00:00.000Z".to_owned();
-    let mut body = relay_bin::samples::body(&event_type, n, &timestamp).unwrap_or_default();
+    // Distinct within a set (n), the same across runs so the cached set stays valid.
+    let unique = format!("00000000-0000-4000-8000-{n:012}");
+    let mut body =
+        relay_bin::samples::body(&event_type, n, &unique, &timestamp).unwrap_or_default();
     if chat_only {
         // The chat set is the one kickcom.py is compared on: its parser fails on Kick's real
         // `emotes: null` and `replies_to: null`, so this set uses the documented shapes.

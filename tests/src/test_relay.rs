@@ -182,6 +182,30 @@ impl TestRelay {
         self.post_with(&headers, body.to_vec()).await
     }
 
+    /// POSTs a delivery signed with the test key as Kick sends it for `subscription_id` (each
+    /// of an app's duplicate subscriptions gets its own copy, with its own message id).
+    ///
+    /// # Panics
+    /// When the request cannot be sent.
+    pub async fn post_from(
+        &self,
+        subscription_id: &str,
+        message_id: &str,
+        event_type: &str,
+        body: &[u8],
+    ) -> (u16, String) {
+        let timestamp = now_rfc3339();
+        let mut headers = self
+            .signer
+            .headers(message_id, &timestamp, event_type, body);
+        for (name, value) in &mut headers {
+            if *name == "Kick-Event-Subscription-Id" {
+                subscription_id.clone_into(value);
+            }
+        }
+        self.post_with(&headers, body.to_vec()).await
+    }
+
     /// POSTs with the given headers.
     ///
     /// # Panics

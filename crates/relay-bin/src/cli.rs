@@ -180,7 +180,7 @@ pub enum OutputsAction {
         /// The output.
         name: String,
     },
-    /// Stop sending to an output (its new deliveries are kept as skipped).
+    /// Stop sending to an output (its pending and new deliveries are kept as skipped).
     Disable {
         /// The output.
         name: String,
@@ -387,18 +387,52 @@ fn keygen(out: &Path) -> anyhow::Result<()> {
         .to_public_key()
         .to_public_key_pem(LineEnding::LF)
         .context("cannot encode the public key")?;
-    std::fs::write(&private_path, private.as_bytes())
+    write_private(&private_path, private.as_bytes())
         .with_context(|| format!("cannot write {}", private_path.display()))?;
     std::fs::write(&public_path, public)
         .with_context(|| format!("cannot write {}", public_path.display()))?;
     println!(
-        "wrote {} and {}\nuse it with: [kick] public_key_file = \"{}\"  and  kick-relay send-test --key {}",
+        "wrote {} (readable by its owner only, 0600) and {}\nuse it with: [kick] public_key_file = \"{}\"  and  kick-relay send-test --key {}",
         private_path.display(),
         public_path.display(),
         public_path.display(),
         private_path.display()
     );
     Ok(())
+}
+
+/// Writes a new file readable and writable by its owner only (0600 on Unix), never replacing
+/// an existing one.
+fn write_private(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+    use std::io::Write as _;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path)?.write_all(contents)
+}
+
+/// A random (version 4) UUID, as Kick's chat message ids are.
+fn random_uuid() -> String {
+    use std::fmt::Write as _;
+
+    use rsa::rand_core::RngCore;
+    let mut bytes = [0_u8; 16];
+    rsa::rand_core::OsRng.fill_bytes(&mut bytes);
+    bytes[6] = (bytes[6] & 0x0f) | 0x40;
+    bytes[8] = (bytes[8] & 0x3f) | 0x80;
+    let hex = bytes.iter().fold(String::with_capacity(32), |mut hex, b| {
+        let _ = write!(hex, "{b:02x}");
+        hex
+    });
+    format!(
+        "{}-{}-{}-{}-{}",
+        &hex[..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..]
+    )
 }
 
 /// A 26-character Crockford Base32 id from the time and randomness (ULID-shaped).
@@ -452,7 +486,8 @@ async fn send_test(
     for n in 0..count {
         let now = clock::rfc3339(clock::now());
         let body = serde_json::to_vec(
-            &samples::body(&event_type, n, &now).context("no sample for this event")?,
+            &samples::body(&event_type, n, &random_uuid(), &now)
+                .context("no sample for this event")?,
         )?;
         let message_id = ulid_like();
         let signing_input = [message_id.as_bytes(), b".", now.as_bytes(), b".", &body].concat();
@@ -690,9 +725,7 @@ async fn outputs(config_path: Option<&Path>, action: OutputsAction) -> anyhow::R
         }
         OutputsAction::Enable { name } => {
             known(&name)?;
-            store
-                .set_output_enabled(&name, true, "", clock::now_ms())
-                .await?;
+            store.enable_output(&name, clock::now_ms()).await?;
             println!(
                 "{name} enabled; skipped deliveries stay skipped until `kick-relay replay --output {name} --status skipped`"
             );
@@ -700,9 +733,11 @@ async fn outputs(config_path: Option<&Path>, action: OutputsAction) -> anyhow::R
         OutputsAction::Disable { name } => {
             known(&name)?;
             store
-                .set_output_enabled(&name, false, "disabled by operator", clock::now_ms())
+                .disable_output(&name, "disabled by operator", clock::now_ms())
                 .await?;
-            println!("{name} disabled");
+            println!(
+                "{name} disabled: a running relay stops sending to it within seconds; its pending and new deliveries are kept as skipped (`kick-relay outputs enable {name}`, then `kick-relay replay --output {name} --status skipped`)"
+            );
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -277,13 +277,7 @@ impl Config {
             Some(path) => {
                 let text = std::fs::read_to_string(path)
                     .with_context(|| format!("cannot read config file {}", path.display()))?;
-                let config: Self = toml::from_str(&text).map_err(|err| {
-                    ConfigProblem(format!(
-                        "{}: {}",
-                        path.display(),
-                        err.to_string().trim_end()
-                    ))
-                })?;
+                let config = Self::parse(&path.display().to_string(), &text)?;
                 (config, Source::File(path.to_owned()), text)
             }
         };
@@ -299,6 +293,25 @@ impl Config {
         };
         config.validate(&file, &text)?;
         Ok((config, source))
+    }
+
+    /// Parses `text` (from `file`), with every `${VAR}` in every string value replaced by the
+    /// variable's value.
+    fn parse(file: &str, text: &str) -> Result<Self, ConfigProblem> {
+        let toml_problem = |mut err: toml::de::Error| {
+            err.set_input(Some(text));
+            ConfigProblem(format!("{file}: {}", err.to_string().trim_end()))
+        };
+        let mut root = toml::de::DeTable::parse(text).map_err(toml_problem)?;
+        for (key, value) in root.get_mut().iter_mut() {
+            expand_value(value, key.get_ref(), &|span: std::ops::Range<usize>| {
+                let line = text
+                    .get(..span.start)
+                    .map_or(1, |before| before.matches('\n').count() + 1);
+                format!("{file}, line {line}")
+            })?;
+        }
+        Self::deserialize(toml::de::Deserializer::from(root)).map_err(toml_problem)
     }
 
     /// Checks every value a type cannot.
@@ -408,15 +421,9 @@ impl OutputConfig {
                 "{where_}: output.name {name:?}: use letters, digits, '-', '_' or '.'"
             )));
         }
-        let url = expand_env(self.url.get_ref()).map_err(|why| {
-            ConfigProblem(format!(
-                "{}: output {name:?} url: {why}",
-                at(self.url.span())
-            ))
-        })?;
         relay_sinks::RawSink::new(
             name.clone(),
-            &url,
+            self.url.get_ref(),
             EventFilter::all(),
             None,
             relay_sinks::HttpOptions::default(),
@@ -450,13 +457,7 @@ impl OutputConfig {
                     at(secret.span())
                 )));
             }
-            let value = expand_env(secret.get_ref()).map_err(|why| {
-                ConfigProblem(format!(
-                    "{}: output {name:?} secret: {why}",
-                    at(secret.span())
-                ))
-            })?;
-            WebhookSecret::parse(&value).map_err(|err| {
+            WebhookSecret::parse(secret.get_ref()).map_err(|err| {
                 ConfigProblem(format!("{}: output {name:?} {err}", at(secret.span())))
             })?;
         }
@@ -520,51 +521,94 @@ impl OutputConfig {
             .collect()
     }
 
-    /// The URL with `${VAR}` expanded.
-    ///
-    /// # Errors
-    /// A variable that is not set.
-    pub fn resolved_url(&self) -> anyhow::Result<String> {
-        expand_env(self.url.get_ref())
-            .map_err(|why| anyhow::anyhow!("output {:?} url: {why}", self.name.get_ref()))
+    /// The URL (`${VAR}`s were expanded when the file was read).
+    pub fn url(&self) -> &str {
+        self.url.get_ref()
     }
 
-    /// The secret with `${VAR}` expanded.
+    /// The raw output's signing secret, if any.
     ///
     /// # Errors
-    /// A variable that is not set, or a malformed secret.
-    pub fn resolved_secret(&self) -> anyhow::Result<Option<WebhookSecret>> {
-        let Some(secret) = &self.secret else {
-            return Ok(None);
-        };
-        let value = expand_env(secret.get_ref())
-            .map_err(|why| anyhow::anyhow!("output {:?} secret: {why}", self.name.get_ref()))?;
-        Ok(Some(WebhookSecret::parse(&value)?))
+    /// A malformed secret (already refused by validation).
+    pub fn signing_secret(&self) -> anyhow::Result<Option<WebhookSecret>> {
+        self.secret
+            .as_ref()
+            .map(|secret| WebhookSecret::parse(secret.get_ref()).map_err(anyhow::Error::from))
+            .transpose()
     }
 }
 
-/// `${VAR}` → the variable's value; anything else unchanged.
-fn expand_env(value: &str) -> Result<String, String> {
-    match value
-        .strip_prefix("${")
-        .and_then(|rest| rest.strip_suffix('}'))
-    {
-        Some(var) => {
-            std::env::var(var).map_err(|_| format!("environment variable {var} is not set"))
+/// Replaces every `${VAR}` in the string values under `value` (key path `key`); `at` turns a
+/// span into "file, line N".
+fn expand_value(
+    value: &mut toml::Spanned<toml::de::DeValue<'_>>,
+    key: &str,
+    at: &impl Fn(std::ops::Range<usize>) -> String,
+) -> Result<(), ConfigProblem> {
+    let span = value.span();
+    match value.get_mut() {
+        toml::de::DeValue::String(text) if text.contains('$') => {
+            let expanded = expand_env(text)
+                .map_err(|why| ConfigProblem(format!("{}: {key}: {why}", at(span))))?;
+            *text = expanded.into();
         }
-        None => Ok(value.to_owned()),
+        toml::de::DeValue::Array(items) => {
+            for (index, item) in items.iter_mut().enumerate() {
+                expand_value(item, &format!("{key}[{index}]"), at)?;
+            }
+        }
+        toml::de::DeValue::Table(table) => {
+            for (name, item) in table.iter_mut() {
+                expand_value(item, &format!("{key}.{}", name.get_ref()), at)?;
+            }
+        }
+        _ => {}
     }
+    Ok(())
+}
+
+/// Every `${NAME}` in `value` replaced by the environment variable `NAME`; `$$` is a literal `$`;
+/// any other `$` stays as it is.
+///
+/// # Errors
+/// An unset variable, or a `${` without its `}`, named in the message.
+fn expand_env(value: &str) -> Result<String, String> {
+    let mut out = String::with_capacity(value.len());
+    let mut rest = value;
+    while let Some(at) = rest.find('$') {
+        out.push_str(&rest[..at]);
+        let after = &rest[at + 1..];
+        if let Some(tail) = after.strip_prefix('$') {
+            out.push('$');
+            rest = tail;
+        } else if let Some(tail) = after.strip_prefix('{') {
+            let end = tail.find('}').ok_or_else(|| {
+                "a ${ without its closing } (write $$ for a literal $)".to_owned()
+            })?;
+            let name = &tail[..end];
+            if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+                return Err(format!(
+                    "${{{name}}} is not an environment variable name (letters, digits, _)"
+                ));
+            }
+            let value = std::env::var(name)
+                .map_err(|_| format!("environment variable {name} is not set"))?;
+            out.push_str(&value);
+            rest = &tail[end + 1..];
+        } else {
+            out.push('$');
+            rest = after;
+        }
+    }
+    out.push_str(rest);
+    Ok(out)
 }
 
 /// Refuses a config that cannot run, after [`Config::load`] (used by `serve`).
 ///
 /// # Errors
-/// When outputs need values that are missing at run time.
+/// A `kick.public_key_file` that does not exist.
 pub fn check_runnable(config: &Config) -> anyhow::Result<()> {
-    for output in &config.outputs {
-        output.resolved_url()?;
-        output.resolved_secret()?;
-    }
     if let Some(path) = &config.kick.public_key_file
         && !path.is_file()
     {

@@ -18,7 +18,9 @@ use crate::{
 
 /// Failures in a row (not counting rate limits) that open the breaker.
 const BREAKER_THRESHOLD: u32 = 5;
-/// How long an open breaker pauses an output.
+/// How long an open breaker pauses an output. Nothing is sent in that time, whatever arrives;
+/// then one request alone (half-open) decides: delivered closes the breaker, a failure opens it
+/// for another pause.
 const BREAKER_COOLDOWN: Duration = Duration::from_secs(30);
 /// How often an idle or disabled worker looks at the store anyway.
 const POLL: Duration = Duration::from_secs(1);
@@ -57,9 +59,9 @@ pub async fn run(relay: Arc<Relay>, index: usize) {
     // Sends in flight; kept across batches, settled whenever the worker holds back or idles.
     let mut window = Window::with_capacity(output.in_flight);
     while !relay.stopping.is_cancelled() {
-        if output.disabled.load(Ordering::Acquire) && !reenabled(&relay, output, &worker.name).await
-        {
-            pause(&relay, &output.wake, Duration::from_secs(5)).await;
+        if output.disabled.load(Ordering::Acquire) {
+            // Re-enabling (from the store, see relay::watch_output_state) rings the bell.
+            pause(&relay, &output.wake, POLL).await;
             continue;
         }
         let batch = match relay.store.pending_after(&worker.name, cursor, BATCH).await {
@@ -115,7 +117,7 @@ pub async fn run(relay: Arc<Relay>, index: usize) {
                 caught_up = false;
                 break;
             }
-            if window.len() >= output.in_flight {
+            if window.len() >= worker.in_flight_allowed() {
                 worker.settle_next(&mut window, &mut hold).await;
                 if hold.any() {
                     caught_up = false;
@@ -167,12 +169,23 @@ struct Worker<'a> {
     relay: &'a Relay,
     output: &'a Output,
     name: String,
-    /// Failures in a row.
+    /// Failures in a row (rate limits not counted); at [`BREAKER_THRESHOLD`] or more the
+    /// breaker is open or, after its pause, half-open.
     failures: u32,
     committed: Uncommitted,
 }
 
 impl Worker<'_> {
+    /// Requests that may be in flight now: one while the breaker is half-open (the probe),
+    /// else the output's `max_in_flight`.
+    fn in_flight_allowed(&self) -> usize {
+        if self.failures >= BREAKER_THRESHOLD {
+            1
+        } else {
+            self.output.in_flight
+        }
+    }
+
     /// Queues `head` as expired when it is older than the output's `max_age_secs`.
     async fn expire_if_old(&mut self, head: &Head, now: i64) -> bool {
         let Some(max_age) = self.output.max_age else {
@@ -210,15 +223,16 @@ impl Worker<'_> {
     /// (after its new due time is committed), an open breaker pauses the output, a receiver's
     /// rate limit is waited out.
     async fn hold_back(&mut self, hold: Hold, cursor: &mut i64) {
-        let (relay, output, name) = (self.relay, self.output, self.name.as_str());
+        let (relay, name) = (self.relay, self.name.as_str());
         if let Some(id) = hold.retry_from {
             self.committed.wait_all(name).await;
             *cursor = (*cursor).min(id - 1);
         }
         if hold.breaker {
-            tracing::warn!(output = %name, "breaker open: pausing this output");
+            tracing::warn!(output = %name, pause = ?BREAKER_COOLDOWN, failures = self.failures, "breaker open: nothing is sent to this output until the pause ends, then one request probes it");
             relay.metrics.breaker(name, true);
-            pause(relay, &output.wake, BREAKER_COOLDOWN).await;
+            // New deliveries ring the worker's bell; an open breaker does not answer it.
+            pause_uninterrupted(relay, BREAKER_COOLDOWN).await;
         }
         if let Some(wait) = hold.wait {
             relay.metrics.rate_limit_wait();
@@ -246,6 +260,7 @@ impl Worker<'_> {
             reason: format!("send task failed: {err}"),
         });
         let (relay, output, name) = (self.relay, self.output, self.name.as_str());
+        let failures_before = self.failures;
         let completion = settle(relay, output, name, &head, &outcome, &mut self.failures).await;
         if completion.status != Status::Delivered {
             tracing::warn!(output = %name, message_id = %head.message_id, status = completion.status.as_str(), error = completion.last_error.as_deref().unwrap_or(""), "delivery attempt did not succeed");
@@ -254,8 +269,9 @@ impl Worker<'_> {
             hold.retry_from = Some(hold.retry_from.map_or(head.id, |id| id.min(head.id)));
         }
         self.committed.queue(relay, name, completion).await;
-        if self.failures >= BREAKER_THRESHOLD {
-            self.failures = 0;
+        // A failure that reaches the threshold opens the breaker, and so does a failed probe
+        // while it is half-open (the count stays at or above the threshold until a delivery).
+        if self.failures > failures_before && self.failures >= BREAKER_THRESHOLD {
             hold.breaker = true;
         }
         if let SendOutcome::Delivered {
@@ -303,17 +319,6 @@ impl Uncommitted {
 async fn settled(receiver: Committed, name: &str) {
     if let Ok(Err(err)) = receiver.await {
         tracing::error!(output = %name, error = %format!("{err:#}"), "delivery outcomes were not recorded; those deliveries will be sent again");
-    }
-}
-
-/// For a disabled output: whether the operator has enabled it again.
-async fn reenabled(relay: &Relay, output: &Output, name: &str) -> bool {
-    if let Ok(None) = relay.store.output_disabled(name).await {
-        tracing::info!(output = %name, "output re-enabled");
-        output.disabled.store(false, Ordering::Release);
-        true
-    } else {
-        false
     }
 }
 

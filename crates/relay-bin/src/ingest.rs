@@ -17,12 +17,15 @@ use sha2::{Digest, Sha256};
 use crate::{
     clock,
     relay::Relay,
-    store::{Accepted, InboxRow, NewDelivery, Status},
+    store::{Accepted, DedupScope, InboxRow, NewDelivery, Status},
 };
 
-/// Window in which an identical (type, version, body) under a new message id is a duplicate
-/// subscription's copy.
-const BODY_DEDUP_WINDOW: Duration = Duration::from_mins(10);
+/// Window in which an identical (type, version, body) under a new message id from *another*
+/// subscription is a duplicate subscription's copy. Kick sends the copies of one occurrence
+/// together, so they arrive within a second of each other; 30 s leaves room for Kick's own
+/// queueing and a relay restart between them. It is kept short because a longer one only adds
+/// ways to swallow a real repeat; a repeat from the same subscription is never matched.
+pub const BODY_DEDUP_WINDOW: Duration = Duration::from_secs(30);
 
 /// The public router: only the webhook path; everything else is 404, other methods 405.
 pub fn router(relay: Arc<Relay>) -> Router {
@@ -80,13 +83,18 @@ async fn receive(State(relay): State<Arc<Relay>>, headers: HeaderMap, body: Body
     };
     let delivery = Arc::new(Delivery::parse(parsed, body.to_vec()));
     if let Err(err) = &delivery.event {
-        relay.metrics.request("unparsed");
         tracing::warn!(message_id = %delivery.headers.meta.message_id, error = %err, "signed delivery does not fit its schema; stored unparsed");
     }
     let (inbox, outbox) = records(&relay, &delivery, now_ms);
     match relay.store.accept(inbox, outbox).await {
         Ok(Accepted::New(rows)) => {
-            relay.metrics.request("accepted");
+            // One outcome per request: an accepted body that did not fit its schema counts as
+            // `unparsed` only.
+            relay.metrics.request(if delivery.event.is_err() {
+                "unparsed"
+            } else {
+                "accepted"
+            });
             tracing::debug!(message_id = %delivery.headers.meta.message_id, event_type = %delivery.headers.meta.event_type, outputs = rows, "accepted");
             if relay.dispatcher.publish(Arc::clone(&delivery)).is_err() {
                 for output in &relay.outputs {
@@ -252,9 +260,13 @@ async fn authenticate(
 fn records(relay: &Relay, delivery: &Delivery, now_ms: i64) -> (InboxRow, Vec<NewDelivery>) {
     let meta = &delivery.headers.meta;
     let retention_ms = relay.config.storage.retention_ms();
-    let (dedup_key, dedup_window_ms) =
+    let (dedup_key, dedup_window_ms, dedup_scope) =
         if let Some(KickEvent::ChatMessageSent(chat)) = delivery.event() {
-            (format!("chat:{}", chat.message_id), retention_ms)
+            (
+                format!("chat:{}", chat.message_id),
+                retention_ms,
+                DedupScope::Any,
+            )
         } else {
             {
                 let mut hash = Sha256::new();
@@ -277,6 +289,7 @@ fn records(relay: &Relay, delivery: &Delivery, now_ms: i64) -> (InboxRow, Vec<Ne
                 (
                     format!("body:{hex}"),
                     i64::try_from(BODY_DEDUP_WINDOW.as_millis()).unwrap_or(i64::MAX),
+                    DedupScope::OtherSubscription,
                 )
             }
         };
@@ -284,6 +297,7 @@ fn records(relay: &Relay, delivery: &Delivery, now_ms: i64) -> (InboxRow, Vec<Ne
         message_id: meta.message_id.clone(),
         dedup_key: Some(dedup_key),
         dedup_window_ms,
+        dedup_scope,
         received_at: now_ms,
         event_type: meta.event_type.as_str().to_owned(),
         version: meta.version.clone(),

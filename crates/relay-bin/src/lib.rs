@@ -7,6 +7,7 @@ pub mod clock;
 pub mod config;
 pub mod delivery;
 pub mod ingest;
+pub mod instance_lock;
 pub mod keys;
 pub mod metrics;
 pub mod relay;

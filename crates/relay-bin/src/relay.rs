@@ -24,14 +24,18 @@ use crate::{
     admin, clock,
     config::{Config, OutputKind},
     delivery, ingest,
+    instance_lock::InstanceLock,
     keys::KeyStore,
     metrics::Metrics,
     serve::Limits,
-    store::Store,
+    store::{Store, database_file},
 };
 
 /// Connections the admin listener serves at once (health checks and scrapes).
 const ADMIN_MAX_CONNECTIONS: usize = 64;
+/// How often the relay reads which outputs are disabled in the store, so that
+/// `kick-relay outputs enable|disable` from another process takes effect within this.
+const OUTPUT_STATE_POLL: Duration = Duration::from_secs(1);
 
 /// One configured output and its worker's wake-up bell.
 #[derive(Debug)]
@@ -69,6 +73,8 @@ pub struct Relay {
     pub stopping: CancellationToken,
     /// Bytes of request bodies that may be held at once (`server.max_buffered_body_bytes`).
     pub body_budget: Semaphore,
+    /// This relay's claim on its database, released at shutdown.
+    instance_lock: std::sync::Mutex<Option<InstanceLock>>,
 }
 
 impl Relay {
@@ -78,7 +84,10 @@ impl Relay {
     /// A store, key or output that cannot be set up.
     pub async fn new(config: Config) -> anyhow::Result<Arc<Self>> {
         crate::config::check_runnable(&config)?;
+        // The store first: a database that cannot be written is reported with its cause.
         let store = Store::open(&config.storage.database_url, &config.storage.synchronous).await?;
+        let instance_lock =
+            InstanceLock::acquire(database_file(&config.storage.database_url).as_deref())?;
         let key = match &config.kick.public_key_file {
             Some(path) => {
                 let pem = std::fs::read_to_string(path).with_context(|| {
@@ -105,7 +114,7 @@ impl Relay {
         let mut outputs = Vec::new();
         for output in &config.outputs {
             let name = output.name.get_ref().clone();
-            let url = output.resolved_url()?;
+            let url = output.url();
             let filter = output.filter()?;
             let options = HttpOptions {
                 timeout: Duration::from_secs(output.timeout_secs.unwrap_or(15)),
@@ -113,17 +122,17 @@ impl Relay {
             };
             let sink: Arc<dyn Sink> = match output.kind {
                 OutputKind::Discord => {
-                    Arc::new(DiscordSink::new(name.clone(), &url, filter, options)?)
+                    Arc::new(DiscordSink::new(name.clone(), url, filter, options)?)
                 }
                 OutputKind::Raw => Arc::new(RawSink::new(
                     name.clone(),
-                    &url,
+                    url,
                     filter,
-                    output.resolved_secret()?,
+                    output.signing_secret()?,
                     options,
                 )?),
                 OutputKind::Forward => {
-                    Arc::new(ForwardSink::new(name.clone(), &url, filter, options)?)
+                    Arc::new(ForwardSink::new(name.clone(), url, filter, options)?)
                 }
             };
             let disabled = store.output_disabled(&name).await?.is_some();
@@ -146,6 +155,7 @@ impl Relay {
             metrics: Metrics::default(),
             dispatcher: Dispatcher::new(),
             stopping: CancellationToken::new(),
+            instance_lock: std::sync::Mutex::new(instance_lock),
         });
         let weak = Arc::downgrade(&relay);
         relay.dispatcher.listen_async_with(
@@ -217,6 +227,10 @@ impl Running {
         if let Err(err) = self.relay.store.close().await {
             tracing::warn!(error = %format!("{err:#}"), "closing the store");
         }
+        // Another relay may serve this database from now on.
+        if let Ok(mut lock) = self.relay.instance_lock.lock() {
+            lock.take();
+        }
         match finished {
             Ok(None) => {
                 tracing::info!(cancelled_listeners = report.cancelled, "kick-relay stopped");
@@ -244,6 +258,37 @@ async fn purge_periodically(relay: &Relay) {
         }
         tokio::select! {
             () = tokio::time::sleep(Duration::from_hours(1)) => {}
+            () = relay.stopping.cancelled() => return,
+        }
+    }
+}
+
+/// Keeps each output's `disabled` flag in step with the store until shutdown: an operator's
+/// `outputs disable` stops its worker and makes new deliveries skipped; `outputs enable` wakes
+/// it again.
+async fn watch_output_state(relay: &Relay) {
+    loop {
+        match relay.store.disabled_outputs().await {
+            Ok(disabled) => {
+                for output in &relay.outputs {
+                    let name = output.sink.name();
+                    let now_disabled = disabled.contains(name);
+                    if output.disabled.swap(now_disabled, Ordering::AcqRel) != now_disabled {
+                        if now_disabled {
+                            tracing::warn!(output = %name, "output disabled in the store; its deliveries are skipped until `kick-relay outputs enable {name}`");
+                        } else {
+                            tracing::info!(output = %name, "output re-enabled");
+                        }
+                        output.wake.notify_one();
+                    }
+                }
+            }
+            Err(err) => {
+                tracing::warn!(error = %format!("{err:#}"), "cannot read the outputs' state; will try again");
+            }
+        }
+        tokio::select! {
+            () = tokio::time::sleep(OUTPUT_STATE_POLL) => {}
             () = relay.stopping.cancelled() => return,
         }
     }
@@ -302,6 +347,11 @@ pub async fn start(relay: Arc<Relay>) -> anyhow::Result<Running> {
     let purging = Arc::clone(&relay);
     tasks.spawn(async move {
         purge_periodically(&purging).await;
+        Ok(())
+    });
+    let watching = Arc::clone(&relay);
+    tasks.spawn(async move {
+        watch_output_state(&watching).await;
         Ok(())
     });
     let workers_stop = relay.stopping.clone();

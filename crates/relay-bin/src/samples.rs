@@ -13,13 +13,15 @@ fn compact(id: u64, name: &str) -> Value {
     json!({ "user_id": id, "username": name, "is_verified": false, "profile_picture": "", "channel_slug": name.to_lowercase() })
 }
 
-/// A sample body for `event_type`, numbered `n` so repeated sends differ.
-pub fn body(event_type: &EventType, n: u64, now_rfc3339: &str) -> Option<Value> {
+/// A sample body for `event_type`, numbered `n` so the sends of one run differ; `unique` (a
+/// fresh UUID per send) is the chat message id and the redemption id, so runs differ too (a
+/// chat message id Kick sent before is a duplicate).
+pub fn body(event_type: &EventType, n: u64, unique: &str, now_rfc3339: &str) -> Option<Value> {
     let streamer = user(4_377_088, "TestStreamer");
     let viewer = |i: u64| user(100_000 + i, &format!("viewer{i}"));
     Some(match event_type {
         EventType::ChatMessageSent => json!({
-            "message_id": format!("00000000-0000-4000-8000-{n:012}"),
+            "message_id": unique,
             "replies_to": null,
             "broadcaster": streamer,
             "sender": { "is_anonymous": false, "user_id": 100_000 + n, "username": format!("viewer{n}"), "is_verified": false,
@@ -39,7 +41,7 @@ pub fn body(event_type: &EventType, n: u64, now_rfc3339: &str) -> Option<Value> 
             "created_at": now_rfc3339, "expires_at": now_rfc3339,
         }),
         EventType::ChannelRewardRedemptionUpdated => json!({
-            "id": format!("01TESTREDEMPTION{n:010}"), "user_input": "hello", "status": "pending", "redeemed_at": now_rfc3339,
+            "id": unique, "user_input": "hello", "status": "pending", "redeemed_at": now_rfc3339,
             "reward": { "id": "01TESTREWARD0000000000000", "title": "Hydrate", "cost": 100, "description": "Drink water" },
             "redeemer": compact(100_000 + n, &format!("viewer{n}")), "broadcaster": compact(4_377_088, "TestStreamer"),
         }),

@@ -111,6 +111,26 @@ impl FromStr for Status {
     }
 }
 
+/// Which earlier inbox rows with the same second key make a delivery a duplicate.
+#[derive(Clone, Copy, Debug, Eq, PartialEq)]
+pub enum DedupScope {
+    /// Any row in the window (a chat message id names one message, whoever sent it).
+    Any,
+    /// Only rows from another subscription (copies Kick sends once per duplicate
+    /// subscription); a repeat from the same subscription, or without a subscription id, is new.
+    OtherSubscription,
+}
+
+impl DedupScope {
+    /// Whether a row of `earlier` subscription matches a delivery of `mine` under this scope.
+    pub fn matches(self, mine: Option<&str>, earlier: Option<&str>) -> bool {
+        match self {
+            Self::Any => true,
+            Self::OtherSubscription => matches!((mine, earlier), (Some(a), Some(b)) if a != b),
+        }
+    }
+}
+
 /// One accepted delivery to record.
 #[derive(Debug)]
 pub struct InboxRow {
@@ -120,6 +140,8 @@ pub struct InboxRow {
     pub dedup_key: Option<String>,
     /// How far back a matching `dedup_key` makes this a duplicate, ms.
     pub dedup_window_ms: i64,
+    /// Which earlier rows with the same `dedup_key` make this a duplicate.
+    pub dedup_scope: DedupScope,
     /// When the relay received it (Unix ms).
     pub received_at: i64,
     /// `Kick-Event-Type`.
@@ -404,6 +426,18 @@ impl Store {
         Ok(row.map(|row| row.get::<Option<String>, _>("reason").unwrap_or_default()))
     }
 
+    /// The names of every output disabled in the store (by a 401/403/404/410, or by an
+    /// operator's `kick-relay outputs disable`, possibly from another process).
+    ///
+    /// # Errors
+    /// A read failure.
+    pub async fn disabled_outputs(&self) -> anyhow::Result<std::collections::HashSet<String>> {
+        let names = sqlx::query_scalar("SELECT name FROM output_state WHERE disabled = 1")
+            .fetch_all(&self.read)
+            .await?;
+        Ok(names.into_iter().collect())
+    }
+
     /// Counts for `/metrics` and `/readyz`.
     ///
     /// # Errors
@@ -548,24 +582,16 @@ impl Store {
         .rows_affected())
     }
 
-    /// Enables or disables an output (operator command).
+    /// Enables an output again (operator command; [`Store::disable_output`] disables).
     ///
     /// # Errors
     /// A write failure.
-    pub async fn set_output_enabled(
-        &self,
-        name: &str,
-        enabled: bool,
-        reason: &str,
-        now: i64,
-    ) -> anyhow::Result<()> {
+    pub async fn enable_output(&self, name: &str, now: i64) -> anyhow::Result<()> {
         sqlx::query(
-            "INSERT INTO output_state (name, disabled, reason, changed_at) VALUES (?1, ?2, ?3, ?4)
-             ON CONFLICT(name) DO UPDATE SET disabled = excluded.disabled, reason = excluded.reason, changed_at = excluded.changed_at",
+            "INSERT INTO output_state (name, disabled, reason, changed_at) VALUES (?1, 0, '', ?2)
+             ON CONFLICT(name) DO UPDATE SET disabled = 0, reason = '', changed_at = excluded.changed_at",
         )
         .bind(name)
-        .bind(i64::from(!enabled))
-        .bind(reason)
         .bind(now)
         .execute(&self.write)
         .await?;
@@ -573,19 +599,24 @@ impl Store {
     }
 }
 
-/// Why a database file cannot be opened for writing, in words SQLite's "unable to open database
-/// file" does not give: a read-only file system, a permission, a missing directory.
-fn diagnose(url: &str) -> String {
+/// The file a `sqlite:` URL names; `None` for an in-memory database.
+pub fn database_file(url: &str) -> Option<std::path::PathBuf> {
     let path = url
         .trim_start_matches("sqlite://")
         .trim_start_matches("sqlite:")
         .split('?')
         .next()
         .unwrap_or_default();
-    if path.is_empty() || path.starts_with(':') {
+    (!path.is_empty() && !path.starts_with(':')).then(|| std::path::PathBuf::from(path))
+}
+
+/// Why a database file cannot be opened for writing, in words SQLite's "unable to open database
+/// file" does not give: a read-only file system, a permission, a missing directory.
+fn diagnose(url: &str) -> String {
+    let Some(path) = database_file(url) else {
         return String::new();
-    }
-    let path = std::path::Path::new(path);
+    };
+    let path = path.as_path();
     let probe = if path.exists() {
         std::fs::OpenOptions::new().append(true).open(path).err()
     } else {

@@ -83,8 +83,13 @@ async fn post_deliveries(client: &reqwest::Client, public: u16, pem: &str) -> Ve
     for n in 0..3 {
         let now = relay_bin::clock::rfc3339(relay_bin::clock::now());
         let body = serde_json::to_string(
-            &relay_bin::samples::body(&kick_models::EventType::from("chat.message.sent"), n, &now)
-                .unwrap(),
+            &relay_bin::samples::body(
+                &kick_models::EventType::from("chat.message.sent"),
+                n,
+                &format!("00000000-0000-4000-8000-{n:012}"),
+                &now,
+            )
+            .unwrap(),
         )
         .unwrap();
         let message_id = format!("01SECRETSTEST{n:013}");

@@ -100,3 +100,51 @@ proptest::proptest! {
         let _ = std::fs::remove_dir_all(dir);
     }
 }
+
+fn load_ok(toml: &str) -> Config {
+    let dir = TestRelay::fresh_dir();
+    let path = dir.join("good.toml");
+    std::fs::write(&path, toml).unwrap();
+    let config = Config::load(Some(&path)).unwrap().0;
+    std::fs::remove_dir_all(&dir).unwrap();
+    config
+}
+
+#[test]
+fn every_variable_inside_a_longer_value_is_expanded() {
+    // PATH is set wherever tests run; tests cannot set variables (no unsafe code).
+    let path = std::env::var("PATH").unwrap();
+    let config = load_ok(
+        "[[output]]\nname = \"a\"\ntype = \"raw\"\nurl = \"http://127.0.0.1:1/p/${PATH}/q/${PATH}\"\n\
+         [kick]\nclient_id = \"id-${PATH}\"\n",
+    );
+    assert_eq!(
+        config.outputs[0].url(),
+        format!("http://127.0.0.1:1/p/{path}/q/{path}")
+    );
+    assert_eq!(config.kick.client_id, Some(format!("id-{path}")));
+    // $$ is a literal $, a lone $ stays.
+    let config = load_ok("[kick]\nclient_id = \"a$$b$c\"\n");
+    assert_eq!(config.kick.client_id.as_deref(), Some("a$b$c"));
+}
+
+#[test]
+fn an_unset_variable_anywhere_names_the_key_and_line() {
+    let err = load(
+        "[[output]]\nname = \"a\"\ntype = \"discord\"\n\
+         url = \"https://discord.com/api/webhooks/${KICK_RELAY_TEST_UNSET_ID}/${KICK_RELAY_TEST_UNSET_TOKEN}\"\n",
+    );
+    assert!(
+        err.contains("line 4")
+            && err.contains("output[0].url")
+            && err.contains("KICK_RELAY_TEST_UNSET_ID is not set"),
+        "{err}"
+    );
+    let err = load("[kick]\nclient_secret = \"${KICK_RELAY_TEST_UNSET_SECRET}\"\n");
+    assert!(
+        err.contains("line 2") && err.contains("kick.client_secret"),
+        "{err}"
+    );
+    let err = load("[kick]\n\nclient_id = \"x${oops\"\n");
+    assert!(err.contains("line 3") && err.contains("closing }"), "{err}");
+}

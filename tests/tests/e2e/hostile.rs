@@ -104,12 +104,32 @@ async fn signed_but_broken_bodies_are_accepted_and_stored_unparsed() {
             "body {i}: Kick must not see failures for what it signed"
         );
     }
+    // A repeat of a broken body is a duplicate, counted once as such.
+    let (_, again) = relay
+        .post(
+            "01JBROKEN00000000000000000",
+            "chat.message.sent",
+            b"{\"content\": 5}",
+        )
+        .await;
+    assert_eq!(again, "duplicate");
     let metrics = relay.metrics().await;
     assert!(
         metrics.contains("kick_relay_requests_total{outcome=\"unparsed\"} 3"),
         "{metrics}"
     );
     assert!(metrics.contains("kick_relay_inbox_rows 3"), "{metrics}");
+    // One outcome per request: four requests, four counts.
+    let total: u64 = metrics
+        .lines()
+        .filter(|l| l.starts_with("kick_relay_requests_total{"))
+        .map(|l| l.rsplit(' ').next().unwrap().parse::<u64>().unwrap())
+        .sum();
+    assert_eq!(total, 4, "{metrics}");
+    assert!(
+        metrics.contains("kick_relay_requests_total{outcome=\"duplicate\"} 1"),
+        "{metrics}"
+    );
     relay.stop().await;
 }
 

@@ -24,7 +24,11 @@ fn count(metrics: &str, line_start: &str) -> u64 {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn duplicates_and_duplicate_subscription_copies_are_relayed_once() {
     let sink = StandIn::always(Reply::status(204)).await;
-    let mut relay = TestRelay::start(&raw_output(&sink.url("/hook"))).await;
+    let mut relay = TestRelay::start(&format!(
+        "{}max_in_flight = 1\n",
+        raw_output(&sink.url("/hook"))
+    ))
+    .await;
     let (_, chat) = official_payloads().remove(0);
     assert_eq!(
         relay
@@ -49,33 +53,94 @@ async fn duplicates_and_duplicate_subscription_copies_are_relayed_once() {
     let follow = official_payloads().remove(1).1;
     assert_eq!(
         relay
-            .post("01JTESTDUP000000000000003", "channel.followed", &follow)
+            .post_from(
+                "SUB-A",
+                "01JTESTDUP000000000000003",
+                "channel.followed",
+                &follow
+            )
             .await
             .1,
         "accepted"
     );
     assert_eq!(
         relay
-            .post("01JTESTDUP000000000000004", "channel.followed", &follow)
+            .post_from(
+                "SUB-B",
+                "01JTESTDUP000000000000004",
+                "channel.followed",
+                &follow
+            )
             .await
             .1,
         "duplicate",
-        "same type, version and body within the window"
+        "the same body from another subscription, seconds later: a duplicate subscription's copy"
     );
-
-    let received = sink.wait_for(2, Duration::from_secs(10)).await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // A later, distinct event: once it has arrived (in order: max_in_flight = 1), everything
+    // before it that was going to be sent has been.
+    let marker = br#"{"marker":true}"#;
     assert_eq!(
-        sink.received().len(),
-        2,
-        "each event exactly once: {received:?}"
+        relay
+            .post("01JTESTDUP000000000000005", "channel.raid.started", marker)
+            .await
+            .1,
+        "accepted"
+    );
+    let received = sink.wait_for(3, Duration::from_secs(10)).await;
+    assert_eq!(received.len(), 3, "each event exactly once: {received:?}");
+    assert_eq!(
+        received.last().unwrap().headers["webhook-id"],
+        "01JTESTDUP000000000000005"
     );
     let metrics = relay.metrics().await;
     assert_eq!(
         count(&metrics, "kick_relay_requests_total{outcome=\"duplicate\"}"),
         3
     );
-    assert_eq!(count(&metrics, "kick_relay_inbox_rows"), 2);
+    assert_eq!(count(&metrics, "kick_relay_inbox_rows"), 3);
+    relay.stop().await;
+}
+
+/// A viewer who follows again, or a title changed A → B → A, sends a body Kick sent before:
+/// from the same subscription it is a new event, never a duplicate.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_repeat_from_the_same_subscription_is_a_new_event() {
+    let sink = StandIn::always(Reply::status(204)).await;
+    let mut relay = TestRelay::start(&raw_output(&sink.url("/hook"))).await;
+    let follow = official_payloads().remove(1).1;
+    let title = |t: &str| {
+        serde_json::to_vec(&serde_json::json!({
+            "broadcaster": { "user_id": 1, "username": "streamer", "is_verified": true,
+                             "profile_picture": "", "channel_slug": "streamer" },
+            "metadata": { "title": t, "language": "en", "has_mature_content": false }
+        }))
+        .unwrap()
+    };
+    let sends: Vec<(&str, Vec<u8>)> = vec![
+        ("channel.followed", follow.clone()),
+        ("channel.followed", follow),
+        ("livestream.metadata.updated", title("A")),
+        ("livestream.metadata.updated", title("B")),
+        ("livestream.metadata.updated", title("A")),
+    ];
+    for (i, (event_type, body)) in sends.iter().enumerate() {
+        let id = format!("01JTESTREPEAT00000000000{i:02}");
+        assert_eq!(
+            relay.post(&id, event_type, body).await,
+            (200, "accepted".into()),
+            "send {i}: {event_type}"
+        );
+    }
+    let received = sink.wait_for(5, Duration::from_secs(10)).await;
+    let mut ids: Vec<String> = received
+        .iter()
+        .map(|r| r.headers["webhook-id"].to_str().unwrap().to_owned())
+        .collect();
+    ids.sort();
+    let expected: Vec<String> = (0..5)
+        .map(|i| format!("01JTESTREPEAT00000000000{i:02}"))
+        .collect();
+    assert_eq!(ids, expected);
     relay.stop().await;
 }
 

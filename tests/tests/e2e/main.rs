@@ -3,6 +3,7 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod breaker;
 mod config_errors;
 mod dashboard;
 mod delivery;

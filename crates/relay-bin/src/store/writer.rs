@@ -245,7 +245,8 @@ async fn accept_group(
         return Ok(Vec::new());
     }
     let mut known_ids: HashSet<String> = HashSet::new();
-    let mut latest_key: HashMap<String, i64> = HashMap::new();
+    // Second key → (subscription, latest receipt) of the rows that carry it.
+    let mut seen_keys: HashMap<String, Vec<(Option<String>, i64)>> = HashMap::new();
     for chunk in jobs.chunks(ROWS_PER_STATEMENT) {
         let mut ids =
             QueryBuilder::<Sqlite>::new("SELECT message_id FROM inbox WHERE message_id IN (");
@@ -263,15 +264,18 @@ async fn accept_group(
             .collect();
         if !keys.is_empty() {
             let mut query = QueryBuilder::<Sqlite>::new(
-                "SELECT dedup_key, MAX(received_at) AS latest FROM inbox WHERE dedup_key IN (",
+                "SELECT dedup_key, subscription_id, MAX(received_at) AS latest FROM inbox WHERE dedup_key IN (",
             );
             let mut list = query.separated(", ");
             for key in keys {
                 list.push_bind(key);
             }
-            query.push(") GROUP BY dedup_key");
+            query.push(") GROUP BY dedup_key, subscription_id");
             for row in query.build().fetch_all(&mut *tx).await? {
-                latest_key.insert(row.get("dedup_key"), row.get("latest"));
+                seen_keys
+                    .entry(row.get("dedup_key"))
+                    .or_default()
+                    .push((row.get("subscription_id"), row.get("latest")));
             }
         }
     }
@@ -279,26 +283,36 @@ async fn accept_group(
     let mut fresh: Vec<&(InboxRow, Vec<NewDelivery>)> = Vec::with_capacity(jobs.len());
     for job in jobs {
         let inbox = &job.0;
-        let key_seen = inbox
-            .dedup_key
-            .as_ref()
-            .and_then(|k| latest_key.get(k))
-            .is_some_and(|latest| {
-                *latest >= inbox.received_at.saturating_sub(inbox.dedup_window_ms)
-            });
-        if known_ids.contains(&inbox.message_id) || key_seen {
+        if known_ids.contains(&inbox.message_id) || is_copy(inbox, &seen_keys) {
             results.push(Accepted::Duplicate);
             continue;
         }
         known_ids.insert(inbox.message_id.clone());
         if let Some(key) = &inbox.dedup_key {
-            latest_key.insert(key.clone(), inbox.received_at);
+            seen_keys
+                .entry(key.clone())
+                .or_default()
+                .push((inbox.subscription_id.clone(), inbox.received_at));
         }
         results.push(Accepted::New(job.1.len()));
         fresh.push(job);
     }
     insert_fresh(tx, &fresh).await?;
     Ok(results)
+}
+
+/// Whether an earlier row carries `inbox`'s second key within its window and its scope.
+fn is_copy(inbox: &InboxRow, seen_keys: &HashMap<String, Vec<(Option<String>, i64)>>) -> bool {
+    let Some(rows) = inbox.dedup_key.as_ref().and_then(|k| seen_keys.get(k)) else {
+        return false;
+    };
+    let since = inbox.received_at.saturating_sub(inbox.dedup_window_ms);
+    rows.iter().any(|(subscription, latest)| {
+        *latest >= since
+            && inbox
+                .dedup_scope
+                .matches(inbox.subscription_id.as_deref(), subscription.as_deref())
+    })
 }
 
 /// Inserts new inbox rows and their outbox rows with multi-row statements.
@@ -391,4 +405,80 @@ async fn complete_group(
         update.build().execute(&mut *tx).await?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::DedupScope;
+
+    fn row(subscription: Option<&str>, received_at: i64, scope: DedupScope) -> InboxRow {
+        InboxRow {
+            message_id: "new".into(),
+            dedup_key: Some("body:k".into()),
+            dedup_window_ms: 30_000,
+            dedup_scope: scope,
+            received_at,
+            event_type: "channel.followed".into(),
+            version: "1".into(),
+            subscription_id: subscription.map(str::to_owned),
+            timestamp: String::new(),
+            signature: String::new(),
+            body: Vec::new(),
+            parse_error: None,
+        }
+    }
+
+    fn seen(rows: &[(Option<&str>, i64)]) -> HashMap<String, Vec<(Option<String>, i64)>> {
+        HashMap::from([(
+            "body:k".to_owned(),
+            rows.iter()
+                .map(|(s, at)| (s.map(str::to_owned), *at))
+                .collect(),
+        )])
+    }
+
+    #[test]
+    fn a_copy_from_another_subscription_inside_the_window_is_a_duplicate() {
+        let scope = DedupScope::OtherSubscription;
+        let earlier = seen(&[(Some("A"), 100_000)]);
+        assert!(is_copy(&row(Some("B"), 100_500, scope), &earlier));
+        assert!(is_copy(&row(Some("B"), 130_000, scope), &earlier));
+        assert!(
+            !is_copy(&row(Some("B"), 130_001, scope), &earlier),
+            "window ended"
+        );
+    }
+
+    #[test]
+    fn a_repeat_from_the_same_subscription_or_without_one_is_new() {
+        let scope = DedupScope::OtherSubscription;
+        assert!(!is_copy(
+            &row(Some("A"), 100_001, scope),
+            &seen(&[(Some("A"), 100_000)])
+        ));
+        assert!(!is_copy(
+            &row(None, 100_001, scope),
+            &seen(&[(Some("A"), 100_000)])
+        ));
+        assert!(!is_copy(
+            &row(Some("A"), 100_001, scope),
+            &seen(&[(None, 100_000)])
+        ));
+        // Another subscription's row elsewhere in the list still counts.
+        assert!(is_copy(
+            &row(Some("A"), 100_001, scope),
+            &seen(&[(Some("A"), 100_000), (Some("B"), 99_000)])
+        ));
+    }
+
+    #[test]
+    fn a_chat_message_id_matches_whoever_sent_it() {
+        let earlier = seen(&[(Some("A"), 100_000)]);
+        assert!(is_copy(&row(Some("A"), 110_000, DedupScope::Any), &earlier));
+        assert!(!is_copy(
+            &row(Some("A"), 110_000, DedupScope::Any),
+            &HashMap::new()
+        ));
+    }
 }

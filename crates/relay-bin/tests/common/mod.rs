@@ -1,6 +1,9 @@
 //! What the tests of the real binary share: ports, a scratch directory with a key pair made by
 //! `kick-relay keygen`, and waiting for `/healthz`.
 
+// Each test binary compiles this module and uses part of it.
+#![allow(dead_code)]
+
 use std::{
     path::PathBuf,
     process::{Command, Stdio},
