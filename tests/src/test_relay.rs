@@ -20,10 +20,21 @@ pub struct TestRelay {
     pub dir: PathBuf,
     /// Signs deliveries it accepts.
     pub signer: KickSigner,
+    /// Whether `dir` was made for this relay (and is removed with it).
+    owns_dir: bool,
+}
+
+impl Drop for TestRelay {
+    fn drop(&mut self) {
+        if self.owns_dir {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
+    }
 }
 
 impl TestRelay {
-    /// A fresh directory under the system temp dir.
+    /// A fresh directory under the system temp dir; the caller removes it (a relay from
+    /// [`Self::start`] removes its own).
     ///
     /// # Panics
     /// When it cannot be created.
@@ -87,8 +98,18 @@ impl TestRelay {
     /// # Panics
     /// When the relay does not start.
     pub async fn start(extra: &str) -> Self {
-        let dir = Self::fresh_dir();
-        Self::start_in(dir, extra).await
+        Self::start_fresh_with(&[], extra).await
+    }
+
+    /// [`Self::start`] with `[server]` keys set or replaced by `server`; the fresh directory is
+    /// removed with the relay.
+    ///
+    /// # Panics
+    /// When the relay does not start.
+    pub async fn start_fresh_with(server: &[(&str, &str)], extra: &str) -> Self {
+        let mut relay = Self::start_with(Self::fresh_dir(), server, extra).await;
+        relay.owns_dir = true;
+        relay
     }
 
     /// Starts a relay in `dir` (reusing its database).
@@ -112,6 +133,7 @@ impl TestRelay {
             running: Some(running),
             dir,
             signer: KickSigner::test_key(),
+            owns_dir: false,
         }
     }
 

@@ -170,7 +170,6 @@ async fn an_operator_steers_a_running_relay() {
             .success()
     );
     assert!(next.wait().unwrap().success());
-    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 /// `outputs disable raw` on the running relay: nothing more is sent to it and new events are

@@ -7,7 +7,9 @@ fn load(toml: &str) -> String {
     let dir = TestRelay::fresh_dir();
     let path = dir.join("bad.toml");
     std::fs::write(&path, toml).unwrap();
-    format!("{:#}", Config::load(Some(&path)).unwrap_err())
+    let err = format!("{:#}", Config::load(Some(&path)).unwrap_err());
+    std::fs::remove_dir_all(&dir).unwrap();
+    err
 }
 
 #[test]

@@ -297,7 +297,7 @@ async fn accepted_events_survive_a_restart_and_are_delivered() {
     }
     first.stop().await;
     let raw = StandIn::always(Reply::status(204)).await;
-    let mut second = TestRelay::start_in(dir, &config(&raw.url("/raw"))).await;
+    let mut second = TestRelay::start_in(dir.clone(), &config(&raw.url("/raw"))).await;
     let received = raw.wait_for(3, Duration::from_secs(15)).await;
     let order: Vec<i64> = received
         .iter()
@@ -305,6 +305,7 @@ async fn accepted_events_survive_a_restart_and_are_delivered() {
         .collect();
     assert_eq!(order, [0, 1, 2]);
     second.stop().await;
+    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -26,8 +26,7 @@ const GET: &[u8] = b"GET /webhooks/kick HTTP/1.1\r\nHost: x\r\n\r\n";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn connections_over_the_cap_wait_until_one_closes() {
-    let mut relay = TestRelay::start_with(
-        TestRelay::fresh_dir(),
+    let mut relay = TestRelay::start_fresh_with(
         &[("max_connections", "2"), ("header_timeout_secs", "60")],
         "",
     )
@@ -66,8 +65,7 @@ async fn connections_over_the_cap_wait_until_one_closes() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn large_bodies_beyond_the_buffer_budget_get_503_while_small_ones_still_pass() {
-    let mut relay = TestRelay::start_with(
-        TestRelay::fresh_dir(),
+    let mut relay = TestRelay::start_fresh_with(
         &[
             ("max_body_bytes", "100000"),
             ("max_buffered_body_bytes", "200000"),

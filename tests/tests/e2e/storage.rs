@@ -26,6 +26,7 @@ impl TinyDisk {
 impl Drop for TinyDisk {
     fn drop(&mut self) {
         let _ = Command::new("umount").arg("-l").arg(&self.0).status();
+        let _ = std::fs::remove_dir(&self.0);
     }
 }
 
@@ -202,4 +203,5 @@ async fn a_read_only_database_refuses_to_start_with_a_clear_error() {
     let relay = relay_bin::relay::Relay::new(config).await.unwrap();
     let stats = relay.store.stats(0).await.unwrap();
     assert_eq!(stats.inbox, 3);
+    std::fs::remove_dir_all(&elsewhere).unwrap();
 }

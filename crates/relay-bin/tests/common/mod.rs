@@ -22,8 +22,30 @@ pub(crate) fn free_port() -> u16 {
         .port()
 }
 
+/// A directory removed when the test ends (also when it fails).
+pub(crate) struct ScratchDir(PathBuf);
+
+impl std::ops::Deref for ScratchDir {
+    type Target = std::path::Path;
+    fn deref(&self) -> &std::path::Path {
+        &self.0
+    }
+}
+
+impl AsRef<std::path::Path> for ScratchDir {
+    fn as_ref(&self) -> &std::path::Path {
+        &self.0
+    }
+}
+
+impl Drop for ScratchDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
 /// A fresh directory named for the test, holding `keys/` made by `kick-relay keygen`.
-pub(crate) fn dir_with_keys(name: &str) -> PathBuf {
+pub(crate) fn dir_with_keys(name: &str) -> ScratchDir {
     let dir = std::env::temp_dir().join(format!("kick-relay-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
@@ -36,7 +58,7 @@ pub(crate) fn dir_with_keys(name: &str) -> PathBuf {
             .unwrap()
             .success()
     );
-    dir
+    ScratchDir(dir)
 }
 
 /// Waits (up to 20 s) until the admin listener on `admin` answers `/healthz`.
