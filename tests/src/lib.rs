@@ -80,10 +80,12 @@ impl KickSigner {
     }
 }
 
+pub mod discord;
 mod stand_in;
 mod test_relay;
 
 pub use self::{
+    discord::{DiscordStandIn, Posted},
     stand_in::{Received, Reply, StandIn},
     test_relay::{TestRelay, now_rfc3339},
 };

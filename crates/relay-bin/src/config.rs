@@ -215,6 +215,14 @@ pub struct OutputConfig {
     /// Discord outputs always send one at a time, in order.
     #[serde(default)]
     pub max_in_flight: Option<Spanned<usize>>,
+    /// Discord only: messages per minute the channel takes (Discord's hidden limit is 30);
+    /// without it the limit is learned from Discord's first `shared` 429.
+    #[serde(default)]
+    pub max_messages_per_minute: Option<Spanned<u32>>,
+    /// Discord only: chat waiting longer than this is folded into one "skipped" line
+    /// (default [`DEFAULT_MAX_LAG_SECS`]; 0 never skips).
+    #[serde(default)]
+    pub max_lag_secs: Option<Spanned<u64>>,
 }
 
 impl fmt::Debug for OutputConfig {
@@ -235,6 +243,12 @@ pub struct SubscriptionConfig {
     /// Kick event types.
     pub events: Spanned<Vec<String>>,
 }
+
+/// How far a Discord output's chat may fall behind before the oldest waiting lines are folded
+/// into one "skipped" line, unless `max_lag_secs` says: long enough to carry a raid of a few
+/// hundred messages whole (about 20 s at one message every 2 s), short enough that a chat
+/// Discord cannot carry stays about a minute behind at worst.
+pub const DEFAULT_MAX_LAG_SECS: u64 = 60;
 
 /// Requests a raw or forward output has in flight at once unless `max_in_flight` says.
 pub const DEFAULT_MAX_IN_FLIGHT: usize = 4;
@@ -405,6 +419,50 @@ impl Config {
 }
 
 impl OutputConfig {
+    /// `max_messages_per_minute` and `max_lag_secs`: Discord outputs only, within range.
+    fn validate_discord_keys(
+        &self,
+        at: &impl Fn(std::ops::Range<usize>) -> String,
+    ) -> Result<(), ConfigProblem> {
+        let name = self.name.get_ref();
+        for (key, span) in [
+            (
+                "max_messages_per_minute",
+                self.max_messages_per_minute.as_ref().map(Spanned::span),
+            ),
+            (
+                "max_lag_secs",
+                self.max_lag_secs.as_ref().map(Spanned::span),
+            ),
+        ] {
+            if let Some(span) = span
+                && self.kind != OutputKind::Discord
+            {
+                return Err(ConfigProblem(format!(
+                    "{}: output {name:?}: {key} applies to type = \"discord\" only",
+                    at(span)
+                )));
+            }
+        }
+        if let Some(limit) = &self.max_messages_per_minute
+            && !(1..=600).contains(limit.get_ref())
+        {
+            return Err(ConfigProblem(format!(
+                "{}: output {name:?} max_messages_per_minute must be 1 to 600 (Discord's channel limit is 30)",
+                at(limit.span())
+            )));
+        }
+        if let Some(lag) = &self.max_lag_secs
+            && *lag.get_ref() > 86_400
+        {
+            return Err(ConfigProblem(format!(
+                "{}: output {name:?} max_lag_secs must be 0 (never skip) to 86400",
+                at(lag.span())
+            )));
+        }
+        Ok(())
+    }
+
     /// Checks one output's values; `at` turns a span into "file, line N".
     fn validate(
         &self,
@@ -476,6 +534,7 @@ impl OutputConfig {
                 )));
             }
         }
+        self.validate_discord_keys(at)?;
         if self.timeout_secs == Some(0) || self.timeout_secs.is_some_and(|t| t > 300) {
             return Err(ConfigProblem(format!(
                 "{where_}: output {name:?} timeout_secs must be 1 to 300"
@@ -519,6 +578,23 @@ impl OutputConfig {
             .iter()
             .map(|secs| Duration::from_secs(*secs))
             .collect()
+    }
+
+    /// Discord: the channel's messages per minute, when configured.
+    pub fn messages_per_minute(&self) -> Option<u32> {
+        self.max_messages_per_minute.as_ref().map(|m| *m.get_ref())
+    }
+
+    /// Discord: how far chat may fall behind before lines are skipped (`None`: never).
+    pub fn max_lag(&self) -> Option<Duration> {
+        if self.kind != OutputKind::Discord {
+            return None;
+        }
+        let secs = self
+            .max_lag_secs
+            .as_ref()
+            .map_or(DEFAULT_MAX_LAG_SECS, |s| *s.get_ref());
+        (secs > 0).then(|| Duration::from_secs(secs))
     }
 
     /// The URL (`${VAR}`s were expanded when the file was read).

@@ -48,13 +48,7 @@ pub async fn run(relay: Arc<Relay>, index: usize) {
     let Some(output) = relay.outputs.get(index) else {
         return;
     };
-    let mut worker = Worker {
-        relay: &relay,
-        output,
-        name: output.sink.name().to_owned(),
-        failures: 0,
-        committed: Uncommitted::default(),
-    };
+    let mut worker = Worker::new(&relay, output);
     let mut cursor = 0_i64;
     // Sends in flight; kept across batches, settled whenever the worker holds back or idles.
     let mut window = Window::with_capacity(output.in_flight);
@@ -81,6 +75,7 @@ pub async fn run(relay: Arc<Relay>, index: usize) {
         }
         if batch.is_empty() {
             worker.committed.wait_all(&worker.name).await;
+            worker.announce_skipped().await;
             if cursor == 0 {
                 pause(&relay, &output.wake, POLL).await;
             }
@@ -91,7 +86,8 @@ pub async fn run(relay: Arc<Relay>, index: usize) {
         // A batch shorter than asked for held every pending row past the cursor: once all of
         // it is sent, nothing is left to read until new rows are announced.
         let mut caught_up = batch.len() < usize::try_from(BATCH).unwrap_or(usize::MAX);
-        for mut head in batch {
+        let mut rows: VecDeque<Head> = batch.into();
+        while let Some(head) = rows.pop_front() {
             if relay.stopping.is_cancelled()
                 || output.disabled.load(Ordering::Acquire)
                 || hold.any()
@@ -104,16 +100,17 @@ pub async fn run(relay: Arc<Relay>, index: usize) {
                 cursor = head.id;
                 continue;
             }
+            if let Some(last) = worker.skip_stale_chat(&head, &mut rows, now).await {
+                cursor = last;
+                continue;
+            }
             if head.next_attempt_at > now {
-                // Nothing behind this row goes out before it: settle what is in flight, wait
-                // until it is due (or a while), and read again from here.
-                worker.settle_all(&mut window, &mut hold).await;
-                if !hold.any() {
-                    let wait = Duration::from_millis(
-                        u64::try_from(head.next_attempt_at - now).unwrap_or(0),
-                    );
-                    pause_uninterrupted(&relay, wait.min(POLL * 5)).await;
-                }
+                // Nothing behind this row goes out before it: wait until it is due (or a
+                // while), and read again from here.
+                let due_in = u64::try_from(head.next_attempt_at - now).unwrap_or(0);
+                worker
+                    .wait_then_reread(&mut window, &mut hold, Duration::from_millis(due_in))
+                    .await;
                 caught_up = false;
                 break;
             }
@@ -124,14 +121,22 @@ pub async fn run(relay: Arc<Relay>, index: usize) {
                     break;
                 }
             }
-            cursor = head.id;
-            let request = RenderedRequest {
-                headers: std::mem::take(&mut head.headers),
-                body: std::mem::take(&mut head.body),
+            if let Some(wait) = output.sink.ready_in() {
+                // A paced output (Discord) waits until its limits let the next request
+                // through; chat that arrives meanwhile goes out with it (read again).
+                worker.wait_then_reread(&mut window, &mut hold, wait).await;
+                caught_up = false;
+                break;
+            }
+            let (request, group) = if head.batch_line.is_some() {
+                worker.combine(head, &mut rows, now)
+            } else {
+                alone(head)
             };
+            cursor = group.last().map_or(cursor, |h| h.id);
             let sink = Arc::clone(&output.sink);
             let send = tokio::spawn(async move { sink.send(&request, clock::now()).await });
-            window.push_back((head, send));
+            window.push_back((group, send));
         }
         if hold.any() || relay.stopping.is_cancelled() || output.disabled.load(Ordering::Acquire) {
             worker.settle_all(&mut window, &mut hold).await;
@@ -144,8 +149,9 @@ pub async fn run(relay: Arc<Relay>, index: usize) {
     worker.committed.wait_all(&worker.name).await;
 }
 
-/// Sends in flight, oldest first: the row and its send task.
-type Window = VecDeque<(Head, JoinHandle<SendOutcome>)>;
+/// Sends in flight, oldest first: the rows one request carries (one, or several chat rows
+/// combined into one Discord message) and its send task.
+type Window = VecDeque<(Vec<Head>, JoinHandle<SendOutcome>)>;
 
 /// Why a worker stopped sending new rows of a batch.
 #[derive(Default)]
@@ -173,9 +179,22 @@ struct Worker<'a> {
     /// breaker is open or, after its pause, half-open.
     failures: u32,
     committed: Uncommitted,
+    /// Chat rows skipped for lag whose "skipped" line has not been sent yet.
+    folded: usize,
 }
 
-impl Worker<'_> {
+impl<'a> Worker<'a> {
+    fn new(relay: &'a Relay, output: &'a Output) -> Self {
+        Self {
+            relay,
+            output,
+            name: output.sink.name().to_owned(),
+            failures: 0,
+            committed: Uncommitted::default(),
+            folded: 0,
+        }
+    }
+
     /// Requests that may be in flight now: one while the breaker is half-open (the probe),
     /// else the output's `max_in_flight`.
     fn in_flight_allowed(&self) -> usize {
@@ -215,8 +234,33 @@ impl Worker<'_> {
             return;
         }
         self.committed.wait_all(&self.name).await;
+        self.announce_skipped().await;
         *cursor = 0;
         pause(self.relay, &self.output.wake, POLL).await;
+    }
+
+    /// Sends the "skipped" line on its own when chat rows were skipped for lag and no chat
+    /// message is left to carry it. Best effort: on a failure it waits for the next message.
+    async fn announce_skipped(&mut self) {
+        if self.folded == 0 {
+            return;
+        }
+        if let Some(wait) = self.output.sink.ready_in() {
+            pause_uninterrupted(self.relay, wait.min(POLL * 5)).await;
+            if self.output.sink.ready_in().is_some() {
+                return;
+            }
+        }
+        let Some((request, _)) = self.output.sink.combine(&[], self.folded) else {
+            self.folded = 0;
+            return;
+        };
+        match self.output.sink.send(&request, clock::now()).await {
+            SendOutcome::Delivered { .. } => self.folded = 0,
+            outcome => {
+                tracing::warn!(output = %self.name, outcome = ?outcome, "the \"skipped\" line was not sent; the next message carries it");
+            }
+        }
     }
 
     /// Does what `hold` asks once nothing is in flight: a retried row becomes the next one read
@@ -240,6 +284,15 @@ impl Worker<'_> {
         }
     }
 
+    /// Settles what is in flight, then (unless an outcome asks to hold back) waits `wait`, at
+    /// most a few seconds, before the queue is read again.
+    async fn wait_then_reread(&mut self, window: &mut Window, hold: &mut Hold, wait: Duration) {
+        self.settle_all(window, hold).await;
+        if !hold.any() {
+            pause_uninterrupted(self.relay, wait.min(POLL * 5)).await;
+        }
+    }
+
     /// Settles every send in flight, in order.
     async fn settle_all(&mut self, window: &mut Window, hold: &mut Hold) {
         while !window.is_empty() {
@@ -250,7 +303,10 @@ impl Worker<'_> {
     /// Waits for the oldest send in flight, records its outcome and notes in `hold` whether
     /// it asks to hold back.
     async fn settle_next(&mut self, window: &mut Window, hold: &mut Hold) {
-        let Some((head, send)) = window.pop_front() else {
+        let Some((group, send)) = window.pop_front() else {
+            return;
+        };
+        let Some(head) = group.first() else {
             return;
         };
         let outcome = send.await.unwrap_or_else(|err| SendOutcome::Retry {
@@ -259,16 +315,38 @@ impl Worker<'_> {
             rate_limited: false,
             reason: format!("send task failed: {err}"),
         });
-        let (relay, output, name) = (self.relay, self.output, self.name.as_str());
+        let (relay, name) = (self.relay, self.name.as_str());
         let failures_before = self.failures;
-        let completion = settle(relay, output, name, &head, &outcome, &mut self.failures).await;
+        let completion = settle(relay, self.output, name, head, &outcome, &mut self.failures).await;
         if completion.status != Status::Delivered {
-            tracing::warn!(output = %name, message_id = %head.message_id, status = completion.status.as_str(), error = completion.last_error.as_deref().unwrap_or(""), "delivery attempt did not succeed");
+            tracing::warn!(output = %name, message_id = %head.message_id, rows = group.len(), status = completion.status.as_str(), error = completion.last_error.as_deref().unwrap_or(""), "delivery attempt did not succeed");
         }
         if completion.status == Status::Pending {
             hold.retry_from = Some(hold.retry_from.map_or(head.id, |id| id.min(head.id)));
         }
+        // The other rows of a combined message share its fate: delivered, retried at the same
+        // time, dead or skipped together.
+        let others: Vec<Completion> = group
+            .iter()
+            .skip(1)
+            .map(|row| {
+                if completion.status == Status::Delivered {
+                    relay.metrics.delivered_after(
+                        name,
+                        u64::try_from(clock::now_ms().saturating_sub(row.created_at)).unwrap_or(0),
+                    );
+                }
+                Completion {
+                    id: row.id,
+                    attempts: row.attempts + (completion.attempts - head.attempts),
+                    ..completion.clone()
+                }
+            })
+            .collect();
         self.committed.queue(relay, name, completion).await;
+        for other in others {
+            self.committed.queue(relay, name, other).await;
+        }
         // A failure that reaches the threshold opens the breaker, and so does a failed probe
         // while it is half-open (the count stays at or above the threshold until a delivery).
         if self.failures > failures_before && self.failures >= BREAKER_THRESHOLD {
@@ -281,6 +359,105 @@ impl Worker<'_> {
             hold.wait = Some(hold.wait.map_or(wait, |w| w.max(wait)));
         }
     }
+
+    /// When the output keeps chat current (Discord's `max_lag_secs`) and `head` is a chat row
+    /// waiting longer than that: records it and the chat rows after it that are more than half
+    /// that old as skipped, to be announced by one line in the next message; the last id.
+    /// Otherwise gives `head` back untouched (`None`).
+    async fn skip_stale_chat(
+        &mut self,
+        head: &Head,
+        rows: &mut VecDeque<Head>,
+        now: i64,
+    ) -> Option<i64> {
+        let max_lag = i64::try_from(self.output.max_lag?.as_millis()).unwrap_or(i64::MAX);
+        if head.batch_line.is_none() || now.saturating_sub(head.created_at) <= max_lag {
+            return None;
+        }
+        let keep_after = now.saturating_sub(max_lag / 2);
+        let mut stale = vec![(head.id, head.attempts)];
+        while let Some(next) = rows.front() {
+            if next.batch_line.is_none() || next.created_at >= keep_after {
+                break;
+            }
+            stale.push((next.id, next.attempts));
+            rows.pop_front();
+        }
+        let reason = format!(
+            "skipped: chat more than {}s behind (faster than Discord allows); replayable",
+            max_lag / 1000
+        );
+        self.folded += stale.len();
+        let last = stale.last().map(|(id, _)| *id);
+        for (id, attempts) in stale {
+            let completion = Completion {
+                id,
+                status: Status::Skipped,
+                attempts,
+                next_attempt_at: now,
+                last_status: None,
+                last_error: Some(reason.clone()),
+                finished_at: Some(now),
+            };
+            self.committed
+                .queue(self.relay, &self.name, completion)
+                .await;
+        }
+        tracing::warn!(output = %self.name, skipped = self.folded, "chat is more than max_lag_secs behind: oldest waiting chat messages skipped");
+        last
+    }
+
+    /// For a chat row (one with a batch line): `head` and the due chat rows after it as one
+    /// request, with the "skipped" line when rows were skipped for lag, when the output combines
+    /// (Discord). A chat row alone, or on an output that does not combine, goes out in its own
+    /// form (a quiet chat keeps one message per chat message, under the sender's name).
+    fn combine(
+        &mut self,
+        head: Head,
+        rows: &mut VecDeque<Head>,
+        now: i64,
+    ) -> (RenderedRequest, Vec<Head>) {
+        let mut group = vec![head];
+        while let Some(next) = rows.front() {
+            if next.batch_line.is_none() || next.next_attempt_at > now {
+                break;
+            }
+            group.extend(rows.pop_front());
+        }
+        let combined = if group.len() > 1 || self.folded > 0 {
+            let lines: Vec<&str> = group
+                .iter()
+                .map(|row| row.batch_line.as_deref().unwrap_or_default())
+                .collect();
+            self.output.sink.combine(&lines, self.folded)
+        } else {
+            None
+        };
+        let (request, used) = match combined {
+            Some((request, used)) => (Some(request), used.clamp(1, group.len())),
+            None => (None, 1),
+        };
+        // What does not fit goes back, in order, for the next message.
+        for row in group.drain(used..).rev() {
+            rows.push_front(row);
+        }
+        match request {
+            Some(request) => {
+                self.folded = 0;
+                (request, group)
+            }
+            None => alone(group.remove(0)),
+        }
+    }
+}
+
+/// The request stored for `head`, sent on its own.
+fn alone(mut head: Head) -> (RenderedRequest, Vec<Head>) {
+    let request = RenderedRequest {
+        headers: std::mem::take(&mut head.headers),
+        body: std::mem::take(&mut head.body),
+    };
+    (request, vec![head])
 }
 
 /// The commit notice of one queued completion.

@@ -323,6 +323,7 @@ fn records(relay: &Relay, delivery: &Delivery, now_ms: i64) -> (InboxRow, Vec<Ne
                 },
                 headers: serde_json::to_string(&request.headers).unwrap_or_else(|_| "[]".into()),
                 body: request.body,
+                batch_line: output.sink.batch_line(delivery),
                 last_error: relay
                     .is_disabled(index)
                     .then(|| "output disabled".to_owned()),
@@ -332,6 +333,7 @@ fn records(relay: &Relay, delivery: &Delivery, now_ms: i64) -> (InboxRow, Vec<Ne
                 status: Status::Dead,
                 headers: "[]".into(),
                 body: Vec::new(),
+                batch_line: None,
                 last_error: Some(format!("render failed: {err}")),
             },
         };

@@ -12,7 +12,7 @@ use std::{
 use anyhow::Context;
 use kick_dispatch::{Dispatcher, ListenerOptions, events};
 use kick_verify::PublicKey;
-use relay_sinks::{DiscordSink, ForwardSink, HttpOptions, RawSink, Sink};
+use relay_sinks::{DiscordLimits, DiscordSink, ForwardSink, HttpOptions, RawSink, Sink};
 use tokio::{
     net::TcpListener,
     sync::{Notify, Semaphore},
@@ -52,6 +52,8 @@ pub struct Output {
     pub wake: Notify,
     /// Whether the output is disabled (mirrors the store).
     pub disabled: AtomicBool,
+    /// Discord: chat waiting longer than this is skipped (folded into one line).
+    pub max_lag: Option<Duration>,
 }
 
 /// State shared by every part of the relay.
@@ -111,6 +113,8 @@ impl Relay {
         } else {
             None
         };
+        // One per process: Discord's global limit, and one pace per webhook.
+        let discord_limits = DiscordLimits::new();
         let mut outputs = Vec::new();
         for output in &config.outputs {
             let name = output.name.get_ref().clone();
@@ -121,9 +125,10 @@ impl Relay {
                 ..HttpOptions::default()
             };
             let sink: Arc<dyn Sink> = match output.kind {
-                OutputKind::Discord => {
-                    Arc::new(DiscordSink::new(name.clone(), url, filter, options)?)
-                }
+                OutputKind::Discord => Arc::new(
+                    DiscordSink::new(name.clone(), url, filter, options)?
+                        .with_limits(&discord_limits, output.messages_per_minute()),
+                ),
                 OutputKind::Raw => Arc::new(RawSink::new(
                     name.clone(),
                     url,
@@ -143,6 +148,7 @@ impl Relay {
                 in_flight: output.in_flight(),
                 wake: Notify::new(),
                 disabled: AtomicBool::new(disabled),
+                max_lag: output.max_lag(),
             });
         }
         let body_budget = Semaphore::new(config.server.max_buffered_body_bytes);
@@ -368,6 +374,7 @@ pub async fn start(relay: Arc<Relay>) -> anyhow::Result<Running> {
         outputs = relay.outputs.len(),
         key = %relay.keys.current().fingerprint_hex(),
         started_at_ms = clock::now_ms(),
+        version = crate::cli::VERSION,
         "kick-relay listening"
     );
     Ok(Running {

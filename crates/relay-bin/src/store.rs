@@ -47,7 +47,8 @@ CREATE INDEX IF NOT EXISTS outbox_queue ON outbox(output, status, id);
 CREATE TABLE IF NOT EXISTS outbox_body (
     id INTEGER PRIMARY KEY,
     headers TEXT NOT NULL,
-    body BLOB NOT NULL
+    body BLOB NOT NULL,
+    batch_line TEXT
 );
 CREATE TABLE IF NOT EXISTS meta (
     key TEXT PRIMARY KEY,
@@ -171,6 +172,8 @@ pub struct NewDelivery {
     pub headers: String,
     /// The body bytes.
     pub body: Vec<u8>,
+    /// The line it contributes when several go out as one message (Discord chat).
+    pub batch_line: Option<String>,
     /// Why the last attempt failed, or why it was not sent.
     pub last_error: Option<String>,
 }
@@ -185,7 +188,7 @@ pub enum Accepted {
 }
 
 /// The outcome of one send, to record.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Completion {
     /// Row id (also the queue order).
     pub id: i64,
@@ -237,6 +240,8 @@ pub struct Head {
     pub headers: Vec<(String, String)>,
     /// The body bytes.
     pub body: Vec<u8>,
+    /// The line it contributes when several go out as one message (Discord chat).
+    pub batch_line: Option<String>,
 }
 
 /// A delivery as listed by the CLI.
@@ -388,7 +393,7 @@ impl Store {
         limit: i64,
     ) -> anyhow::Result<Vec<Head>> {
         let rows = sqlx::query(
-            "SELECT o.id, o.message_id, o.attempts, o.created_at, o.next_attempt_at, b.headers, b.body
+            "SELECT o.id, o.message_id, o.attempts, o.created_at, o.next_attempt_at, b.headers, b.body, b.batch_line
              FROM outbox o JOIN outbox_body b ON b.id = o.id
              WHERE o.output = ? AND o.status = 'pending' AND o.id > ? ORDER BY o.id LIMIT ?",
         )
@@ -409,6 +414,7 @@ impl Store {
                     headers: serde_json::from_str(&headers)
                         .context("stored headers are not JSON")?,
                     body: row.get("body"),
+                    batch_line: row.get("batch_line"),
                 })
             })
             .collect()
@@ -643,6 +649,18 @@ fn diagnose(url: &str) -> String {
 /// Brings a database created before `outbox_body` existed (development builds of 0.1) to the
 /// current layout: requests move to `outbox_body`, the outbox keeps the state.
 async fn migrate(pool: &SqlitePool) -> anyhow::Result<()> {
+    let has_batch_line: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM pragma_table_info('outbox_body') WHERE name = 'batch_line'",
+    )
+    .fetch_one(pool)
+    .await?;
+    if has_batch_line == 0 {
+        sqlx::raw_sql("ALTER TABLE outbox_body ADD COLUMN batch_line TEXT")
+            .execute(pool)
+            .await
+            .context("cannot add outbox_body.batch_line")?;
+        tracing::info!("database migrated: outbox_body.batch_line added");
+    }
     let old: i64 = sqlx::query_scalar(
         "SELECT COUNT(*) FROM pragma_table_info('outbox') WHERE name IN ('headers', 'body')",
     )

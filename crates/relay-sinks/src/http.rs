@@ -69,6 +69,12 @@ impl Target {
         &mut self.url
     }
 
+    /// The URL's path (for Discord: `/api/webhooks/{id}/{token}`, which names the webhook).
+    /// Holds a secret: never print it.
+    pub(crate) fn path(&self) -> &str {
+        self.url.path()
+    }
+
     /// POSTs `request` once and classifies the answer. `discord` reads Discord's 429 body and
     /// its `10015` unknown-webhook code.
     pub(crate) async fn post(
@@ -78,6 +84,19 @@ impl Target {
         now: SystemTime,
         discord: bool,
     ) -> SendOutcome {
+        match self.post_raw(request, extra_headers).await {
+            Ok(answer) => classify(answer.status, &answer.headers, &answer.body, now, discord),
+            Err(failed) => failed,
+        }
+    }
+
+    /// POSTs `request` once: the answer (the body only when it is not a success), or the
+    /// outcome of a request that got no answer or could not be made.
+    pub(crate) async fn post_raw(
+        &self,
+        request: &RenderedRequest,
+        extra_headers: &[(&str, String)],
+    ) -> Result<RawAnswer, SendOutcome> {
         let mut headers = HeaderMap::with_capacity(request.headers.len() + extra_headers.len());
         let pairs = request
             .headers
@@ -90,10 +109,10 @@ impl Target {
                     headers.append(name, value);
                 }
                 _ => {
-                    return SendOutcome::Permanent {
+                    return Err(SendOutcome::Permanent {
                         status: 0,
                         reason: format!("header {name:?} cannot be sent"),
-                    };
+                    });
                 }
             }
         }
@@ -113,11 +132,22 @@ impl Target {
                 } else {
                     read_bounded(response).await
                 };
-                classify(status, &headers, &body, now, discord)
+                Ok(RawAnswer {
+                    status,
+                    headers,
+                    body,
+                })
             }
-            Err(err) => transport_failure(&err),
+            Err(err) => Err(transport_failure(&err)),
         }
     }
+}
+
+/// An HTTP answer, before classification.
+pub(crate) struct RawAnswer {
+    pub(crate) status: StatusCode,
+    pub(crate) headers: HeaderMap,
+    pub(crate) body: Vec<u8>,
 }
 
 /// Reads at most [`MAX_ERROR_BODY`] bytes of a response body.

@@ -9,7 +9,10 @@ mod raw;
 mod sink;
 
 pub use self::{
-    discord::{DiscordSink, escape_markdown, sanitize_username, truncate_chars},
+    discord::{
+        DISCORD_CHANNEL_LIMIT, DiscordLimits, DiscordSink, escape_markdown, sanitize_username,
+        truncate_chars,
+    },
     error::{ConfigError, RenderError},
     filter::{EventFilter, EventSelector},
     forward::ForwardSink,

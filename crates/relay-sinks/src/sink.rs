@@ -150,4 +150,26 @@ pub trait Sink: Send + Sync + fmt::Debug {
 
     /// Sends `request` once. `now` signs time-bound headers and reads `Retry-After` dates.
     async fn send(&self, request: &RenderedRequest, now: SystemTime) -> SendOutcome;
+
+    /// The line `delivery` contributes when several deliveries go out as one request
+    /// ([`Sink::combine`]), or `None` when it always goes out on its own. Pure, like
+    /// [`Sink::render`]. Only a Discord output combines, and only chat messages.
+    fn batch_line(&self, delivery: &Delivery) -> Option<String> {
+        let _ = delivery;
+        None
+    }
+
+    /// One request for the first of `lines` (from [`Sink::batch_line`], in order) that fit in
+    /// one message, after a line saying `skipped` earlier lines were dropped when it is not
+    /// zero; with how many of `lines` it carries. `None` when this output does not combine.
+    fn combine(&self, lines: &[&str], skipped: usize) -> Option<(RenderedRequest, usize)> {
+        let _ = (lines, skipped);
+        None
+    }
+
+    /// How long until this output may send without being refused for its rate limits, when
+    /// it knows (a Discord output paces itself this way); `None` to send now.
+    fn ready_in(&self) -> Option<Duration> {
+        None
+    }
 }

@@ -366,10 +366,16 @@ async fn an_output_that_refuses_connections_then_times_out_gets_everything_after
     relay.stop().await;
 }
 
+/// A sender's name as a Discord line shows it (markdown escaped).
+fn escaped_name(name: &str) -> String {
+    name.replace('_', "\\_")
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn discord_bucket_headers_and_a_burst_of_429s_are_obeyed_in_order() {
-    // 1st answer: 200 with an empty bucket for 1 s; 2nd and 3rd: 429 with retry_after 0.5 s;
-    // then 200.
+    // 1st answer: 200 with an empty bucket for 1 s; 2nd and 3rd: 429 (the webhook's bucket)
+    // with retry_after 0.5 s; then 200. Messages 1 and 2 wait for the bucket together and go
+    // out as one Discord message.
     let discord = StandIn::scripted(|n| match n {
         1 => Reply::status(200)
             .body("{}")
@@ -378,7 +384,7 @@ async fn discord_bucket_headers_and_a_burst_of_429s_are_obeyed_in_order() {
             .header("x-ratelimit-reset-after", "1.000")
             .header("x-ratelimit-bucket", "abcd"),
         2 | 3 => Reply::status(429)
-            .header("x-ratelimit-scope", "shared")
+            .header("x-ratelimit-scope", "user")
             .header("retry-after", "1")
             .body(r#"{"message":"You are being rate limited.","retry_after":0.5,"global":false}"#),
         _ => Reply::status(200).body("{}"),
@@ -403,18 +409,21 @@ async fn discord_bucket_headers_and_a_burst_of_429s_are_obeyed_in_order() {
             .await;
         assert_eq!(status, 200);
     }
-    let received = discord.wait_for(5, Duration::from_secs(30)).await;
-    let order: Vec<String> = received
+    let received = discord.wait_for(4, Duration::from_secs(30)).await;
+    let contents: Vec<String> = received
         .iter()
-        .map(|r| {
-            let content = r.json()["content"].as_str().unwrap().to_owned();
-            content.rsplit(' ').next().unwrap_or_default().to_owned()
-        })
+        .map(|r| r.json()["content"].as_str().unwrap().to_owned())
         .collect();
+    assert_eq!(contents.len(), 4, "{contents:?}");
+    assert_eq!(contents[0], "message number 0");
+    let combined = format!(
+        "**{name}**: message number 1\n**{name}**: message number 2",
+        name = escaped_name(chat["sender"]["username"].as_str().unwrap())
+    );
     assert_eq!(
-        order,
-        ["0", "1", "1", "1", "2"],
-        "in order, 1 retried twice"
+        contents[1..],
+        [combined.clone(), combined.clone(), combined],
+        "retried twice, in order"
     );
     // Lower bounds only (a slow machine only widens the gaps): no request before the bucket
     // reset or a 429's wait. The 429's Retry-After header (1 s) is rounded up by Discord; the

@@ -7,6 +7,7 @@ mod breaker;
 mod config_errors;
 mod dashboard;
 mod delivery;
+mod discord_limits;
 mod hostile;
 mod ingest;
 mod limits;

@@ -366,14 +366,15 @@ async fn insert_fresh(
             ids.insert((row.get("message_id"), row.get("output")), row.get("id"));
         }
         let mut bodies =
-            QueryBuilder::<Sqlite>::new("INSERT INTO outbox_body (id, headers, body) ");
+            QueryBuilder::<Sqlite>::new("INSERT INTO outbox_body (id, headers, body, batch_line) ");
         bodies.push_values(chunk, |mut row, (inbox, delivery)| {
             let id = ids
                 .get(&(inbox.message_id.clone(), delivery.output.clone()))
                 .copied();
             row.push_bind(id)
                 .push_bind(&delivery.headers)
-                .push_bind(&delivery.body);
+                .push_bind(&delivery.body)
+                .push_bind(&delivery.batch_line);
         });
         bodies.build().execute(&mut *tx).await?;
     }

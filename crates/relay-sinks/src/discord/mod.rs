@@ -1,17 +1,27 @@
 //! The Discord output.
 
+mod batch;
+mod limiter;
 mod render;
 mod sanitize;
 
-use std::{fmt, time::SystemTime};
+use std::{
+    fmt,
+    time::{Duration, Instant, SystemTime},
+};
 
 use async_trait::async_trait;
 use kick_models::Delivery;
 
-pub use self::sanitize::{escape_markdown, sanitize_username, truncate_chars};
+use self::limiter::{Answer, WebhookPace};
+pub use self::{
+    limiter::{DISCORD_CHANNEL_LIMIT, DiscordLimits},
+    sanitize::{escape_markdown, sanitize_username, truncate_chars},
+};
 use crate::{
     ConfigError, EventFilter, HttpOptions, RenderError, RenderedRequest, SendOutcome, Sink,
-    SinkKind, http::Target,
+    SinkKind,
+    http::{Target, classify},
 };
 
 /// Posts multistreamer-style messages to a Discord webhook: stream live and ended, chat (as
@@ -19,13 +29,15 @@ use crate::{
 /// events. Every message carries `allowed_mentions: {"parse": []}`, text is markdown-escaped,
 /// content is cut to 2000 characters and usernames cleaned to Discord's rules.
 ///
-/// Sends with `?wait=true` (Discord confirms the message was saved) and reports Discord's
-/// rate-limit headers in [`SendOutcome::wait`], so the caller can keep one request in flight
-/// and never trip a 429 on purpose. The webhook URL holds a token: it is never printed.
+/// Sends with `?wait=true` (Discord confirms the message was saved) and paces itself inside
+/// Discord's limits ([`Sink::ready_in`]): the webhook's bucket, the channel's 30 messages a
+/// minute, the process' global limit ([`DiscordLimits`]). Chat messages can go out several to a
+/// message ([`Sink::combine`]). The webhook URL holds a token: it is never printed.
 pub struct DiscordSink {
     name: String,
     filter: EventFilter,
     target: Target,
+    pace: WebhookPace,
 }
 
 impl DiscordSink {
@@ -52,11 +64,26 @@ impl DiscordSink {
             .clear()
             .extend_pairs(others)
             .append_pair("wait", "true");
+        let pace = DiscordLimits::new().webhook(target.path(), None);
         Ok(Self {
             name: name.into(),
             filter,
             target,
+            pace,
         })
+    }
+
+    /// Shares `limits` (one per process: Discord's global limit, and one pace per webhook for
+    /// every output posting to it), with the channel held to `max_messages_per_minute` from
+    /// the start when given (otherwise it is learned from Discord's first `shared` 429).
+    #[must_use]
+    pub fn with_limits(
+        mut self,
+        limits: &DiscordLimits,
+        max_messages_per_minute: Option<u32>,
+    ) -> Self {
+        self.pace = limits.webhook(self.target.path(), max_messages_per_minute);
+        self
     }
 }
 
@@ -111,6 +138,42 @@ impl Sink for DiscordSink {
     }
 
     async fn send(&self, request: &RenderedRequest, now: SystemTime) -> SendOutcome {
-        self.target.post(request, &[], now, true).await
+        match self.target.post_raw(request, &[]).await {
+            Ok(answer) => {
+                self.pace.observe(
+                    &Answer {
+                        status: answer.status.as_u16(),
+                        headers: Some(&answer.headers),
+                        body: &answer.body,
+                    },
+                    Instant::now(),
+                );
+                classify(answer.status, &answer.headers, &answer.body, now, true)
+            }
+            Err(failed) => failed,
+        }
+    }
+
+    fn batch_line(&self, delivery: &Delivery) -> Option<String> {
+        match delivery.event()? {
+            kick_models::KickEvent::ChatMessageSent(chat) => Some(batch::chat_line(chat)),
+            _ => None,
+        }
+    }
+
+    fn combine(&self, lines: &[&str], skipped: usize) -> Option<(RenderedRequest, usize)> {
+        let (message, used) = batch::combine(lines, skipped)?;
+        let body = serde_json::to_vec(&message).ok()?;
+        Some((
+            RenderedRequest {
+                headers: vec![("Content-Type".into(), "application/json".into())],
+                body,
+            },
+            used,
+        ))
+    }
+
+    fn ready_in(&self) -> Option<Duration> {
+        self.pace.wait(Instant::now())
     }
 }

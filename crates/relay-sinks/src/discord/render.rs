@@ -25,6 +25,13 @@ pub(crate) struct AllowedMentions {
     parse: [&'static str; 0],
 }
 
+impl AllowedMentions {
+    /// `{"parse": []}`.
+    pub(crate) const fn none() -> Self {
+        Self { parse: [] }
+    }
+}
+
 /// A name for message text: escaped so that markdown in names stays literal.
 fn name(user: &User) -> String {
     escape_markdown(&user.username)
@@ -157,7 +164,7 @@ pub(crate) fn message(event: &KickEvent) -> Option<DiscordMessage> {
         content,
         username,
         avatar_url: avatar.map(str::to_owned),
-        allowed_mentions: AllowedMentions { parse: [] },
+        allowed_mentions: AllowedMentions::none(),
     })
 }
 
