@@ -13,6 +13,7 @@
 
 mod ceiling;
 mod chaos;
+mod discord_lag;
 mod hostile;
 mod load;
 mod orchestrate;
@@ -33,6 +34,16 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// A Discord output against a stand-in with Discord's limits: steady chat then a raid, and
+    /// a chat faster than Discord; prints a Markdown report (and writes it to `--out`).
+    Discord {
+        /// Seconds of chat in each scenario (issue 13 uses 60).
+        #[arg(long, default_value_t = 60)]
+        secs: u64,
+        /// Also write the report here.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     /// The ceiling: verify the signature with the fast backend and answer 200, nothing else.
     Ceiling {
         /// Listen address.
@@ -161,6 +172,14 @@ fn main() -> anyhow::Result<()> {
                 m.errors,
                 m.duplicates
             );
+            Ok(())
+        }),
+        Command::Discord { secs, out } => runtime.block_on(async {
+            let report = discord_lag::run(secs).await?;
+            print!("{report}");
+            if let Some(out) = out {
+                std::fs::write(&out, &report)?;
+            }
             Ok(())
         }),
         Command::Chaos {

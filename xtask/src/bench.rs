@@ -14,7 +14,21 @@ pub(crate) fn run(quick: bool) -> Result<(), String> {
     )?;
     let work = root.join("target").join("bench");
     std::fs::create_dir_all(&work).map_err(|err| format!("create {}: {err}", work.display()))?;
-    let mut extra = None;
+    // Extra sections of the report: the Discord lag scenarios, then (full runs) criterion.
+    let discord = work.join("discord.md");
+    crate::run(
+        "Discord lag (relay-bench discord)",
+        Command::new(root.join("target/release/relay-bench"))
+            .args([
+                "discord",
+                "--secs",
+                if quick { "15" } else { "60" },
+                "--out",
+            ])
+            .arg(&discord),
+    )?;
+    let mut extra_text = std::fs::read_to_string(&discord)
+        .map_err(|err| format!("read {}: {err}", discord.display()))?;
     if !quick {
         let mut text = String::from("Criterion (same machine, same session):\n\n```\n");
         for (package, features, bench) in [
@@ -58,10 +72,12 @@ pub(crate) fn run(quick: bool) -> Result<(), String> {
             }
         }
         text.push_str("```\n");
-        let path = work.join("criterion.md");
-        std::fs::write(&path, text).map_err(|err| format!("write {}: {err}", path.display()))?;
-        extra = Some(path);
+        extra_text.push('\n');
+        extra_text.push_str(&text);
     }
+    let extra = work.join("extra.md");
+    std::fs::write(&extra, extra_text)
+        .map_err(|err| format!("write {}: {err}", extra.display()))?;
     let mut command = Command::new(root.join("target/release/relay-bench"));
     command
         .arg("all")
@@ -76,9 +92,7 @@ pub(crate) fn run(quick: bool) -> Result<(), String> {
     if quick {
         command.arg("--quick");
     }
-    if let Some(extra) = extra {
-        command.arg("--extra").arg(extra);
-    }
+    command.arg("--extra").arg(&extra);
     crate::run("relay-bench", &mut command)
 }
 
