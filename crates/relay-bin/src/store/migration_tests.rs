@@ -67,3 +67,63 @@ async fn an_old_outbox_moves_its_requests_and_keeps_its_queue() {
     assert_eq!(again.pending_after("raw", 0, 10).await.unwrap().len(), 1);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// An outbox as 0.1 before Discord chat was combined: `outbox_body` without `batch_line`.
+const OUTBOX_BODY_WITHOUT_BATCH_LINE: &str = "
+CREATE TABLE outbox (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    message_id TEXT NOT NULL,
+    output TEXT NOT NULL,
+    event_type TEXT NOT NULL,
+    status TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    created_at INTEGER NOT NULL,
+    next_attempt_at INTEGER NOT NULL,
+    last_status INTEGER,
+    last_error TEXT,
+    finished_at INTEGER
+);
+CREATE TABLE outbox_body (id INTEGER PRIMARY KEY, headers TEXT NOT NULL, body BLOB NOT NULL);
+INSERT INTO outbox (message_id, output, event_type, status, created_at, next_attempt_at)
+VALUES ('m1', 'discord', 'chat.message.sent', 'pending', 1, 1);
+INSERT INTO outbox_body (id, headers, body) VALUES (1, '[]', X'7B7D');
+";
+
+#[tokio::test]
+async fn an_outbox_body_without_batch_lines_gets_the_column_and_its_rows_go_out_alone() {
+    let dir = std::env::temp_dir().join(format!(
+        "kick-relay-migration-batch-{}-{}",
+        std::process::id(),
+        crate::clock::now_ms()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    let url = format!("sqlite://{}", dir.join("old.db").display());
+    {
+        use sqlx::{ConnectOptions, Connection};
+        let mut old = std::str::FromStr::from_str(&url)
+            .map(|o: sqlx::sqlite::SqliteConnectOptions| o.create_if_missing(true))
+            .unwrap()
+            .connect()
+            .await
+            .unwrap();
+        sqlx::raw_sql(OUTBOX_BODY_WITHOUT_BATCH_LINE)
+            .execute(&mut old)
+            .await
+            .unwrap();
+        old.close().await.unwrap();
+    }
+    let store = Store::open(&url, "full").await.unwrap();
+    let pending = store.pending_after("discord", 0, 10).await.unwrap();
+    assert_eq!(pending.len(), 1, "{pending:?}");
+    assert_eq!(
+        pending[0].batch_line, None,
+        "an old row is sent in its stored form"
+    );
+    drop(store);
+    let again = Store::open(&url, "full").await.unwrap();
+    assert_eq!(
+        again.pending_after("discord", 0, 10).await.unwrap().len(),
+        1
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
