@@ -27,6 +27,16 @@ pub(crate) fn lint() -> Result<(), String> {
             "warnings",
         ]),
     )?;
+    // The docs as docs.rs builds them: no broken links, every public item documented.
+    run(
+        "docs (warnings denied)",
+        cargo().env("RUSTDOCFLAGS", "-D warnings").args([
+            "doc",
+            "--no-deps",
+            "--workspace",
+            "--all-features",
+        ]),
+    )?;
     // kick-verify's default build (pure-Rust backend only) has its own cfg paths.
     run(
         "clippy (kick-verify, default features)",

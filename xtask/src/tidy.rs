@@ -46,6 +46,11 @@ const FLOORS: &[(&str, &[&str], &[&str])] = &[
         &["reqwest", "hyper", "axum", "sqlx"],
     ),
     ("relay-sinks", &["kick-models"], &["axum", "sqlx"]),
+    (
+        "kick-webhook",
+        &["kick-models", "kick-verify", "kick-api", "kick-dispatch"],
+        &["sqlx"],
+    ),
 ];
 
 /// Names of the workspace's own crates.
@@ -55,6 +60,7 @@ const WORKSPACE_CRATES: &[&str] = &[
     "kick-api",
     "kick-dispatch",
     "relay-sinks",
+    "kick-webhook",
     "relay-bin",
 ];
 

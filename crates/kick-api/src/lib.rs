@@ -14,7 +14,7 @@ mod transport;
 pub use self::{
     api::Api,
     client::{KickClient, KickClientBuilder},
-    endpoints::{CategoryQuery, LivestreamQuery, RedemptionQuery},
+    endpoints::{CategoryQuery, DropClaimQuery, LivestreamQuery, RedemptionQuery},
     error::{ApiError, ApiErrorKind},
     oauth::{AuthorizationRequest, TokenHint},
     pages::Pages,

@@ -51,6 +51,10 @@ impl KickClient {
     /// Builds the `GET /oauth/authorize` URL for `scopes` with a fresh PKCE verifier (S256) and
     /// `state`.
     ///
+    /// Scope: the scopes you ask for (Kick's 11: `user:read`, `channel:read`, `channel:write`,
+    /// `channel:rewards:read`, `channel:rewards:write`, `chat:write`, `streamkey:read`,
+    /// `events:subscribe`, `moderation:ban`, `moderation:chat_message:manage`, `kicks:read`).
+    ///
     /// # Errors
     /// [`ApiErrorKind::Config`] without a client id.
     pub fn authorize_url(
@@ -85,6 +89,8 @@ impl KickClient {
 
     /// Exchanges the `code` from Kick's redirect for the user's tokens.
     ///
+    /// Scope: none: the app's client id and secret.
+    ///
     /// # Errors
     /// [`ApiError`] from Kick (e.g. a used or expired code), or missing credentials.
     pub async fn exchange_code(
@@ -111,6 +117,8 @@ impl KickClient {
 
     /// A new user token from a refresh token (keep the newest refresh token it returns).
     ///
+    /// Scope: none: the app's client id and secret.
+    ///
     /// # Errors
     /// [`ApiError`] from Kick (e.g. a revoked refresh token), or missing credentials.
     pub async fn refresh_user_token(&self, refresh_token: &Secret) -> Result<UserToken, ApiError> {
@@ -129,6 +137,8 @@ impl KickClient {
     }
 
     /// The app access token (client credentials), from the cache when still fresh.
+    ///
+    /// Scope: none: the app's client id and secret.
     ///
     /// # Errors
     /// [`ApiError`] from Kick, or missing credentials.
@@ -151,6 +161,8 @@ impl KickClient {
 
     /// Revokes a token (`POST /oauth/revoke?token=…&token_hint_type=…`, as Kick documents).
     ///
+    /// Scope: none.
+    ///
     /// # Errors
     /// [`ApiError`] from Kick.
     pub async fn revoke(&self, token: &Secret, hint: Option<TokenHint>) -> Result<(), ApiError> {
@@ -170,6 +182,8 @@ impl KickClient {
     }
 
     /// What Kick knows about `token` (`POST /oauth/token/introspect`).
+    ///
+    /// Scope: none (the token itself).
     ///
     /// # Errors
     /// [`ApiError`] from Kick.

@@ -8,7 +8,6 @@ pub mod config;
 pub mod delivery;
 pub mod ingest;
 pub mod instance_lock;
-pub mod keys;
 pub mod metrics;
 pub mod relay;
 pub mod samples;

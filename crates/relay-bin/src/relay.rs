@@ -12,6 +12,7 @@ use std::{
 use anyhow::Context;
 use kick_dispatch::{Dispatcher, ListenerOptions, events};
 use kick_verify::PublicKey;
+use kick_webhook::KeyStore;
 use relay_sinks::{DiscordLimits, DiscordSink, ForwardSink, HttpOptions, RawSink, Sink};
 use tokio::{
     net::TcpListener,
@@ -25,7 +26,6 @@ use crate::{
     config::{Config, OutputKind},
     delivery, ingest,
     instance_lock::InstanceLock,
-    keys::KeyStore,
     metrics::Metrics,
     serve::Limits,
     store::{Store, database_file},

@@ -11,6 +11,8 @@ use crate::{Api, ApiError, transport::Call};
 impl Api<'_> {
     /// Users by id; an empty list asks for the token's own user.
     ///
+    /// Scope: `user:read` (user token), or an app token.
+    ///
     /// # Errors
     /// [`ApiError`] from the call.
     pub async fn users(&self, ids: &[UserId]) -> Result<Vec<UserInfo>, ApiError> {
@@ -23,6 +25,8 @@ impl Api<'_> {
 
     /// Channels by broadcaster id (at most 50); an empty list asks for the token's own channel.
     ///
+    /// Scope: `channel:read` (user token), or an app token.
+    ///
     /// # Errors
     /// [`ApiError`] from the call.
     pub async fn channels_by_ids(&self, ids: &[UserId]) -> Result<Vec<Channel>, ApiError> {
@@ -34,6 +38,8 @@ impl Api<'_> {
     }
 
     /// Channels by slug (at most 50).
+    ///
+    /// Scope: `channel:read` (user token), or an app token.
     ///
     /// # Errors
     /// [`ApiError`] from the call.
@@ -50,6 +56,8 @@ impl Api<'_> {
 
     /// Changes the token's channel: category, title, tags (`channel:write`).
     ///
+    /// Scope: `channel:write` (user token).
+    ///
     /// # Errors
     /// [`ApiError`] from the call.
     pub async fn update_channel(&self, patch: &ChannelPatch) -> Result<(), ApiError> {
@@ -58,6 +66,8 @@ impl Api<'_> {
     }
 
     /// Bans a user, or times them out when `duration` (minutes) is set (`moderation:ban`).
+    ///
+    /// Scope: `moderation:ban` (user token).
     ///
     /// # Errors
     /// [`ApiError`] from the call.
@@ -70,6 +80,8 @@ impl Api<'_> {
 
     /// Lifts a ban or timeout (`DELETE` with a JSON body, as Kick documents).
     ///
+    /// Scope: `moderation:ban` (user token).
+    ///
     /// # Errors
     /// [`ApiError`] from the call.
     pub async fn unban(&self, request: &UnbanRequest) -> Result<(), ApiError> {
@@ -79,6 +91,8 @@ impl Api<'_> {
     }
 
     /// The KICKs leaderboard (`kicks:read`); `top` is 1 to 100 (Kick's default 10).
+    ///
+    /// Scope: `kicks:read` (user token).
     ///
     /// # Errors
     /// [`ApiError`] from the call.

@@ -9,6 +9,8 @@ impl Api<'_> {
     /// Sends a chat message as the user or the app's bot (`chat:write`). Not retried after a
     /// 5xx or timeout (it might have been sent); 429 is retried.
     ///
+    /// Scope: `chat:write` (user token).
+    ///
     /// # Errors
     /// [`ApiError`] from the call.
     pub async fn send_chat(&self, message: &ChatSend) -> Result<ChatSent, ApiError> {
@@ -17,6 +19,8 @@ impl Api<'_> {
     }
 
     /// Deletes a chat message (`moderation:chat_message:manage`).
+    ///
+    /// Scope: `moderation:chat_message:manage` (user token).
     ///
     /// # Errors
     /// [`ApiError`] from the call.

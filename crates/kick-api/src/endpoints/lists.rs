@@ -51,6 +51,8 @@ fn join<T: ToString>(values: &[T]) -> String {
 
 impl<'a> Api<'a> {
     /// Live streams, oldest first, page by page.
+    ///
+    /// Scope: none (app or user token).
     pub fn livestreams(&self, query: &LivestreamQuery) -> Pages<'a, Livestream> {
         let mut params = Vec::new();
         if let Some(limit) = query.limit {
@@ -73,6 +75,8 @@ impl<'a> Api<'a> {
 
     /// How many streams are live on Kick.
     ///
+    /// Scope: none (app or user token).
+    ///
     /// # Errors
     /// [`ApiError`] from the call.
     pub async fn livestream_stats(&self) -> Result<LivestreamStats, ApiError> {
@@ -86,6 +90,8 @@ impl<'a> Api<'a> {
     }
 
     /// Categories, page by page.
+    ///
+    /// Scope: none (app or user token).
     pub fn categories(&self, query: &CategoryQuery) -> Pages<'a, ApiCategory> {
         let mut params = Vec::new();
         if let Some(limit) = query.limit {
@@ -104,6 +110,8 @@ impl<'a> Api<'a> {
     }
 
     /// Redemptions grouped by reward, page by page (`channel:rewards:read`).
+    ///
+    /// Scope: `channel:rewards:read` or `channel:rewards:write` (user token).
     pub fn redemptions(&self, query: &RedemptionQuery) -> Pages<'a, RedemptionGroup> {
         let mut params = Vec::new();
         if let Some(reward) = &query.reward_id {

@@ -2,8 +2,12 @@
 
 mod channels;
 mod chat;
+mod drops;
 mod lists;
 mod rewards;
 mod subscriptions;
 
-pub use self::lists::{CategoryQuery, LivestreamQuery, RedemptionQuery};
+pub use self::{
+    drops::DropClaimQuery,
+    lists::{CategoryQuery, LivestreamQuery, RedemptionQuery},
+};

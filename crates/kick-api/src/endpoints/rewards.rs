@@ -23,6 +23,8 @@ fn as_strs<S: AsRef<str>, Z: serde::Serializer>(
 impl Api<'_> {
     /// The channel's rewards (`channel:rewards:read`).
     ///
+    /// Scope: `channel:rewards:read` or `channel:rewards:write` (user token).
+    ///
     /// # Errors
     /// [`ApiError`] from the call.
     pub async fn rewards(&self) -> Result<Vec<ChannelReward>, ApiError> {
@@ -37,6 +39,8 @@ impl Api<'_> {
 
     /// Creates a reward (`channel:rewards:write`).
     ///
+    /// Scope: `channel:rewards:write` (user token).
+    ///
     /// # Errors
     /// [`ApiError`] from the call.
     pub async fn create_reward(&self, reward: &RewardCreate) -> Result<ChannelReward, ApiError> {
@@ -46,6 +50,8 @@ impl Api<'_> {
     }
 
     /// Changes a reward this app created.
+    ///
+    /// Scope: `channel:rewards:write` (user token).
     ///
     /// # Errors
     /// [`ApiError`] from the call.
@@ -61,6 +67,8 @@ impl Api<'_> {
 
     /// Deletes a reward this app created.
     ///
+    /// Scope: `channel:rewards:write` (user token).
+    ///
     /// # Errors
     /// [`ApiError`] from the call.
     pub async fn delete_reward(&self, id: &str) -> Result<(), ApiError> {
@@ -71,6 +79,8 @@ impl Api<'_> {
     }
 
     /// Accepts pending redemptions (1 to 25 ids). Returns only the ones that failed.
+    ///
+    /// Scope: `channel:rewards:write` (user token).
     ///
     /// # Errors
     /// [`ApiError`] from the call.
@@ -83,6 +93,8 @@ impl Api<'_> {
     }
 
     /// Rejects pending redemptions (1 to 25 ids). Returns only the ones that failed.
+    ///
+    /// Scope: `channel:rewards:write` (user token).
     ///
     /// # Errors
     /// [`ApiError`] from the call.

@@ -14,6 +14,8 @@ use crate::{
 impl KickClient {
     /// Kick's webhook signing key, PEM (`GET /public/v1/public-key`, no token needed).
     ///
+    /// Scope: none, and no token.
+    ///
     /// # Errors
     /// [`ApiError`] from the call.
     pub async fn public_key(&self) -> Result<String, ApiError> {
@@ -26,6 +28,8 @@ impl KickClient {
 
 impl Api<'_> {
     /// The app's event subscriptions, optionally for one broadcaster. None is an empty list.
+    ///
+    /// Scope: none (app or user token).
     ///
     /// # Errors
     /// [`ApiError`] from the call.
@@ -43,6 +47,9 @@ impl Api<'_> {
     /// Subscribes to several events in one call. The answer has one result per event: check
     /// each `error` (Kick answers 200 even when some fail).
     ///
+    /// Scope: `events:subscribe` with a user token (the user's own channel); an app token
+    /// subscribes any `broadcaster_user_id`.
+    ///
     /// # Errors
     /// [`ApiError`] when the whole call fails (e.g. 400 "event subscription limit reached").
     pub async fn subscribe(
@@ -55,6 +62,9 @@ impl Api<'_> {
     }
 
     /// Deletes subscriptions by id (one call; nothing is sent for an empty list).
+    ///
+    /// Scope: `events:subscribe` with a user token, or an app token (safer: a user token fails once
+    /// the user disconnects the app).
     ///
     /// # Errors
     /// [`ApiError`] from the call.

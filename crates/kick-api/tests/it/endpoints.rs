@@ -388,4 +388,61 @@ async fn stats() {
             .total_count,
         4321
     );
+    let calls = kick.seen_at("/public/v1/livestreams/stats");
+    assert_eq!((calls.len(), calls[0].method.as_str()), (1, "GET"));
+}
+
+#[tokio::test]
+async fn drop_claims_page_and_update() {
+    let kick = FakeKick::start(|seen, n| match (seen.method.as_str(), seen.path.as_str()) {
+        (_, "/oauth/token") => token(n, 3600),
+        ("GET", "/public/v1/drops/claims") => ok(json!({
+            "claims": [{ "claim_id": "c1", "user_id": 9, "campaign_id": "camp", "reward_id": "r",
+                         "external_id": "", "external_status": "initiated",
+                         "created_at": "2026-01-01T00:00:00Z", "updated_at": "2026-01-01T00:00:00Z" }],
+            "cursor": "c1"
+        })),
+        ("PATCH", "/public/v1/drops/claims") => answer(204, ""),
+        _ => answer(404, ""),
+    })
+    .await;
+    let client = kick.client();
+    let mut query = kick_api::DropClaimQuery::default();
+    query.campaign_id = Some("camp".into());
+    query.limit = Some(100);
+    query.external_status = Some("initiated".into());
+    let page = client.app().drop_claims(&query).await.unwrap();
+    assert_eq!(page.claims.len(), 1);
+    assert_eq!(page.claims[0].user_id, UserId(9));
+    assert_eq!(page.cursor.as_deref(), Some("c1"));
+    client
+        .app()
+        .update_drop_claims(&[kick_models::api::DropClaimUpdate {
+            claim_id: "c1".into(),
+            external_status: "fulfilled".into(),
+        }])
+        .await
+        .unwrap();
+    client.app().update_drop_claims(&[]).await.unwrap();
+    let calls = kick.seen_at("/public/v1/drops/claims");
+    assert_eq!(calls.len(), 2, "nothing is sent for an empty update");
+    assert_eq!(calls[0].method, "GET");
+    assert_eq!(
+        calls[0].query,
+        q(&[
+            ("campaign_id", "camp"),
+            ("limit", "100"),
+            ("external_status", "initiated")
+        ])
+    );
+    assert_eq!(
+        calls[0].auth.as_deref(),
+        Some("Bearer token-1"),
+        "the app token"
+    );
+    assert_eq!(calls[1].method, "PATCH");
+    assert_eq!(
+        calls[1].json(),
+        json!({ "claims": [{ "claim_id": "c1", "external_status": "fulfilled" }] })
+    );
 }

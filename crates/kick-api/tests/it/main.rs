@@ -2,6 +2,7 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod coverage;
 mod endpoints;
 mod errors;
 mod fake;

@@ -3,6 +3,7 @@
 
 mod channels;
 mod chat;
+mod drops;
 mod livestreams;
 mod misc;
 mod rewards;
@@ -12,6 +13,7 @@ mod tokens;
 pub use self::{
     channels::{Channel, ChannelPatch, ChannelStream},
     chat::{ChatSend, ChatSenderType, ChatSent},
+    drops::{DropClaim, DropClaimPage, DropClaimUpdate},
     livestreams::{Livestream, LivestreamBroadcaster, LivestreamChannel, LivestreamStats},
     misc::{
         ApiCategory, BanRequest, KicksLeaderboard, LeaderboardEntry, PublicKeyData, UnbanRequest,

@@ -26,7 +26,7 @@ use std::{
 
 use reqwest::header::HeaderMap;
 
-/// Discord's hidden per-channel limit: messages per [`CHANNEL_WINDOW`].
+/// Discord's hidden per-channel limit: messages per minute.
 pub const DISCORD_CHANNEL_LIMIT: u32 = 30;
 /// The window of the per-channel limit.
 const CHANNEL_WINDOW: Duration = Duration::from_mins(1);

@@ -1,4 +1,5 @@
-//! Kick's public key: configured or built in, refreshed from the API when signatures fail.
+//! Kick's public key: configured or built in, refreshed from the API when signatures fail
+//! (at most once a minute, one caller at a time).
 
 use std::{
     sync::{Arc, RwLock},
@@ -11,7 +12,7 @@ use tokio::{sync::Mutex, time::Instant};
 /// Least time between two refreshes.
 const REFRESH_INTERVAL: Duration = Duration::from_mins(1);
 
-/// The key the relay verifies with.
+/// The key a receiver verifies with, and where a fresh one comes from.
 #[derive(Debug)]
 pub struct KeyStore {
     current: RwLock<Arc<PublicKey>>,

@@ -1,0 +1,217 @@
+//! The receiver: one request in, a verified delivery out to a [`Dispatcher`].
+
+use std::{
+    sync::{Arc, Mutex, PoisonError},
+    time::{Duration, SystemTime, UNIX_EPOCH},
+};
+
+use axum::{
+    Router,
+    body::{Body, Bytes},
+    extract::{DefaultBodyLimit, State},
+    http::{HeaderMap, StatusCode},
+    response::{IntoResponse, Response},
+    routing::post,
+};
+use kick_dispatch::Dispatcher;
+use kick_models::{Delivery, WebhookHeaders};
+use kick_verify::{PublicKey, SignedMessage, VerifyError, check_freshness};
+
+use crate::{KeyStore, Rejection, recent::RecentIds};
+
+/// How far `Kick-Event-Message-Timestamp` may be from now unless
+/// [`Receiver::timestamp_tolerance`] says (Kick has delivered minutes late).
+pub const DEFAULT_TOLERANCE: Duration = Duration::from_mins(10);
+/// Largest body taken unless [`Receiver::max_body_bytes`] says (Kick's deliveries are a few KiB).
+pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
+/// Message ids remembered for dropping repeats unless [`Receiver::recent_ids`] says.
+pub const DEFAULT_RECENT_IDS: usize = 10_000;
+
+/// What became of a request that was signed right.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub enum Received {
+    /// New: handed to the dispatcher.
+    Accepted(Arc<Delivery>),
+    /// A message id seen lately (Kick redelivered it): not dispatched again.
+    Duplicate,
+}
+
+/// Receives Kick's webhooks: reads the `Kick-Event-*` headers, checks the timestamp window,
+/// verifies the signature (Kick's built-in key, fetched again from Kick's API at most once a
+/// minute when a signature fails, so a key rotation heals itself; or a key you give), drops
+/// repeats of a message id, and hands each new delivery to a [`Dispatcher`]. Answers like the
+/// `kick-relay` binary: `200 accepted` / `200 duplicate`, `400` naming what was wrong, `413`.
+///
+/// ```no_run
+/// use kick_dispatch::{Dispatcher, events};
+/// use kick_webhook::Receiver;
+///
+/// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+/// let bus = Dispatcher::new();
+/// bus.listen(events::ChatMessageSent, |chat| println!("{}: {}", chat.sender.username, chat.content));
+/// let app = Receiver::new(bus)?.router("/webhooks/kick");
+/// axum::serve(tokio::net::TcpListener::bind("0.0.0.0:3000").await?, app).await?;
+/// # Ok(()) }
+/// ```
+#[derive(Debug)]
+pub struct Receiver {
+    dispatcher: Dispatcher,
+    keys: KeyStore,
+    tolerance: Option<Duration>,
+    max_body_bytes: usize,
+    recent: Mutex<RecentIds>,
+    clock: fn() -> SystemTime,
+}
+
+/// The wall clock, unless [`Receiver::clock`] replaces it.
+#[allow(clippy::disallowed_methods)]
+fn system_now() -> SystemTime {
+    SystemTime::now()
+}
+
+impl Receiver {
+    /// A receiver for Kick's built-in published key, refetched from `api.kick.com` when a
+    /// signature fails (at most once a minute), handing deliveries to `dispatcher`.
+    ///
+    /// # Errors
+    /// Only if the built-in key or the HTTP client cannot be set up (never in practice).
+    pub fn new(dispatcher: Dispatcher) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        let client = kick_api::KickClient::builder()
+            .retry(kick_api::RetryPolicy::none())
+            .timeout(Duration::from_secs(5))
+            .build()?;
+        Ok(Self::with_keys(
+            dispatcher,
+            KeyStore::new(PublicKey::kick()?, Some(client)),
+        ))
+    }
+
+    /// A receiver verifying with `keys` (e.g. `KeyStore::new(PublicKey::from_pem(..)?, None)`
+    /// for a local test key, or with a client pointed elsewhere).
+    pub fn with_keys(dispatcher: Dispatcher, keys: KeyStore) -> Self {
+        Self {
+            dispatcher,
+            keys,
+            tolerance: Some(DEFAULT_TOLERANCE),
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            recent: Mutex::new(RecentIds::new(DEFAULT_RECENT_IDS)),
+            clock: system_now,
+        }
+    }
+
+    /// How far the timestamp may be from now; `None` turns the check off.
+    #[must_use]
+    pub fn timestamp_tolerance(mut self, tolerance: Option<Duration>) -> Self {
+        self.tolerance = tolerance;
+        self
+    }
+
+    /// Largest body taken; larger ones get 413.
+    #[must_use]
+    pub fn max_body_bytes(mut self, bytes: usize) -> Self {
+        self.max_body_bytes = bytes;
+        self
+    }
+
+    /// How many message ids are remembered to drop repeats (0: none).
+    #[must_use]
+    pub fn recent_ids(mut self, capacity: usize) -> Self {
+        self.recent = Mutex::new(RecentIds::new(capacity));
+        self
+    }
+
+    /// The clock for the timestamp window (tests).
+    #[must_use]
+    pub fn clock(mut self, clock: fn() -> SystemTime) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// The keys it verifies with.
+    pub fn keys(&self) -> &KeyStore {
+        &self.keys
+    }
+
+    /// An axum router taking `POST path` (other methods: 405, other paths: 404).
+    pub fn router(self, path: &str) -> Router {
+        Router::new()
+            .route(path, post(handle))
+            .layer(DefaultBodyLimit::disable())
+            .with_state(Arc::new(self))
+    }
+
+    /// Checks one request and dispatches it when it is new; for use outside axum's router.
+    ///
+    /// # Errors
+    /// The [`Rejection`] to answer.
+    pub async fn receive(&self, headers: &HeaderMap, body: Bytes) -> Result<Received, Rejection> {
+        if body.len() > self.max_body_bytes {
+            return Err(Rejection::TooLarge {
+                limit: self.max_body_bytes,
+            });
+        }
+        let parsed =
+            WebhookHeaders::from_pairs(headers.iter().map(|(n, v)| (n.as_str(), v.as_bytes())))
+                .map_err(|err| Rejection::BadHeader(err.to_string()))?;
+        if let Some(tolerance) = self.tolerance {
+            let now = (self.clock)()
+                .duration_since(UNIX_EPOCH)
+                .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+            check_freshness(parsed.meta.timestamp.as_str(), now, tolerance)
+                .map_err(|err| Rejection::Stale(err.to_string()))?;
+        }
+        let signed = SignedMessage {
+            message_id: &parsed.meta.message_id,
+            timestamp: parsed.meta.timestamp.as_str(),
+            body: &body,
+            signature_b64: &parsed.signature,
+        };
+        self.keys.verify(&signed).await.map_err(|err| match err {
+            VerifyError::MalformedSignature => Rejection::MalformedSignature,
+            _ => Rejection::BadSignature,
+        })?;
+        let fresh = self
+            .recent
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(&parsed.meta.message_id);
+        if !fresh {
+            return Ok(Received::Duplicate);
+        }
+        let delivery = Arc::new(Delivery::parse(parsed, body.to_vec()));
+        if let Err(err) = &delivery.event {
+            tracing::warn!(message_id = %delivery.headers.meta.message_id, error = %err, "signed delivery does not fit its schema; dispatched to catch-all listeners");
+        }
+        if let Err(err) = self.dispatcher.publish(Arc::clone(&delivery)) {
+            tracing::warn!(error = %err, "the dispatcher is shut down; delivery not dispatched");
+        }
+        Ok(Received::Accepted(delivery))
+    }
+}
+
+async fn handle(State(receiver): State<Arc<Receiver>>, headers: HeaderMap, body: Body) -> Response {
+    let limit = receiver.max_body_bytes;
+    let body = match axum::body::to_bytes(body, limit).await {
+        Ok(body) => body,
+        Err(err) => {
+            let mut too_large = false;
+            let mut cause: Option<&dyn std::error::Error> = Some(&err);
+            while let Some(current) = cause {
+                too_large |= current.to_string().contains("length limit");
+                cause = current.source();
+            }
+            let rejection = if too_large {
+                Rejection::TooLarge { limit }
+            } else {
+                Rejection::UnreadableBody(format!("unreadable body: {err}"))
+            };
+            return rejection.into_response();
+        }
+    };
+    match receiver.receive(&headers, body).await {
+        Ok(Received::Accepted(_)) => (StatusCode::OK, "accepted").into_response(),
+        Ok(Received::Duplicate) => (StatusCode::OK, "duplicate").into_response(),
+        Err(rejection) => rejection.into_response(),
+    }
+}

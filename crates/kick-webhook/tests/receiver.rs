@@ -1,0 +1,209 @@
+//! The receiver's answers, as Kick and a client meet them over HTTP: accepted and dispatched
+//! once, duplicates, each bad request named, the body limit, and a key that rotates.
+
+#![allow(clippy::unwrap_used, missing_docs)]
+
+mod common;
+
+use std::{
+    sync::{Arc, Mutex},
+    time::Duration,
+};
+
+use axum::{Json, Router, routing::get};
+use common::{OTHER_PUBLIC_PEM, PUBLIC_PEM, serve, signed, time_now};
+use kick_dispatch::{Dispatcher, events};
+use kick_verify::PublicKey;
+use kick_webhook::{KeyStore, Receiver};
+
+/// A receiver with the test key, counting the chat messages its listener gets.
+async fn receiver(
+    receiver: impl FnOnce(Dispatcher) -> Receiver,
+) -> (String, Arc<Mutex<Vec<String>>>) {
+    let got = Arc::new(Mutex::new(Vec::new()));
+    let bus = Dispatcher::new();
+    let seen = Arc::clone(&got);
+    bus.listen(events::ChatMessageSent, move |chat| {
+        seen.lock().unwrap().push(chat.content.clone());
+    });
+    let url = serve(receiver(bus).router("/webhooks/kick")).await;
+    (url, got)
+}
+
+fn test_keys() -> KeyStore {
+    KeyStore::new(PublicKey::from_pem(PUBLIC_PEM).unwrap(), None)
+}
+
+fn chat_body(text: &str) -> Vec<u8> {
+    serde_json::json!({
+        "message_id": "c1",
+        "broadcaster": { "user_id": 1, "username": "s", "is_verified": true, "profile_picture": "", "channel_slug": "s" },
+        "sender": { "user_id": 2, "username": "v", "is_verified": false, "profile_picture": "", "channel_slug": "v" },
+        "content": text, "emotes": null
+    })
+    .to_string()
+    .into_bytes()
+}
+
+async fn post(url: &str, headers: &[(&'static str, String)], body: Vec<u8>) -> (u16, String) {
+    let mut request = reqwest::Client::new()
+        .post(format!("{url}/webhooks/kick"))
+        .body(body);
+    for (name, value) in headers {
+        request = request.header(*name, value);
+    }
+    let response = request.send().await.unwrap();
+    (response.status().as_u16(), response.text().await.unwrap())
+}
+
+async fn wait_for(got: &Arc<Mutex<Vec<String>>>, n: usize) -> Vec<String> {
+    for _ in 0..200 {
+        if got.lock().unwrap().len() >= n {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    got.lock().unwrap().clone()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_signed_delivery_is_dispatched_once_and_every_bad_request_is_named() {
+    let (url, got) =
+        receiver(|bus| Receiver::with_keys(bus, test_keys()).max_body_bytes(4096)).await;
+    let now = time_now();
+    let body = chat_body("hello");
+    let good = signed(
+        "01JRECV0000000000000000001",
+        &now,
+        "chat.message.sent",
+        &body,
+    );
+    assert_eq!(
+        post(&url, &good, body.clone()).await,
+        (200, "accepted".into())
+    );
+    assert_eq!(
+        post(&url, &good, body.clone()).await,
+        (200, "duplicate".into())
+    );
+
+    let mut tampered = body.clone();
+    tampered[20] ^= 1;
+    assert_eq!(
+        post(&url, &good, tampered).await,
+        (400, "bad signature".into())
+    );
+    let mut missing = good.clone();
+    missing.retain(|(n, _)| *n != "Kick-Event-Type");
+    assert_eq!(
+        post(&url, &missing, body.clone()).await,
+        (400, "missing header Kick-Event-Type".into())
+    );
+    let mut malformed = good.clone();
+    malformed[2].1 = "AAAA".into();
+    let (status, text) = post(&url, &malformed, body.clone()).await;
+    assert_eq!(status, 400);
+    assert!(text.contains("malformed Kick-Event-Signature"), "{text}");
+    let stale = signed(
+        "01JRECV0000000000000000002",
+        "2020-01-01T00:00:00Z",
+        "chat.message.sent",
+        &body,
+    );
+    let (status, text) = post(&url, &stale, body.clone()).await;
+    assert_eq!(status, 400);
+    assert!(text.starts_with("Kick-Event-Message-Timestamp:"), "{text}");
+    let big = vec![b' '; 5000];
+    let headers = signed(
+        "01JRECV0000000000000000003",
+        &now,
+        "chat.message.sent",
+        &big,
+    );
+    assert_eq!(post(&url, &headers, big).await.0, 413);
+    let wrong_method = reqwest::get(format!("{url}/webhooks/kick")).await.unwrap();
+    assert_eq!(wrong_method.status().as_u16(), 405);
+
+    // A signed body that does not fit its schema is still accepted (catch-all listeners get it).
+    let odd = br#"{"content": 5}"#.to_vec();
+    let headers = signed(
+        "01JRECV0000000000000000004",
+        &now,
+        "chat.message.sent",
+        &odd,
+    );
+    assert_eq!(post(&url, &headers, odd).await, (200, "accepted".into()));
+
+    assert_eq!(
+        wait_for(&got, 1).await,
+        ["hello"],
+        "dispatched exactly once"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_window_and_the_duplicate_check_can_be_turned_off() {
+    let (url, got) = receiver(|bus| {
+        Receiver::with_keys(bus, test_keys())
+            .timestamp_tolerance(None)
+            .recent_ids(0)
+    })
+    .await;
+    let body = chat_body("old");
+    let old = signed(
+        "01JRECV0000000000000000010",
+        "2020-01-01T00:00:00Z",
+        "chat.message.sent",
+        &body,
+    );
+    assert_eq!(
+        post(&url, &old, body.clone()).await,
+        (200, "accepted".into())
+    );
+    assert_eq!(post(&url, &old, body).await, (200, "accepted".into()));
+    assert_eq!(wait_for(&got, 2).await.len(), 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rotated_key_is_fetched_once_and_then_verifies() {
+    // The receiver starts with another key; Kick's API serves the one deliveries are signed with.
+    let fetches = Arc::new(Mutex::new(0));
+    let counter = Arc::clone(&fetches);
+    let kick = serve(Router::new().route(
+        "/public/v1/public-key",
+        get(move || {
+            *counter.lock().unwrap() += 1;
+            async {
+                Json(serde_json::json!({ "data": { "public_key": PUBLIC_PEM }, "message": "OK" }))
+            }
+        }),
+    ))
+    .await;
+    let client = kick_api::KickClient::builder()
+        .api_base_url(&kick)
+        .build()
+        .unwrap();
+    let keys = KeyStore::new(PublicKey::from_pem(OTHER_PUBLIC_PEM).unwrap(), Some(client));
+    let (url, got) = receiver(|bus| Receiver::with_keys(bus, keys)).await;
+    let now = time_now();
+    for (i, text) in ["first", "second"].iter().enumerate() {
+        let body = chat_body(text);
+        let headers = signed(
+            &format!("01JROTATE00000000000000000{i}"),
+            &now,
+            "chat.message.sent",
+            &body,
+        );
+        assert_eq!(
+            post(&url, &headers, body).await,
+            (200, "accepted".into()),
+            "{text}"
+        );
+    }
+    assert_eq!(
+        *fetches.lock().unwrap(),
+        1,
+        "fetched once, then the new key is in use"
+    );
+    assert_eq!(wait_for(&got, 2).await.len(), 2);
+}
