@@ -14,7 +14,7 @@ use axum::{Router, body::Bytes, extract::State, http::HeaderMap};
 
 mod common;
 
-use common::{BIN, dir_with_keys, free_port, listen, serve, wait_healthy};
+use common::{BIN, dir_with_keys, free_port, serve, wait_healthy};
 
 /// Records the `webhook-id` of one request.
 async fn take(
@@ -31,17 +31,25 @@ async fn take(
     "ok"
 }
 
-/// A raw receiver that records the `webhook-id` of everything it gets.
-async fn receiver(port: u16) -> Arc<Mutex<Vec<String>>> {
+/// A raw receiver on `socket` (bound, not yet listening: until now connections to it were
+/// refused, and no other test could take its port) that records every `webhook-id`.
+fn receiver(socket: tokio::net::TcpSocket) -> Arc<Mutex<Vec<String>>> {
     let seen = Arc::new(Mutex::new(Vec::new()));
-    listen(port, Router::new().fallback(take).with_state(seen.clone())).await;
+    let listener = socket.listen(1024).unwrap();
+    let app = Router::new().fallback(take).with_state(seen.clone());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
     seen
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kill_9_loses_nothing_acknowledged_and_sigterm_is_clean() {
     let dir = dir_with_keys("restart");
-    let (public, admin, raw) = (free_port(), free_port(), free_port());
+    let (public, admin) = (free_port(), free_port());
+    // The receiver's port is held (bound, not listening) so that it stays down, refusing
+    // connections, and no parallel test can take it.
+    let raw_socket = tokio::net::TcpSocket::new_v4().unwrap();
+    raw_socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let raw = raw_socket.local_addr().unwrap().port();
     std::fs::write(
         dir.join("relay.toml"),
         format!(
@@ -78,7 +86,7 @@ async fn kill_9_loses_nothing_acknowledged_and_sigterm_is_clean() {
     relay.kill().unwrap(); // SIGKILL
     relay.wait().unwrap();
 
-    let seen = receiver(raw).await;
+    let seen = receiver(raw_socket);
     let mut relay = serve(&dir);
     wait_healthy(admin).await;
     let deadline = Instant::now() + Duration::from_secs(30);

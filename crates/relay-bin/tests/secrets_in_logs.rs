@@ -127,7 +127,12 @@ async fn post_deliveries(client: &reqwest::Client, public: u16, pem: &str) -> Ve
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_secret_token_signature_or_url_reaches_the_debug_log() {
     let dir = dir_with_keys("secrets");
-    let (public, admin, outputs, refused) = (free_port(), free_port(), free_port(), free_port());
+    let (public, admin, outputs) = (free_port(), free_port(), free_port());
+    // Held (bound, never listening) for the whole test: connections to it are refused, and no
+    // parallel test can take the port.
+    let refusing = tokio::net::TcpSocket::new_v4().unwrap();
+    refusing.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let refused = refusing.local_addr().unwrap().port();
     write_config(&dir, public, admin, outputs, refused);
     let seen = Arc::new(Mutex::new(Vec::<String>::new()));
     listen(
