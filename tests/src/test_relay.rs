@@ -120,13 +120,24 @@ impl TestRelay {
         Self::start_with(dir, &[], extra).await
     }
 
-    /// Starts a relay in `dir` with `[server]` keys set or replaced by `server`.
+    /// Starts a relay in a fresh directory (removed with it) whose admin actions need `token`.
     ///
     /// # Panics
     /// When the relay does not start.
-    pub async fn start_with(dir: PathBuf, server: &[(&str, &str)], extra: &str) -> Self {
-        let path = Self::write_config_with(&dir, server, extra);
-        let (config, _) = Config::load(Some(&path)).expect("a valid config");
+    pub async fn start_with_admin_token(token: &str, extra: &str) -> Self {
+        let dir = Self::fresh_dir();
+        let path = Self::write_config_with(&dir, &[], extra);
+        let text = std::fs::read_to_string(&path).expect("the config just written");
+        let text = text.replacen("[admin]\n", &format!("[admin]\ntoken = \"{token}\"\n"), 1);
+        std::fs::write(&path, text).expect("write config");
+        let mut relay = Self::start_from(dir, &path).await;
+        relay.owns_dir = true;
+        relay
+    }
+
+    /// Starts the relay of the config at `path`, working in `dir`.
+    async fn start_from(dir: PathBuf, path: &std::path::Path) -> Self {
+        let (config, _) = Config::load(Some(path)).expect("a valid config");
         let relay = relay::Relay::new(config).await.expect("relay set-up");
         let running = relay::start(relay).await.expect("relay start");
         Self {
@@ -135,6 +146,15 @@ impl TestRelay {
             signer: KickSigner::test_key(),
             owns_dir: false,
         }
+    }
+
+    /// Starts a relay in `dir` with `[server]` keys set or replaced by `server`.
+    ///
+    /// # Panics
+    /// When the relay does not start.
+    pub async fn start_with(dir: PathBuf, server: &[(&str, &str)], extra: &str) -> Self {
+        let path = Self::write_config_with(&dir, server, extra);
+        Self::start_from(dir, &path).await
     }
 
     /// The webhook URL.

@@ -47,7 +47,7 @@ pub enum Received {
 /// use kick_dispatch::{Dispatcher, events};
 /// use kick_webhook::Receiver;
 ///
-/// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+/// # async fn run() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
 /// let bus = Dispatcher::new();
 /// bus.listen(events::ChatMessageSent, |chat| println!("{}: {}", chat.sender.username, chat.content));
 /// let app = Receiver::new(bus)?.router("/webhooks/kick");

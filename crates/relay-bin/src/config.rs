@@ -80,20 +80,35 @@ impl Default for ServerConfig {
 }
 
 /// `[admin]`.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct AdminConfig {
     /// Address of the admin listener; keep it private.
     pub listen: SocketAddr,
+    /// The token that admin actions (and, off loopback, every admin page) need.
+    pub token: Option<String>,
 }
 
 impl Default for AdminConfig {
     fn default() -> Self {
         Self {
             listen: SocketAddr::from(([127, 0, 0, 1], 9091)),
+            token: None,
         }
     }
 }
+
+impl fmt::Debug for AdminConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AdminConfig")
+            .field("listen", &self.listen)
+            .field("token", &self.token.as_ref().map(|_| "<redacted>"))
+            .finish()
+    }
+}
+
+/// Shortest admin token accepted.
+const MIN_ADMIN_TOKEN: usize = 16;
 
 /// `[kick]`.
 #[derive(Clone, Deserialize)]
@@ -374,6 +389,19 @@ impl Config {
                     "{file}: {key} = {value} is outside 1..=3600"
                 )));
             }
+        }
+        if !self.admin.listen.ip().is_loopback() && self.admin.token.is_none() {
+            return Err(ConfigProblem(format!(
+                "{file}: admin.listen = {} is not a loopback address: the admin page and its actions would be open to the network. Set admin.token (e.g. token = \"${{KICK_RELAY_ADMIN_TOKEN}}\") or listen on 127.0.0.1",
+                self.admin.listen
+            )));
+        }
+        if let Some(token) = &self.admin.token
+            && token.chars().count() < MIN_ADMIN_TOKEN
+        {
+            return Err(ConfigProblem(format!(
+                "{file}: admin.token is shorter than {MIN_ADMIN_TOKEN} characters; use a long random one (e.g. `openssl rand -hex 32`)"
+            )));
         }
         if self.server.listen == self.admin.listen {
             return Err(ConfigProblem(format!(

@@ -398,6 +398,7 @@ impl<'a> Worker<'a> {
                 last_status: None,
                 last_error: Some(reason.clone()),
                 finished_at: Some(now),
+                at: now,
             };
             self.committed
                 .queue(self.relay, &self.name, completion)
@@ -611,6 +612,7 @@ fn finish(
         last_status: last_status.map(i64::from),
         last_error,
         finished_at: Some(clock::now_ms()),
+        at: clock::now_ms(),
     }
 }
 
@@ -630,6 +632,7 @@ fn retry_at(
         last_status: status.map(i64::from),
         last_error: Some(reason.to_owned()),
         finished_at: None,
+        at: now,
     }
 }
 

@@ -95,6 +95,7 @@ async fn receive(State(relay): State<Arc<Relay>>, headers: HeaderMap, body: Body
             } else {
                 "accepted"
             });
+            relay.metrics.event_accepted(now_ms);
             tracing::debug!(message_id = %delivery.headers.meta.message_id, event_type = %delivery.headers.meta.event_type, outputs = rows, "accepted");
             if relay.dispatcher.publish(Arc::clone(&delivery)).is_err() {
                 for output in &relay.outputs {

@@ -1,11 +1,11 @@
 //! Counters for `/metrics` (Prometheus text format), kept with atomics.
 
 use std::{
-    collections::BTreeMap,
+    collections::{BTreeMap, VecDeque},
     fmt::Write as _,
     sync::{
-        Mutex,
-        atomic::{AtomicU64, Ordering},
+        Mutex, PoisonError,
+        atomic::{AtomicI64, AtomicU64, Ordering},
     },
 };
 
@@ -35,6 +35,28 @@ pub struct Metrics {
     latency_ms_sum: Mutex<BTreeMap<String, (u64, u64)>>,
     rate_limit_waits: AtomicU64,
     breakers: Mutex<BTreeMap<String, bool>>,
+    /// Accepted events per minute, the last [`MINUTES`] minutes: (minute since the epoch, n).
+    per_minute: Mutex<VecDeque<(i64, u64)>>,
+    /// When the last event was accepted (Unix ms; 0: none yet).
+    last_event_ms: AtomicI64,
+    /// Recent ingest-to-delivery latencies per output: (when delivered, ms).
+    recent_lags: Mutex<BTreeMap<String, VecDeque<(i64, u64)>>>,
+}
+
+/// Minutes of accepted-event counts kept for the admin page's chart.
+pub const MINUTES: usize = 60;
+/// Latency samples kept per output.
+const LAG_SAMPLES: usize = 4096;
+
+/// An output's recent ingest-to-delivery latency.
+#[derive(Clone, Copy, Debug, Default, serde::Serialize)]
+pub struct Lag {
+    /// Deliveries it is computed over.
+    pub samples: usize,
+    /// Median, ms.
+    pub p50_ms: u64,
+    /// 99th percentile, ms.
+    pub p99_ms: u64,
 }
 
 impl Metrics {
@@ -66,6 +88,119 @@ impl Metrics {
             let entry = map.entry(output.to_owned()).or_default();
             entry.0 += ms;
             entry.1 += 1;
+        }
+        let now = crate::clock::now_ms();
+        let mut lags = self
+            .recent_lags
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let samples = lags.entry(output.to_owned()).or_default();
+        if samples.len() == LAG_SAMPLES {
+            samples.pop_front();
+        }
+        samples.push_back((now, ms));
+    }
+
+    /// One accepted event at `now_ms`, for the events-per-minute chart and the last event's age.
+    pub fn event_accepted(&self, now_ms: i64) {
+        self.last_event_ms.store(now_ms, Ordering::Relaxed);
+        let minute = now_ms.div_euclid(60_000);
+        let mut minutes = self
+            .per_minute
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        match minutes.back_mut() {
+            Some((m, n)) if *m == minute => *n += 1,
+            _ => {
+                minutes.push_back((minute, 1));
+                while minutes.len() > MINUTES {
+                    minutes.pop_front();
+                }
+            }
+        }
+    }
+
+    /// Accepted events in each of the last [`MINUTES`] minutes up to `now_ms`, oldest first.
+    pub fn events_per_minute(&self, now_ms: i64) -> Vec<u64> {
+        let current = now_ms.div_euclid(60_000);
+        let minutes = self
+            .per_minute
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        (0..MINUTES)
+            .rev()
+            .map(|ago| {
+                let minute = current - i64::try_from(ago).unwrap_or(0);
+                minutes
+                    .iter()
+                    .find(|(m, _)| *m == minute)
+                    .map_or(0, |(_, n)| *n)
+            })
+            .collect()
+    }
+
+    /// When the last event was accepted (Unix ms).
+    pub fn last_event_ms(&self) -> Option<i64> {
+        Some(self.last_event_ms.load(Ordering::Relaxed)).filter(|ms| *ms > 0)
+    }
+
+    /// An ingest outcome's count so far.
+    pub fn requests(&self, outcome: &str) -> u64 {
+        OUTCOMES
+            .iter()
+            .position(|o| *o == outcome)
+            .and_then(|i| self.requests.get(i))
+            .map_or(0, |c| c.load(Ordering::Relaxed))
+    }
+
+    /// Attempts of `output` that ended as `outcome` so far.
+    pub fn attempts_of(&self, output: &str, outcome: &str) -> u64 {
+        self.attempts
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .iter()
+            .filter(|((o, kind), _)| o == output && *kind == outcome)
+            .map(|(_, n)| *n)
+            .sum()
+    }
+
+    /// Whether `output`'s breaker is open.
+    pub fn breaker_open(&self, output: &str) -> bool {
+        self.breakers
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(output)
+            .copied()
+            .unwrap_or(false)
+    }
+
+    /// `output`'s ingest-to-delivery latency over the deliveries of the last `window_ms`.
+    pub fn recent_lag(&self, output: &str, now_ms: i64, window_ms: i64) -> Lag {
+        let lags = self
+            .recent_lags
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let mut values: Vec<u64> = lags
+            .get(output)
+            .map(|samples| {
+                samples
+                    .iter()
+                    .filter(|(at, _)| now_ms.saturating_sub(*at) <= window_ms)
+                    .map(|(_, ms)| *ms)
+                    .collect()
+            })
+            .unwrap_or_default();
+        values.sort_unstable();
+        let at = |p: usize| {
+            values
+                .get((values.len().saturating_sub(1)) * p / 100)
+                .copied()
+                .unwrap_or(0)
+        };
+        Lag {
+            samples: values.len(),
+            p50_ms: at(50),
+            p99_ms: at(99),
         }
     }
 

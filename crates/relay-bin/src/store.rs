@@ -50,6 +50,15 @@ CREATE TABLE IF NOT EXISTS outbox_body (
     body BLOB NOT NULL,
     batch_line TEXT
 );
+CREATE TABLE IF NOT EXISTS attempt (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    outbox_id INTEGER NOT NULL,
+    at INTEGER NOT NULL,
+    status TEXT NOT NULL,
+    http_status INTEGER,
+    error TEXT
+);
+CREATE INDEX IF NOT EXISTS attempt_outbox ON attempt(outbox_id);
 CREATE TABLE IF NOT EXISTS meta (
     key TEXT PRIMARY KEY,
     value TEXT NOT NULL
@@ -204,6 +213,55 @@ pub struct Completion {
     pub last_error: Option<String>,
     /// When it reached a final state (Unix ms).
     pub finished_at: Option<i64>,
+    /// When this outcome came about (Unix ms), for the delivery's history.
+    pub at: i64,
+}
+
+impl Completion {
+    /// Whether the delivery's history keeps this outcome. A delivery taken at the first try
+    /// needs no history row: its outbox row says all (the admin page shows it as one attempt).
+    pub fn is_history(&self) -> bool {
+        !(self.status == Status::Delivered && self.attempts <= 1)
+    }
+}
+
+/// One entry of a delivery's history.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct AttemptRow {
+    /// When (Unix ms).
+    pub at: i64,
+    /// The delivery's state after it (`pending` for a retry).
+    pub status: String,
+    /// The receiver's HTTP status, when it answered.
+    pub http_status: Option<i64>,
+    /// What went wrong, or why it was not sent.
+    pub error: Option<String>,
+}
+
+/// Where an output stands, for the admin page.
+#[derive(Clone, Debug, Default, serde::Serialize)]
+pub struct OutputOverview {
+    /// Pending deliveries.
+    pub pending: i64,
+    /// Age of the oldest pending delivery (ms).
+    pub oldest_pending_ms: Option<i64>,
+    /// The newest error recorded on one of its deliveries, and when.
+    pub last_error: Option<(String, i64)>,
+}
+
+/// A delivery with its history and the event it carries.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct DeliveryDetail {
+    /// The outbox row.
+    pub delivery: DeliveryRow,
+    /// Its history, oldest first.
+    pub attempts: Vec<AttemptRow>,
+    /// When it finished (Unix ms).
+    pub finished_at: Option<i64>,
+    /// The event's `Kick-Event-Message-Timestamp`, when the inbox still has it.
+    pub event_timestamp: Option<String>,
+    /// The event's body as Kick sent it, when the inbox still has it.
+    pub event_body: Option<String>,
 }
 
 enum Write {
@@ -245,7 +303,7 @@ pub struct Head {
 }
 
 /// A delivery as listed by the CLI.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize)]
 pub struct DeliveryRow {
     /// Row id (also the queue order).
     pub id: i64,
@@ -558,6 +616,110 @@ impl Store {
             .collect())
     }
 
+    /// One delivery with its history and event.
+    ///
+    /// # Errors
+    /// A read failure.
+    pub async fn detail(&self, id: i64) -> anyhow::Result<Option<DeliveryDetail>> {
+        let Some(r) = sqlx::query(
+            "SELECT o.id, o.message_id, o.output, o.event_type, o.status, o.attempts, o.created_at, o.last_status, o.last_error, o.finished_at,
+                    i.timestamp AS event_timestamp, i.body AS event_body
+             FROM outbox o LEFT JOIN inbox i ON i.message_id = o.message_id WHERE o.id = ?",
+        )
+        .bind(id)
+        .fetch_optional(&self.read)
+        .await?
+        else {
+            return Ok(None);
+        };
+        let attempts = sqlx::query(
+            "SELECT at, status, http_status, error FROM attempt WHERE outbox_id = ? ORDER BY id",
+        )
+        .bind(id)
+        .fetch_all(&self.read)
+        .await?
+        .iter()
+        .map(|a| AttemptRow {
+            at: a.get("at"),
+            status: a.get("status"),
+            http_status: a.get("http_status"),
+            error: a.get("error"),
+        })
+        .collect();
+        let body: Option<Vec<u8>> = r.get("event_body");
+        Ok(Some(DeliveryDetail {
+            delivery: DeliveryRow {
+                id: r.get("id"),
+                message_id: r.get("message_id"),
+                output: r.get("output"),
+                event_type: r.get("event_type"),
+                status: r.get("status"),
+                attempts: r.get("attempts"),
+                created_at: r.get("created_at"),
+                last_status: r.get("last_status"),
+                last_error: r.get("last_error"),
+            },
+            attempts,
+            finished_at: r.get("finished_at"),
+            event_timestamp: r.get("event_timestamp"),
+            event_body: body.map(|b| String::from_utf8_lossy(&b).into_owned()),
+        }))
+    }
+
+    /// Backlog, oldest pending age and newest error of `output`.
+    ///
+    /// # Errors
+    /// A read failure.
+    pub async fn overview(&self, output: &str, now: i64) -> anyhow::Result<OutputOverview> {
+        let pending = sqlx::query(
+            "SELECT COUNT(*) AS n, MIN(created_at) AS oldest FROM outbox WHERE output = ? AND status = 'pending'",
+        )
+        .bind(output)
+        .fetch_one(&self.read)
+        .await?;
+        let oldest: Option<i64> = pending.get("oldest");
+        let error = sqlx::query(
+            "SELECT a.error, a.at FROM attempt a JOIN outbox o ON o.id = a.outbox_id
+             WHERE o.output = ? AND a.error IS NOT NULL ORDER BY a.id DESC LIMIT 1",
+        )
+        .bind(output)
+        .fetch_optional(&self.read)
+        .await?;
+        Ok(OutputOverview {
+            pending: pending.get("n"),
+            oldest_pending_ms: oldest.map(|created| now.saturating_sub(created)),
+            last_error: error.map(|e| (e.get("error"), e.get("at"))),
+        })
+    }
+
+    /// Queues one finished delivery again; whether there was one to queue.
+    ///
+    /// # Errors
+    /// A write failure.
+    pub async fn replay_one(&self, id: i64, now: i64) -> anyhow::Result<bool> {
+        let mut tx = self.write.begin().await?;
+        sqlx::query(
+            "INSERT INTO attempt (outbox_id, at, status, error)
+             SELECT id, ?1, 'pending', 'replayed by an operator' FROM outbox WHERE id = ?2 AND status IN ('dead', 'skipped', 'expired')",
+        )
+        .bind(now)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        let queued = sqlx::query(
+            "UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = ?1, finished_at = NULL, last_error = 'replayed'
+             WHERE id = ?2 AND status IN ('dead', 'skipped', 'expired')",
+        )
+        .bind(now)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
+            == 1;
+        tx.commit().await?;
+        Ok(queued)
+    }
+
     /// Queues finished deliveries of `output` with `status`, created in `[since, until)`, again.
     ///
     /// # Errors
@@ -574,7 +736,20 @@ impl Store {
             status != Status::Pending,
             "pending deliveries are already queued"
         );
-        Ok(sqlx::query(
+        let mut tx = self.write.begin().await?;
+        sqlx::query(
+            "INSERT INTO attempt (outbox_id, at, status, error)
+             SELECT id, ?1, 'pending', 'replayed by an operator' FROM outbox
+             WHERE output = ?2 AND status = ?3 AND (?4 IS NULL OR created_at >= ?4) AND (?5 IS NULL OR created_at < ?5)",
+        )
+        .bind(now)
+        .bind(output)
+        .bind(status.as_str())
+        .bind(since)
+        .bind(until)
+        .execute(&mut *tx)
+        .await?;
+        let queued = sqlx::query(
             "UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = ?1, finished_at = NULL, last_error = 'replayed'
              WHERE output = ?2 AND status = ?3 AND (?4 IS NULL OR created_at >= ?4) AND (?5 IS NULL OR created_at < ?5)",
         )
@@ -583,9 +758,11 @@ impl Store {
         .bind(status.as_str())
         .bind(since)
         .bind(until)
-        .execute(&self.write)
+        .execute(&mut *tx)
         .await?
-        .rows_affected())
+        .rows_affected();
+        tx.commit().await?;
+        Ok(queued)
     }
 
     /// Enables an output again (operator command; [`Store::disable_output`] disables).

@@ -150,3 +150,19 @@ fn an_unset_variable_anywhere_names_the_key_and_line() {
     let err = load("[kick]\n\nclient_id = \"x${oops\"\n");
     assert!(err.contains("line 3") && err.contains("closing }"), "{err}");
 }
+
+#[test]
+fn an_admin_listener_off_loopback_needs_a_long_token() {
+    let err = load("[admin]\nlisten = \"0.0.0.0:9091\"\n");
+    assert!(
+        err.contains("admin.listen") && err.contains("admin.token") && err.contains("loopback"),
+        "{err}"
+    );
+    let err = load("[admin]\nlisten = \"0.0.0.0:9091\"\ntoken = \"short\"\n");
+    assert!(err.contains("shorter than 16"), "{err}");
+    let config = load_ok("[admin]\nlisten = \"0.0.0.0:9091\"\ntoken = \"0123456789abcdef0123\"\n");
+    assert!(
+        !format!("{config:?}").contains("0123456789abcdef0123"),
+        "the token is redacted in Debug"
+    );
+}

@@ -3,7 +3,9 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod admin_page;
 mod breaker;
+mod browser;
 mod config_errors;
 mod dashboard;
 mod delivery;

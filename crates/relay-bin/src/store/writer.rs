@@ -201,6 +201,10 @@ async fn apply(
                     .bind(before)
                     .execute(&mut *tx)
                     .await?;
+                sqlx::query("DELETE FROM attempt WHERE outbox_id IN (SELECT id FROM outbox WHERE status IN ('delivered', 'expired') AND finished_at < ?)")
+                    .bind(before)
+                    .execute(&mut *tx)
+                    .await?;
                 sqlx::query("DELETE FROM outbox_body WHERE id IN (SELECT id FROM outbox WHERE status IN ('delivered', 'expired') AND finished_at < ?)")
                     .bind(before)
                     .execute(&mut *tx)
@@ -404,6 +408,27 @@ async fn complete_group(
         });
         update.push(") AS v WHERE outbox.id = v.column1");
         update.build().execute(&mut *tx).await?;
+    }
+    // History: every outcome but a first-try delivery, which the outbox row says all about,
+    // unless the row already has history (a replayed or retried delivery).
+    for chunk in completions.chunks(ROWS_PER_STATEMENT) {
+        let mut insert = QueryBuilder::<Sqlite>::new(
+            // column1..6: outbox id, at, status, http status, error, always (0/1).
+            "INSERT INTO attempt (outbox_id, at, status, http_status, error) \
+             SELECT v.column1, v.column2, v.column3, v.column4, v.column5 FROM (",
+        );
+        insert.push_values(chunk, |mut row, c| {
+            row.push_bind(c.id)
+                .push_bind(c.at)
+                .push_bind(c.status.as_str())
+                .push_bind(c.last_status)
+                .push_bind(&c.last_error)
+                .push_bind(i64::from(c.is_history()));
+        });
+        insert.push(
+            ") AS v WHERE v.column6 = 1 OR EXISTS (SELECT 1 FROM attempt a WHERE a.outbox_id = v.column1)",
+        );
+        insert.build().execute(&mut *tx).await?;
     }
     Ok(())
 }

@@ -1,0 +1,267 @@
+//! The admin listener: health, readiness, metrics, the admin page and its JSON API. Never
+//! mounted on the public listener.
+
+mod actions;
+mod auth;
+mod page;
+mod view;
+
+use std::sync::{Arc, atomic::Ordering};
+
+use axum::{
+    Json, Router,
+    extract::{Path, Query, State},
+    http::{HeaderMap, StatusCode},
+    response::{Html, IntoResponse, Response},
+    routing::{get, post},
+};
+use serde::Deserialize;
+
+use self::{auth::Access, page::Viewer};
+use crate::{clock, relay::Relay, store::Status};
+
+/// What every admin handler gets.
+#[derive(Clone, Debug)]
+pub(crate) struct Admin {
+    relay: Arc<Relay>,
+    access: Arc<Access>,
+}
+
+/// `/healthz`, `/readyz`, `/metrics`, the admin page (`/`, `/deliveries`, `/deliveries/{id}`,
+/// `/login`, `/logout`) and its JSON API (`/api/…`; see the relay-bin README).
+pub fn router(relay: Arc<Relay>) -> Router {
+    let admin = &relay.config.admin;
+    let access = Arc::new(Access::new(
+        admin.token.clone(),
+        admin.listen.ip().is_loopback(),
+    ));
+    Router::new()
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(ready))
+        .route("/metrics", get(metrics))
+        .route("/", get(overview_page))
+        .route("/deliveries", get(deliveries_page))
+        .route("/deliveries/{id}", get(detail_page))
+        .route("/login", get(login_page).post(actions::login))
+        .route("/logout", post(actions::logout))
+        .route("/api/status", get(status_json))
+        .route("/api/deliveries", get(deliveries_json))
+        .route("/api/deliveries/{id}", get(detail_json))
+        .route("/api/deliveries/{id}/replay", post(actions::replay_one))
+        .route("/api/outputs/{name}/replay", post(actions::replay_range))
+        .route(
+            "/api/outputs/{name}/{change}",
+            post(actions::enable_or_disable),
+        )
+        .with_state(Admin { relay, access })
+}
+
+async fn ready(State(admin): State<Admin>) -> impl IntoResponse {
+    let relay = &admin.relay;
+    match relay.store.check_writable(clock::now_ms()).await {
+        Ok(()) => (
+            StatusCode::OK,
+            format!(
+                "ready: database writable, key {}",
+                relay.keys.current().fingerprint_hex()
+            ),
+        ),
+        Err(err) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("not ready: database not writable: {err:#}"),
+        ),
+    }
+}
+
+async fn metrics(State(admin): State<Admin>) -> Response {
+    let relay = &admin.relay;
+    let stats = match relay.store.stats(clock::now_ms()).await {
+        Ok(stats) => stats,
+        // Zeros would look like an empty outbox; say that the store could not be read.
+        Err(err) => return unavailable(&err),
+    };
+    let disabled: Vec<String> = relay
+        .outputs
+        .iter()
+        .filter(|o| o.disabled.load(Ordering::Acquire))
+        .map(|o| o.sink.name().to_owned())
+        .collect();
+    (
+        [("content-type", "text/plain; version=0.0.4")],
+        relay.metrics.render(&stats, &disabled),
+    )
+        .into_response()
+}
+
+fn unavailable(err: &anyhow::Error) -> Response {
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        format!("cannot read the store: {err:#}"),
+    )
+        .into_response()
+}
+
+/// 401 for a reader who needs the token (off loopback).
+fn unauthorized_page() -> Response {
+    (
+        StatusCode::UNAUTHORIZED,
+        Html("<!doctype html><p>This admin listener is not on loopback: <a href=\"/login\">log in</a> with admin.token, or send Authorization: Bearer.</p>"),
+    )
+        .into_response()
+}
+
+fn unauthorized_json() -> Response {
+    (
+        StatusCode::UNAUTHORIZED,
+        Json(serde_json::json!({ "error": "send Authorization: Bearer <admin.token>" })),
+    )
+        .into_response()
+}
+
+impl Admin {
+    fn viewer(&self, headers: &HeaderMap) -> Viewer {
+        Viewer {
+            csrf: self.access.session(headers).map(|s| s.csrf),
+            actions_configured: self.access.has_token(),
+        }
+    }
+
+    fn output_names(&self) -> Vec<String> {
+        self.relay
+            .outputs
+            .iter()
+            .map(|o| o.sink.name().to_owned())
+            .collect()
+    }
+}
+
+async fn overview_page(State(admin): State<Admin>, headers: HeaderMap) -> Response {
+    if !admin.access.can_read(&headers) {
+        return unauthorized_page();
+    }
+    match view::status(&admin.relay).await {
+        Ok(status) => Html(page::overview(&status, &admin.viewer(&headers))).into_response(),
+        Err(err) => unavailable(&err),
+    }
+}
+
+/// `?output=…&status=…&limit=…` (empty values mean "all").
+#[derive(Debug, Deserialize)]
+struct Filter {
+    output: Option<String>,
+    status: Option<String>,
+    limit: Option<i64>,
+}
+
+impl Filter {
+    fn output(&self) -> Option<&str> {
+        self.output.as_deref().filter(|o| !o.is_empty())
+    }
+
+    fn status(&self) -> Result<Option<Status>, String> {
+        self.status
+            .as_deref()
+            .filter(|s| !s.is_empty())
+            .map(|s| s.parse::<Status>().map_err(|err| err.to_string()))
+            .transpose()
+    }
+}
+
+async fn deliveries_page(
+    State(admin): State<Admin>,
+    headers: HeaderMap,
+    Query(filter): Query<Filter>,
+) -> Response {
+    if !admin.access.can_read(&headers) {
+        return unauthorized_page();
+    }
+    let status = match filter.status() {
+        Ok(status) => status,
+        Err(why) => return (StatusCode::BAD_REQUEST, why).into_response(),
+    };
+    let limit = filter.limit.unwrap_or(100).clamp(1, 1000);
+    match admin.relay.store.list(filter.output(), status, limit).await {
+        Ok(rows) => Html(page::deliveries(
+            &rows,
+            &admin.output_names(),
+            filter.output(),
+            status.map(Status::as_str),
+            &admin.viewer(&headers),
+        ))
+        .into_response(),
+        Err(err) => unavailable(&err),
+    }
+}
+
+async fn detail_page(
+    State(admin): State<Admin>,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+) -> Response {
+    if !admin.access.can_read(&headers) {
+        return unauthorized_page();
+    }
+    match admin.relay.store.detail(id).await {
+        Ok(Some(detail)) => Html(page::detail(&detail, &admin.viewer(&headers))).into_response(),
+        Ok(None) => (StatusCode::NOT_FOUND, format!("no delivery {id}")).into_response(),
+        Err(err) => unavailable(&err),
+    }
+}
+
+async fn login_page() -> Html<String> {
+    Html(page::login(false))
+}
+
+async fn status_json(State(admin): State<Admin>, headers: HeaderMap) -> Response {
+    if !admin.access.can_read(&headers) {
+        return unauthorized_json();
+    }
+    match view::status(&admin.relay).await {
+        Ok(status) => Json(status).into_response(),
+        Err(err) => unavailable(&err),
+    }
+}
+
+async fn deliveries_json(
+    State(admin): State<Admin>,
+    headers: HeaderMap,
+    Query(filter): Query<Filter>,
+) -> Response {
+    if !admin.access.can_read(&headers) {
+        return unauthorized_json();
+    }
+    let status = match filter.status() {
+        Ok(status) => status,
+        Err(why) => {
+            return (
+                StatusCode::BAD_REQUEST,
+                Json(serde_json::json!({ "error": why })),
+            )
+                .into_response();
+        }
+    };
+    let limit = filter.limit.unwrap_or(100).clamp(1, 1000);
+    match admin.relay.store.list(filter.output(), status, limit).await {
+        Ok(rows) => Json(rows).into_response(),
+        Err(err) => unavailable(&err),
+    }
+}
+
+async fn detail_json(
+    State(admin): State<Admin>,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+) -> Response {
+    if !admin.access.can_read(&headers) {
+        return unauthorized_json();
+    }
+    match admin.relay.store.detail(id).await {
+        Ok(Some(detail)) => Json(detail).into_response(),
+        Ok(None) => (
+            StatusCode::NOT_FOUND,
+            Json(serde_json::json!({ "error": format!("no delivery {id}") })),
+        )
+            .into_response(),
+        Err(err) => unavailable(&err),
+    }
+}

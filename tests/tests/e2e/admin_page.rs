@@ -1,0 +1,293 @@
+//! The admin page in a real browser: it shows a failing output's error; without the token it
+//! offers no action and the API refuses one; logged in, "Replay" on a dead letter gets it
+//! delivered and "Disable" stops an output.
+
+use std::time::{Duration, Instant};
+
+use fantoccini::{Client, Locator};
+use relay_tests::{Reply, StandIn, TestRelay};
+
+use crate::browser::Browser;
+
+const TOKEN: &str = "test-admin-token-0123456789";
+
+/// Reloads `url` until its text contains `text`; the text.
+async fn wait_for_text(client: &Client, url: &str, text: &str) -> String {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        client.goto(url).await.unwrap();
+        let body = client
+            .find(Locator::Css("body"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        if body.contains(text) {
+            return body;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{text:?} never appeared on {url}:\n{body}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// Saves a screenshot (always checked to be a PNG); also into `$KICK_RELAY_SCREENSHOTS` when set.
+async fn screenshot(client: &Client, dir: &std::path::Path, name: &str) {
+    let png = client.screenshot().await.unwrap();
+    assert!(png.starts_with(b"\x89PNG"), "not a PNG");
+    std::fs::write(dir.join(name), &png).unwrap();
+    if let Some(out) = std::env::var_os("KICK_RELAY_SCREENSHOTS") {
+        std::fs::write(std::path::Path::new(&out).join(name), &png).unwrap();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_operator_sees_a_failure_replays_a_dead_letter_and_disables_an_output() {
+    // "flaky" fails twice (the delivery goes dead after its one retry), then takes everything.
+    let flaky = StandIn::scripted(|n| {
+        if n <= 2 {
+            Reply::status(500).body("upstream down")
+        } else {
+            Reply::status(204)
+        }
+    })
+    .await;
+    let raw = StandIn::always(Reply::status(204)).await;
+    let relay = TestRelay::start_with_admin_token(
+        TOKEN,
+        &format!(
+            "[[output]]\nname = \"flaky\"\ntype = \"raw\"\nurl = \"{}\"\nretry_schedule_secs = [1]\n\
+             [[output]]\nname = \"raw\"\ntype = \"raw\"\nurl = \"{}\"\n",
+            flaky.url("/flaky"),
+            raw.url("/raw")
+        ),
+    )
+    .await;
+    let body = br#"{"raid":{"viewers":3}}"#;
+    assert_eq!(
+        relay
+            .post("01JADMIN000000000000000001", "channel.raid.started", body)
+            .await
+            .1,
+        "accepted"
+    );
+    raw.wait_for(1, Duration::from_secs(10)).await;
+
+    let browser = Browser::start().await;
+    let client = &browser.client;
+    let home = relay.admin_url("/");
+    // The failing output's error is on the overview; reading needs no token on loopback.
+    let page = wait_for_text(client, &home, "HTTP 500").await;
+    assert!(page.contains("upstream down"), "{page}");
+    assert!(page.contains("Log in to act"), "{page}");
+    assert!(
+        client
+            .find_all(Locator::Css("form button"))
+            .await
+            .unwrap()
+            .is_empty(),
+        "no action without the token"
+    );
+    screenshot(client, &relay.dir, "admin-overview.png").await;
+    let id = refused_without_the_token(client, &relay, &flaky).await;
+    log_in(client, &relay).await;
+    replay_with_a_click(client, &relay, &flaky, &id).await;
+    disable_with_a_click(client, &relay, &flaky, &raw, body).await;
+    browser.quit().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_page_shows_no_secret_and_bearer_scripts_can_act() {
+    let hook = StandIn::always(Reply::status(204)).await;
+    let secret_url = hook.url("/api/webhooks/1/very-secret-webhook-token");
+    let relay = TestRelay::start_with_admin_token(
+        TOKEN,
+        &format!("[[output]]\nname = \"discord\"\ntype = \"discord\"\nurl = \"{secret_url}\"\n"),
+    )
+    .await;
+    for path in ["/", "/deliveries", "/api/status", "/api/deliveries"] {
+        let text = reqwest::get(relay.admin_url(path))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            !text.contains("very-secret-webhook-token"),
+            "{path} shows the webhook URL"
+        );
+        assert!(!text.contains(TOKEN), "{path} shows the admin token");
+    }
+    let disabled = reqwest::Client::new()
+        .post(relay.admin_url("/api/outputs/discord/disable"))
+        .bearer_auth(TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(disabled.status().as_u16(), 200);
+    let json: serde_json::Value = serde_json::from_str(&disabled.text().await.unwrap()).unwrap();
+    assert_eq!(json["message"], "discord disabled");
+    let unknown = reqwest::Client::new()
+        .post(relay.admin_url("/api/outputs/nope/enable"))
+        .bearer_auth(TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unknown.status().as_u16(), 404);
+}
+
+/// The dead letter is listed; replaying it without the token (or with a forged session) is
+/// refused. Its id.
+async fn refused_without_the_token(client: &Client, relay: &TestRelay, flaky: &StandIn) -> String {
+    // The dead letter is listed; replaying it without the token is refused.
+    let dead_url = relay.admin_url("/deliveries?output=flaky&status=dead");
+    wait_for_text(client, &dead_url, "channel.raid.started").await;
+    let id = client
+        .find(Locator::Css("tr[data-id]"))
+        .await
+        .unwrap()
+        .attr("data-id")
+        .await
+        .unwrap()
+        .unwrap();
+    let refused = reqwest::Client::new()
+        .post(relay.admin_url(&format!("/api/deliveries/{id}/replay")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status().as_u16(), 403);
+    let forged = reqwest::Client::new()
+        .post(relay.admin_url(&format!("/api/deliveries/{id}/replay")))
+        .header("cookie", "kick_relay_session=guessed")
+        .form(&[("csrf", "guessed")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status().as_u16(), 403);
+    assert_eq!(flaky.received().len(), 2, "nothing replayed");
+
+    id
+}
+
+/// Logs in with the token.
+async fn log_in(client: &Client, relay: &TestRelay) {
+    let home = relay.admin_url("/");
+    // Log in with the token.
+    client.goto(&relay.admin_url("/login")).await.unwrap();
+    client
+        .find(Locator::Css("input[name=token]"))
+        .await
+        .unwrap()
+        .send_keys(TOKEN)
+        .await
+        .unwrap();
+    client
+        .find(Locator::Css("form button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for_text(client, &home, "Log out").await;
+}
+
+/// "Replay" on the dead letter: the stand-in gets it and its page says delivered.
+async fn replay_with_a_click(client: &Client, relay: &TestRelay, flaky: &StandIn, id: &str) {
+    let dead_url = relay.admin_url("/deliveries?output=flaky&status=dead");
+    // Replay the dead letter with a click: the stand-in gets it and the page says delivered.
+    client.goto(&dead_url).await.unwrap();
+    screenshot(client, &relay.dir, "admin-dead-letters.png").await;
+    client
+        .find(Locator::Css(&format!("tr[data-id=\"{id}\"] form button")))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    flaky.wait_for(3, Duration::from_secs(10)).await;
+    assert_eq!(
+        flaky.received().len(),
+        3,
+        "the replayed delivery reached the output"
+    );
+    let detail = wait_for_text(
+        client,
+        &relay.admin_url(&format!("/deliveries/{id}")),
+        "delivered",
+    )
+    .await;
+    assert!(
+        detail.contains("upstream down"),
+        "the failed attempts stay in its history: {detail}"
+    );
+    assert!(detail.contains("replayed by an operator"), "{detail}");
+    let mut outcomes = Vec::new();
+    for cell in client.find_all(Locator::Css("td .state")).await.unwrap() {
+        outcomes.push(cell.text().await.unwrap());
+    }
+    assert_eq!(
+        outcomes,
+        ["retry", "dead", "replayed", "delivered"],
+        "{detail}"
+    );
+    assert!(
+        detail.contains("\"viewers\": 3"),
+        "the event it carried: {detail}"
+    );
+    screenshot(client, &relay.dir, "admin-delivery.png").await;
+}
+
+/// "Disable" on `raw`: the next event goes to `flaky` only.
+async fn disable_with_a_click(
+    client: &Client,
+    relay: &TestRelay,
+    flaky: &StandIn,
+    raw: &StandIn,
+    body: &[u8],
+) {
+    let home = relay.admin_url("/");
+    // Disable "raw" with a click: the next event goes to "flaky" only.
+    client.goto(&home).await.unwrap();
+    client
+        .find(Locator::Css("tr[data-output=\"raw\"] form button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let page = wait_for_text(client, &home, "disabled by operator").await;
+    assert!(page.contains("Enable"), "{page}");
+    assert_eq!(
+        relay
+            .post("01JADMIN000000000000000002", "channel.raid.started", body)
+            .await
+            .1,
+        "accepted"
+    );
+    flaky.wait_for(4, Duration::from_secs(10)).await;
+    assert_eq!(
+        flaky.received().len(),
+        4,
+        "the other output got the new event"
+    );
+    assert_eq!(raw.received().len(), 1, "the disabled output got nothing");
+    let status: serde_json::Value = serde_json::from_str(
+        &reqwest::get(relay.admin_url("/api/status"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap(),
+    )
+    .unwrap();
+    let raw_state = status["outputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["name"] == "raw")
+        .unwrap();
+    assert_eq!(raw_state["state"], "disabled");
+}
