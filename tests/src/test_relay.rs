@@ -275,6 +275,16 @@ impl TestRelay {
     }
 }
 
+/// The value of the first `/metrics` line starting with `line_start` (0 when there is none).
+pub fn metric(metrics: &str, line_start: &str) -> u64 {
+    metrics
+        .lines()
+        .find(|l| l.starts_with(line_start))
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0)
+}
+
 /// Now as RFC 3339.
 pub fn now_rfc3339() -> String {
     relay_bin::clock::rfc3339(relay_bin::clock::now())

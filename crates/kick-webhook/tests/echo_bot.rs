@@ -142,6 +142,21 @@ async fn wait_for_chats(fake: &Fake, n: usize) -> Vec<(String, Value)> {
     }
 }
 
+/// `GET /login`: a redirect to Kick's consent page; its query parameters by name.
+async fn start_login(browser: &reqwest::Client, bot: &str) -> impl Fn(&str) -> String {
+    let login = browser.get(format!("{bot}/login")).send().await.unwrap();
+    assert_eq!(login.status().as_u16(), 303);
+    let location = reqwest::Url::parse(login.headers()["location"].to_str().unwrap()).unwrap();
+    assert_eq!(location.path(), "/oauth/authorize");
+    move |name: &str| {
+        location
+            .query_pairs()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.into_owned())
+            .unwrap()
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_echo_bot_logs_in_with_pkce_answers_ping_and_refreshes_its_token() {
     let fake: Fake = Arc::default();
@@ -177,17 +192,7 @@ async fn the_echo_bot_logs_in_with_pkce_answers_ping_and_refreshes_its_token() {
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();
-    let login = browser.get(format!("{bot}/login")).send().await.unwrap();
-    assert_eq!(login.status().as_u16(), 303);
-    let location = reqwest::Url::parse(login.headers()["location"].to_str().unwrap()).unwrap();
-    assert_eq!(location.path(), "/oauth/authorize");
-    let param = |name: &str| {
-        location
-            .query_pairs()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.into_owned())
-            .unwrap()
-    };
+    let param = start_login(&browser, &bot).await;
     assert_eq!(param("code_challenge_method"), "S256");
     assert_eq!(param("redirect_uri"), "http://127.0.0.1:1/oauth/callback");
     fake.lock().unwrap().challenge = param("code_challenge");
@@ -197,15 +202,7 @@ async fn the_echo_bot_logs_in_with_pkce_answers_ping_and_refreshes_its_token() {
         .await
         .unwrap();
     assert_eq!(wrong.status().as_u16(), 400, "a forged state is refused");
-    let login = browser.get(format!("{bot}/login")).send().await.unwrap();
-    let location = reqwest::Url::parse(login.headers()["location"].to_str().unwrap()).unwrap();
-    let param = |name: &str| {
-        location
-            .query_pairs()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.into_owned())
-            .unwrap()
-    };
+    let param = start_login(&browser, &bot).await;
     fake.lock().unwrap().challenge = param("code_challenge");
     let back = browser
         .get(format!(

@@ -18,7 +18,7 @@ use axum::{Router, body::Bytes, extract::State, http::StatusCode};
 
 mod common;
 
-use common::{BIN, dir_with_keys, free_port, listen, serve, wait_healthy};
+use common::{BIN, dir_with_keys, free_port, listen, serve, terminate, wait_healthy};
 
 /// Runs a CLI command in `dir`; its stdout, or a panic with stderr when it fails.
 fn cli(dir: &Path, args: &[&str]) -> String {
@@ -109,12 +109,5 @@ async fn a_dead_letter_is_delivered_after_kick_relay_replay() {
     );
     assert_eq!(count.load(Ordering::SeqCst), 3, "sent exactly once more");
 
-    assert!(
-        Command::new("kill")
-            .args(["-TERM", &relay.id().to_string()])
-            .status()
-            .unwrap()
-            .success()
-    );
-    assert!(relay.wait().unwrap().success());
+    terminate(&mut relay);
 }

@@ -14,7 +14,7 @@ use axum::{Router, body::Bytes, extract::State, http::HeaderMap, response::IntoR
 
 mod common;
 
-use common::{BIN, dir_with_keys, free_port, listen, serve, wait_healthy};
+use common::{BIN, dir_with_keys, free_port, listen, serve, terminate, wait_healthy};
 
 type Lines = Arc<Mutex<Vec<Vec<u64>>>>;
 
@@ -120,12 +120,5 @@ async fn kill_9_during_a_combined_discord_message_loses_no_chat_line() {
     );
     // Repeats: only what was sent but not yet recorded (bounded), nothing sent three times.
     assert!(times.values().all(|t| *t <= 2), "{times:?}");
-    assert!(
-        Command::new("kill")
-            .args(["-TERM", &relay.id().to_string()])
-            .status()
-            .unwrap()
-            .success()
-    );
-    assert!(relay.wait().unwrap().success());
+    terminate(&mut relay);
 }

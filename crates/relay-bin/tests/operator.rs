@@ -16,7 +16,7 @@ use axum::{Router, body::Bytes, extract::State, http::Uri};
 
 mod common;
 
-use common::{BIN, dir_with_keys, free_port, listen, wait_healthy};
+use common::{BIN, dir_with_keys, free_port, listen, terminate, wait_healthy};
 
 /// Runs a CLI command in `dir`; (success, stdout, stderr).
 fn cli(dir: &Path, port: u16, args: &[&str]) -> (bool, String, String) {
@@ -151,25 +151,11 @@ async fn an_operator_steers_a_running_relay() {
 
     disable_then_enable(&dir, port, admin, &url, &seen).await;
 
-    assert!(
-        Command::new("kill")
-            .args(["-TERM", &relay.id().to_string()])
-            .status()
-            .unwrap()
-            .success()
-    );
-    assert!(relay.wait().unwrap().success());
+    terminate(&mut relay);
     // Stopped: the database is free for the next relay.
     let mut next = serve_with_env(&dir, port);
     wait_healthy(admin).await;
-    assert!(
-        Command::new("kill")
-            .args(["-TERM", &next.id().to_string()])
-            .status()
-            .unwrap()
-            .success()
-    );
-    assert!(next.wait().unwrap().success());
+    terminate(&mut next);
 }
 
 /// `outputs disable raw` on the running relay: nothing more is sent to it and new events are

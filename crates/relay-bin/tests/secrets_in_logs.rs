@@ -7,7 +7,6 @@
 #![allow(clippy::unwrap_used, missing_docs)]
 
 use std::{
-    process::Command,
     sync::{Arc, Mutex},
     time::{Duration, Instant},
 };
@@ -28,7 +27,7 @@ use rsa::{
 
 mod common;
 
-use common::{dir_with_keys, free_port, listen, serve, wait_healthy};
+use common::{dir_with_keys, free_port, listen, serve, terminate, wait_healthy};
 
 const CLIENT_SECRET: &str = "client-secret-Zq8uXW3n5kR1";
 const TOKEN_OK: &str = "discord-token-ok-Hf72mNq0aPxV";
@@ -168,14 +167,7 @@ async fn no_secret_token_signature_or_url_reaches_the_debug_log() {
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    assert!(
-        Command::new("kill")
-            .args(["-TERM", &relay.id().to_string()])
-            .status()
-            .unwrap()
-            .success()
-    );
-    assert!(relay.wait().unwrap().success());
+    terminate(&mut relay);
 
     let log = std::fs::read_to_string(dir.join("serve.log")).unwrap();
     assert!(log.contains("kick-relay stopped"), "{log}");

@@ -189,15 +189,15 @@ async fn a_chat_faster_than_discord_stays_within_max_lag_and_records_what_it_ski
     let mut settled = false;
     for _ in 0..600 {
         let metrics = relay.metrics().await;
-        let delivered = count(
+        let delivered = relay_tests::metric(
             &metrics,
             "kick_relay_outbox_rows{output=\"discord\",status=\"delivered\"}",
         );
-        let skipped = count(
+        let skipped = relay_tests::metric(
             &metrics,
             "kick_relay_outbox_rows{output=\"discord\",status=\"skipped\"}",
         );
-        if delivered + skipped == total + 2 {
+        if delivered + skipped == u64::try_from(total + 2).unwrap() {
             assert!(skipped > 0, "a chat this fast must skip: {metrics}");
             settled = true;
             break;
@@ -266,13 +266,4 @@ fn chat_numbers(lines: &[String]) -> Vec<usize> {
         .filter_map(|l| l.strip_prefix("**c"))
         .filter_map(|l| l.split('*').next()?.parse().ok())
         .collect()
-}
-
-fn count(metrics: &str, line_start: &str) -> usize {
-    metrics
-        .lines()
-        .find(|l| l.starts_with(line_start))
-        .and_then(|l| l.rsplit(' ').next())
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(0)
 }

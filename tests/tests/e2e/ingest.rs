@@ -12,15 +12,6 @@ fn raw_output(url: &str) -> String {
     )
 }
 
-fn count(metrics: &str, line_start: &str) -> u64 {
-    metrics
-        .lines()
-        .find(|l| l.starts_with(line_start))
-        .and_then(|l| l.rsplit(' ').next())
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(0)
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn duplicates_and_duplicate_subscription_copies_are_relayed_once() {
     let sink = StandIn::always(Reply::status(204)).await;
@@ -94,10 +85,10 @@ async fn duplicates_and_duplicate_subscription_copies_are_relayed_once() {
     );
     let metrics = relay.metrics().await;
     assert_eq!(
-        count(&metrics, "kick_relay_requests_total{outcome=\"duplicate\"}"),
+        relay_tests::metric(&metrics, "kick_relay_requests_total{outcome=\"duplicate\"}"),
         3
     );
-    assert_eq!(count(&metrics, "kick_relay_inbox_rows"), 3);
+    assert_eq!(relay_tests::metric(&metrics, "kick_relay_inbox_rows"), 3);
     relay.stop().await;
 }
 
@@ -230,7 +221,7 @@ async fn bad_requests_get_the_right_status_and_store_nothing() {
 
     let metrics = relay.metrics().await;
     assert_eq!(
-        count(&metrics, "kick_relay_inbox_rows"),
+        relay_tests::metric(&metrics, "kick_relay_inbox_rows"),
         0,
         "nothing stored:\n{metrics}"
     );

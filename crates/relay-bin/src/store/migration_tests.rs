@@ -25,26 +25,30 @@ VALUES ('m1', 'raw', 'chat.message.sent', 'pending', 1, 1, '[[\"content-type\",\
        ('m2', 'raw', 'chat.message.sent', 'delivered', 2, 2, '[]', X'5B5D');
 ";
 
-#[tokio::test]
-async fn an_old_outbox_moves_its_requests_and_keeps_its_queue() {
+/// A database written by `sql` in a fresh folder: the folder and the database's URL.
+async fn old_database(name: &str, sql: &str) -> (std::path::PathBuf, String) {
+    use sqlx::{ConnectOptions, Connection};
     let dir = std::env::temp_dir().join(format!(
-        "kick-relay-migration-{}-{}",
+        "kick-relay-migration-{name}-{}-{}",
         std::process::id(),
         crate::clock::now_ms()
     ));
     std::fs::create_dir_all(&dir).unwrap();
     let url = format!("sqlite://{}", dir.join("old.db").display());
-    {
-        use sqlx::{ConnectOptions, Connection};
-        let mut old = std::str::FromStr::from_str(&url)
-            .map(|o: sqlx::sqlite::SqliteConnectOptions| o.create_if_missing(true))
-            .unwrap()
-            .connect()
-            .await
-            .unwrap();
-        sqlx::raw_sql(OLD_OUTBOX).execute(&mut old).await.unwrap();
-        old.close().await.unwrap();
-    }
+    let mut old = std::str::FromStr::from_str(&url)
+        .map(|o: sqlx::sqlite::SqliteConnectOptions| o.create_if_missing(true))
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    sqlx::raw_sql(sql).execute(&mut old).await.unwrap();
+    old.close().await.unwrap();
+    (dir, url)
+}
+
+#[tokio::test]
+async fn an_old_outbox_moves_its_requests_and_keeps_its_queue() {
+    let (dir, url) = old_database("outbox", OLD_OUTBOX).await;
 
     let store = Store::open(&url, "full").await.unwrap();
     let pending = store.pending_after("raw", 0, 10).await.unwrap();
@@ -91,27 +95,7 @@ INSERT INTO outbox_body (id, headers, body) VALUES (1, '[]', X'7B7D');
 
 #[tokio::test]
 async fn an_outbox_body_without_batch_lines_gets_the_column_and_its_rows_go_out_alone() {
-    let dir = std::env::temp_dir().join(format!(
-        "kick-relay-migration-batch-{}-{}",
-        std::process::id(),
-        crate::clock::now_ms()
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
-    let url = format!("sqlite://{}", dir.join("old.db").display());
-    {
-        use sqlx::{ConnectOptions, Connection};
-        let mut old = std::str::FromStr::from_str(&url)
-            .map(|o: sqlx::sqlite::SqliteConnectOptions| o.create_if_missing(true))
-            .unwrap()
-            .connect()
-            .await
-            .unwrap();
-        sqlx::raw_sql(OUTBOX_BODY_WITHOUT_BATCH_LINE)
-            .execute(&mut old)
-            .await
-            .unwrap();
-        old.close().await.unwrap();
-    }
+    let (dir, url) = old_database("batch", OUTBOX_BODY_WITHOUT_BATCH_LINE).await;
     let store = Store::open(&url, "full").await.unwrap();
     let pending = store.pending_after("discord", 0, 10).await.unwrap();
     assert_eq!(pending.len(), 1, "{pending:?}");

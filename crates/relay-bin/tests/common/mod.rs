@@ -90,6 +90,19 @@ pub(crate) fn serve(dir: &std::path::Path) -> std::process::Child {
         .unwrap()
 }
 
+/// Sends SIGTERM to a serving relay and asserts that it exits cleanly (status 0).
+pub(crate) fn terminate(relay: &mut std::process::Child) {
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &relay.id().to_string()])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let status = relay.wait().unwrap();
+    assert!(status.success(), "SIGTERM ends the relay cleanly: {status}");
+}
+
 /// Serves `app` on 127.0.0.1:`port` (a stand-in for an output) until the test ends.
 pub(crate) async fn listen(port: u16, app: axum::Router) {
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
