@@ -203,13 +203,25 @@ impl StandIn {
     }
 
     /// Waits until at least `n` requests arrived (polling, at most `limit`); returns them.
+    ///
+    /// # Panics
+    /// When fewer than `n` arrived in time (with what did arrive).
     pub async fn wait_for(&self, n: usize, limit: Duration) -> Vec<Received> {
         let deadline = tokio::time::Instant::now() + limit;
         loop {
             let received = self.received();
-            if received.len() >= n || tokio::time::Instant::now() >= deadline {
+            if received.len() >= n {
                 return received;
             }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "{} of {n} requests arrived within {limit:?}: {:?}",
+                received.len(),
+                received
+                    .iter()
+                    .map(|r| r.uri.to_string())
+                    .collect::<Vec<_>>()
+            );
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }

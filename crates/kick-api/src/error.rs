@@ -5,7 +5,8 @@ use std::{error::Error as StdError, fmt, time::Duration};
 /// Longest excerpt of a response body kept in an error.
 pub(crate) const MAX_BODY_EXCERPT: usize = 512;
 
-/// What went wrong with a call to Kick.
+/// What went wrong with a call to Kick. `Display` says what failed; the underlying error (the
+/// transport's, the JSON decoder's) is its [`source`](StdError::source).
 #[derive(Debug)]
 pub struct ApiError {
     kind: ApiErrorKind,
@@ -126,9 +127,8 @@ impl fmt::Display for ApiError {
             }
             ApiErrorKind::Config(what) => write!(f, "client not configured: {what}")?,
         }
-        if let Some(source) = &self.source {
-            write!(f, ": {source}")?;
-        }
+        // The cause is `source()`, not part of this text: an error chain (anyhow's `{:#}`,
+        // tracing) prints each link once.
         Ok(())
     }
 }

@@ -8,6 +8,7 @@ use reqwest::header::{HeaderMap, RETRY_AFTER};
 /// broken connections only for calls that are safe to repeat (GET, DELETE, PATCH, and POSTs that
 /// are idempotent), connection failures before the request was sent always.
 #[derive(Clone, Copy, Debug, Eq, PartialEq)]
+#[non_exhaustive]
 pub struct RetryPolicy {
     /// Retries after the first attempt; 0 turns retrying off.
     pub max_retries: u32,
@@ -30,6 +31,16 @@ impl Default for RetryPolicy {
 }
 
 impl RetryPolicy {
+    /// `max_retries` retries, the first after up to `base_delay` (doubling), no wait longer
+    /// than `max_delay`.
+    pub const fn new(max_retries: u32, base_delay: Duration, max_delay: Duration) -> Self {
+        Self {
+            max_retries,
+            base_delay,
+            max_delay,
+        }
+    }
+
     /// No retries.
     pub const fn none() -> Self {
         Self {

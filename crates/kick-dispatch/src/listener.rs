@@ -16,6 +16,7 @@ impl fmt::Display for ListenerId {
 
 /// A listener's name (for reports and logs) and time limit.
 #[derive(Clone, Debug, Default, Eq, PartialEq)]
+#[non_exhaustive]
 pub struct ListenerOptions {
     /// Shown in reports and logs; default: the event type and the listener id.
     pub name: Option<String>,

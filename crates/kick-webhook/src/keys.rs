@@ -86,9 +86,21 @@ impl KeyStore {
                 }
             },
             Err(err) => {
-                tracing::warn!(error = %err, "could not refresh Kick's public key");
+                tracing::warn!(error = %with_causes(&err), "could not refresh Kick's public key");
                 false
             }
         }
     }
+}
+
+/// An error and its sources, `: `-separated.
+fn with_causes(err: &dyn std::error::Error) -> String {
+    let mut text = err.to_string();
+    let mut cause = err.source();
+    while let Some(current) = cause {
+        text.push_str(": ");
+        text.push_str(&current.to_string());
+        cause = current.source();
+    }
+    text
 }

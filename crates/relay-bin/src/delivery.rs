@@ -594,6 +594,20 @@ async fn settle(
                 Some(format!("output disabled: {reason}")),
             )
         }
+        // An outcome this relay does not know (a newer relay-sinks): keep the row and try
+        // again later rather than guess it was delivered.
+        other => {
+            *failures += 1;
+            relay.metrics.attempt(name, "retry");
+            retry_at(
+                head,
+                attempts,
+                now,
+                jitter(Duration::from_secs(30)),
+                other.status(),
+                &format!("unrecognised send outcome: {other:?}"),
+            )
+        }
     }
 }
 

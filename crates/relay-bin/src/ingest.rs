@@ -16,6 +16,8 @@ use sha2::{Digest, Sha256};
 
 use crate::{
     clock,
+    metrics::Outcome,
+    rejection::IngestRejection,
     relay::Relay,
     store::{Accepted, DedupScope, InboxRow, NewDelivery, Status},
 };
@@ -37,64 +39,64 @@ pub fn router(relay: Arc<Relay>) -> Router {
 }
 
 async fn not_found(State(relay): State<Arc<Relay>>) -> Response {
-    relay.metrics.request("not_found");
-    text(
-        StatusCode::NOT_FOUND,
-        format!(
-            "not found; Kick posts to {}",
-            relay.config.server.webhook_path
-        ),
+    reject(
+        &relay,
+        IngestRejection::NotFound {
+            webhook_path: relay.config.server.webhook_path.clone(),
+        },
     )
 }
 
-fn text(status: StatusCode, body: impl Into<String>) -> Response {
+/// Counts `rejection` as its outcome and answers it.
+fn reject(relay: &Relay, rejection: IngestRejection) -> Response {
+    relay.metrics.request(rejection.outcome());
+    rejection.into_response()
+}
+
+fn text(body: &'static str) -> Response {
     (
-        status,
+        StatusCode::OK,
         [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
-        body.into(),
+        body,
     )
         .into_response()
 }
 
-/// 503 with `Retry-After: {retry_after_secs}`: nothing was stored; Kick sends it again.
-fn unavailable(body: &'static str, retry_after_secs: &'static str) -> Response {
-    let mut response = text(StatusCode::SERVICE_UNAVAILABLE, body);
-    response.headers_mut().insert(
-        header::RETRY_AFTER,
-        header::HeaderValue::from_static(retry_after_secs),
-    );
-    response
+async fn receive(State(relay): State<Arc<Relay>>, headers: HeaderMap, body: Body) -> Response {
+    match accept(&relay, &headers, body).await {
+        Ok(outcome) => {
+            relay.metrics.request(outcome);
+            // A signed body that did not fit its schema is stored all the same: for Kick it
+            // is accepted like any other.
+            text(if outcome == Outcome::Duplicate {
+                "duplicate"
+            } else {
+                "accepted"
+            })
+        }
+        Err(rejection) => reject(&relay, rejection),
+    }
 }
 
-async fn receive(State(relay): State<Arc<Relay>>, headers: HeaderMap, body: Body) -> Response {
+/// One request, from its body to the store: `accepted` (or `unparsed`) and `duplicate` are
+/// answered 200, anything else is a rejection.
+async fn accept(
+    relay: &Relay,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<Outcome, IngestRejection> {
     // Held until the answer: bounds the bodies (and what is rendered from them) in memory.
-    let _reserved = match reserve_body(&relay, &headers) {
-        Ok(reserved) => reserved,
-        Err(response) => return response,
-    };
-    let body = match read_body(&relay, body).await {
-        Ok(body) => body,
-        Err(response) => return response,
-    };
+    let _reserved = reserve_body(relay, headers)?;
+    let body = read_body(relay, body).await?;
     let now_ms = clock::now_ms();
-    let parsed = match authenticate(&relay, &headers, &body, now_ms).await {
-        Ok(parsed) => parsed,
-        Err(response) => return response,
-    };
+    let parsed = authenticate(relay, headers, &body, now_ms).await?;
     let delivery = Arc::new(Delivery::parse(parsed, body.to_vec()));
     if let Err(err) = &delivery.event {
         tracing::warn!(message_id = %delivery.headers.meta.message_id, error = %err, "signed delivery does not fit its schema; stored unparsed");
     }
-    let (inbox, outbox) = records(&relay, &delivery, now_ms);
+    let (inbox, outbox) = records(relay, &delivery, now_ms);
     match relay.store.accept(inbox, outbox).await {
         Ok(Accepted::New(rows)) => {
-            // One outcome per request: an accepted body that did not fit its schema counts as
-            // `unparsed` only.
-            relay.metrics.request(if delivery.event.is_err() {
-                "unparsed"
-            } else {
-                "accepted"
-            });
             relay.metrics.event_accepted(now_ms);
             tracing::debug!(message_id = %delivery.headers.meta.message_id, event_type = %delivery.headers.meta.event_type, outputs = rows, "accepted");
             if relay.dispatcher.publish(Arc::clone(&delivery)).is_err() {
@@ -102,16 +104,17 @@ async fn receive(State(relay): State<Arc<Relay>>, headers: HeaderMap, body: Body
                     output.wake.notify_one();
                 }
             }
-            text(StatusCode::OK, "accepted")
+            // An accepted body that did not fit its schema counts as `unparsed` only.
+            Ok(if delivery.event.is_err() {
+                Outcome::Unparsed
+            } else {
+                Outcome::Accepted
+            })
         }
-        Ok(Accepted::Duplicate) => {
-            relay.metrics.request("duplicate");
-            text(StatusCode::OK, "duplicate")
-        }
+        Ok(Accepted::Duplicate) => Ok(Outcome::Duplicate),
         Err(err) => {
-            relay.metrics.request("store_unavailable");
             tracing::error!(message_id = %delivery.headers.meta.message_id, error = %format!("{err:#}"), "could not store delivery; answering 503");
-            unavailable("storage unavailable; retry later", "5")
+            Err(IngestRejection::StoreUnavailable)
         }
     }
 }
@@ -125,45 +128,38 @@ pub const SMALL_BODY_BYTES: u64 = 16 * 1024;
 /// or `server.max_body_bytes` without one. A declared length over the limit gets 413 at once;
 /// no room gets 503 with `Retry-After` (Kick retries; a flood of large bodies cannot grow
 /// memory).
-#[expect(
-    clippy::result_large_err,
-    reason = "the error is the answer itself, built once on the refusal path"
-)]
 fn reserve_body<'a>(
     relay: &'a Relay,
     headers: &HeaderMap,
-) -> Result<Option<tokio::sync::SemaphorePermit<'a>>, Response> {
+) -> Result<Option<tokio::sync::SemaphorePermit<'a>>, IngestRejection> {
     let limit = relay.config.server.max_body_bytes;
     let declared = headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
     match declared {
-        Some(length) if length > limit as u64 => {
-            relay.metrics.request("too_large");
-            return Err(text(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                format!("body larger than server.max_body_bytes ({limit} bytes)"),
-            ));
-        }
+        Some(length) if length > limit as u64 => return Err(IngestRejection::TooLarge { limit }),
         Some(length) if length <= SMALL_BODY_BYTES => return Ok(None),
         _ => {}
     }
     let bytes = declared
         .and_then(|length| u32::try_from(length).ok())
         .unwrap_or(u32::try_from(limit).unwrap_or(u32::MAX));
-    relay.body_budget.try_acquire_many(bytes).map(Some).map_err(|_| {
-        relay.metrics.request("busy");
-        tracing::warn!(bytes, "request bodies in memory at server.max_buffered_body_bytes; answering 503");
-        unavailable(
-            "busy: too many large request bodies in flight (server.max_buffered_body_bytes); retry later",
-            "1",
-        )
-    })
+    relay
+        .body_budget
+        .try_acquire_many(bytes)
+        .map(Some)
+        .map_err(|_| {
+            tracing::warn!(
+                bytes,
+                "request bodies in memory at server.max_buffered_body_bytes; answering 503"
+            );
+            IngestRejection::Busy
+        })
 }
 
 /// Reads the body within `server.max_body_bytes` and `server.body_timeout_secs`.
-async fn read_body(relay: &Relay, body: Body) -> Result<Bytes, Response> {
+async fn read_body(relay: &Relay, body: Body) -> Result<Bytes, IngestRejection> {
     let server = &relay.config.server;
     let limit = server.max_body_bytes;
     let timeout = Duration::from_secs(server.body_timeout_secs);
@@ -178,46 +174,28 @@ async fn read_body(relay: &Relay, body: Body) -> Result<Bytes, Response> {
                 too_large |= current.to_string().contains("length limit");
                 cause = current.source();
             }
-            if too_large {
-                relay.metrics.request("too_large");
-                Err(text(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    format!("body larger than server.max_body_bytes ({limit} bytes)"),
-                ))
+            Err(if too_large {
+                IngestRejection::TooLarge { limit }
             } else {
-                relay.metrics.request("bad_header");
-                Err(text(
-                    StatusCode::BAD_REQUEST,
-                    format!("unreadable body: {err}"),
-                ))
-            }
+                IngestRejection::UnreadableBody(format!("unreadable body: {err}"))
+            })
         }
-        Err(_) => {
-            relay.metrics.request("bad_header");
-            Err(text(
-                StatusCode::REQUEST_TIMEOUT,
-                format!(
-                    "body not received within server.body_timeout_secs ({}s)",
-                    timeout.as_secs()
-                ),
-            ))
-        }
+        Err(_) => Err(IngestRejection::BodyTimeout {
+            secs: timeout.as_secs(),
+        }),
     }
 }
 
-/// Headers, timestamp window and signature: the parsed headers, or the 400 to answer.
+/// Headers, timestamp window and signature: the parsed headers, or why not.
 async fn authenticate(
     relay: &Relay,
     headers: &HeaderMap,
     body: &[u8],
     now_ms: i64,
-) -> Result<WebhookHeaders, Response> {
+) -> Result<WebhookHeaders, IngestRejection> {
     let parsed =
         WebhookHeaders::from_pairs(headers.iter().map(|(n, v)| (n.as_str(), v.as_bytes())))
-            .map_err(|err| {
-                relay.metrics.request("bad_header");
-                text(StatusCode::BAD_REQUEST, err.to_string())
-            })?;
+            .map_err(|err| IngestRejection::BadHeader(err.to_string()))?;
     let now_secs = now_ms.div_euclid(1000);
     relay.metrics.skew(
         now_secs
@@ -225,18 +203,13 @@ async fn authenticate(
             .saturating_mul(1000),
     );
     let tolerance = relay.config.server.timestamp_tolerance_secs;
-    if tolerance > 0
-        && let Err(err) = check_freshness(
+    if tolerance > 0 {
+        check_freshness(
             parsed.meta.timestamp.as_str(),
             now_secs,
             Duration::from_secs(tolerance),
         )
-    {
-        relay.metrics.request("stale");
-        return Err(text(
-            StatusCode::BAD_REQUEST,
-            format!("Kick-Event-Message-Timestamp: {err}"),
-        ));
+        .map_err(|err| IngestRejection::Stale(err.to_string()))?;
     }
     let signed = SignedMessage {
         message_id: &parsed.meta.message_id,
@@ -245,14 +218,12 @@ async fn authenticate(
         signature_b64: &parsed.signature,
     };
     if let Err(err) = relay.keys.verify(&signed).await {
-        relay.metrics.request("bad_signature");
         tracing::debug!(message_id = %parsed.meta.message_id, error = %err, "signature rejected");
-        let reason = if err == VerifyError::MalformedSignature {
-            "malformed Kick-Event-Signature: expected standard Base64 of a 256-byte signature"
+        return Err(if err == VerifyError::MalformedSignature {
+            IngestRejection::MalformedSignature
         } else {
-            "bad signature"
-        };
-        return Err(text(StatusCode::BAD_REQUEST, reason));
+            IngestRejection::BadSignature
+        });
     }
     Ok(parsed)
 }

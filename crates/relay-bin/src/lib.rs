@@ -9,6 +9,7 @@ pub mod delivery;
 pub mod ingest;
 pub mod instance_lock;
 pub mod metrics;
+pub mod rejection;
 pub mod relay;
 pub mod samples;
 pub mod serve;

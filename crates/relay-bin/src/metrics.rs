@@ -11,24 +11,76 @@ use std::{
 
 use crate::store::Stats;
 
-/// Ingest outcomes counted by `kick_relay_requests_total{outcome}`.
-pub const OUTCOMES: [&str; 10] = [
-    "accepted",
-    "duplicate",
-    "unparsed",
-    "bad_header",
-    "bad_signature",
-    "stale",
-    "too_large",
-    "store_unavailable",
-    "not_found",
-    "busy",
-];
+/// What became of one webhook request, counted by `kick_relay_requests_total{outcome}`. Each
+/// request has exactly one.
+#[derive(Clone, Copy, Debug, Eq, PartialEq)]
+pub enum Outcome {
+    /// Stored, new.
+    Accepted,
+    /// A message id (or a duplicate subscription's copy) seen before.
+    Duplicate,
+    /// Stored, but the body did not fit its event's schema.
+    Unparsed,
+    /// A missing or malformed header, or an unreadable body.
+    BadHeader,
+    /// The signature did not verify, or was malformed.
+    BadSignature,
+    /// The timestamp was outside the window.
+    Stale,
+    /// The body was larger than allowed.
+    TooLarge,
+    /// The body did not arrive within `server.body_timeout_secs`.
+    BodyTimeout,
+    /// The store could not commit.
+    StoreUnavailable,
+    /// Another path.
+    NotFound,
+    /// No room for another large body.
+    Busy,
+}
+
+impl Outcome {
+    /// Every outcome, in the order `/metrics` lists them.
+    pub const ALL: [Self; 11] = [
+        Self::Accepted,
+        Self::Duplicate,
+        Self::Unparsed,
+        Self::BadHeader,
+        Self::BadSignature,
+        Self::Stale,
+        Self::TooLarge,
+        Self::BodyTimeout,
+        Self::StoreUnavailable,
+        Self::NotFound,
+        Self::Busy,
+    ];
+
+    /// The metric label.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Accepted => "accepted",
+            Self::Duplicate => "duplicate",
+            Self::Unparsed => "unparsed",
+            Self::BadHeader => "bad_header",
+            Self::BadSignature => "bad_signature",
+            Self::Stale => "stale",
+            Self::TooLarge => "too_large",
+            Self::BodyTimeout => "body_timeout",
+            Self::StoreUnavailable => "store_unavailable",
+            Self::NotFound => "not_found",
+            Self::Busy => "busy",
+        }
+    }
+
+    const fn index(self) -> usize {
+        self as usize
+    }
+}
 
 /// The relay's counters.
 #[derive(Debug, Default)]
 pub struct Metrics {
-    requests: [AtomicU64; OUTCOMES.len()],
+    requests: [AtomicU64; Outcome::ALL.len()],
     skew_ms_sum: AtomicU64,
     skew_count: AtomicU64,
     attempts: Mutex<BTreeMap<(String, &'static str), u64>>,
@@ -61,10 +113,8 @@ pub struct Lag {
 
 impl Metrics {
     /// Counts one ingest outcome.
-    pub fn request(&self, outcome: &str) {
-        if let Some(i) = OUTCOMES.iter().position(|o| *o == outcome)
-            && let Some(counter) = self.requests.get(i)
-        {
+    pub fn request(&self, outcome: Outcome) {
+        if let Some(counter) = self.requests.get(outcome.index()) {
             counter.fetch_add(1, Ordering::Relaxed);
         }
     }
@@ -145,11 +195,9 @@ impl Metrics {
     }
 
     /// An ingest outcome's count so far.
-    pub fn requests(&self, outcome: &str) -> u64 {
-        OUTCOMES
-            .iter()
-            .position(|o| *o == outcome)
-            .and_then(|i| self.requests.get(i))
+    pub fn requests(&self, outcome: Outcome) -> u64 {
+        self.requests
+            .get(outcome.index())
             .map_or(0, |c| c.load(Ordering::Relaxed))
     }
 
@@ -230,10 +278,11 @@ impl Metrics {
             out,
             "# HELP kick_relay_requests_total Webhook requests by outcome.\n# TYPE kick_relay_requests_total counter"
         );
-        for (outcome, counter) in OUTCOMES.iter().zip(&self.requests) {
+        for (outcome, counter) in Outcome::ALL.iter().zip(&self.requests) {
             let _ = writeln!(
                 out,
-                "kick_relay_requests_total{{outcome=\"{outcome}\"}} {}",
+                "kick_relay_requests_total{{outcome=\"{}\"}} {}",
+                outcome.as_str(),
                 counter.load(Ordering::Relaxed)
             );
         }
@@ -241,11 +290,7 @@ impl Metrics {
             out,
             "# HELP kick_relay_verification_failures_total Requests whose signature did not verify.\n# TYPE kick_relay_verification_failures_total counter"
         );
-        let bad = OUTCOMES
-            .iter()
-            .position(|o| *o == "bad_signature")
-            .and_then(|i| self.requests.get(i))
-            .map_or(0, |c| c.load(Ordering::Relaxed));
+        let bad = self.requests(Outcome::BadSignature);
         let _ = writeln!(out, "kick_relay_verification_failures_total {bad}");
         let _ = writeln!(
             out,

@@ -11,6 +11,7 @@ use crate::{EventFilter, RenderError};
 /// The three kinds of output.
 #[derive(Clone, Copy, Debug, Deserialize, Eq, Hash, PartialEq, Serialize)]
 #[serde(rename_all = "lowercase")]
+#[non_exhaustive]
 pub enum SinkKind {
     /// Discord webhook messages.
     Discord,
@@ -65,6 +66,7 @@ impl RenderedRequest {
 
 /// What one send attempt came to. The relay decides the schedule; this only classifies.
 #[derive(Clone, Debug, Eq, PartialEq)]
+#[non_exhaustive]
 pub enum SendOutcome {
     /// The receiver took it (2xx).
     Delivered {

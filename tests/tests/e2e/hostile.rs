@@ -204,6 +204,23 @@ async fn slow_and_endless_bodies_time_out_with_408() {
         let text = String::from_utf8_lossy(&answer[..n]);
         assert!(text.starts_with("HTTP/1.1 408"), "{head:?}: {text}");
     }
+    // Counted as what they were, not as bad headers.
+    let metrics = relay.metrics().await;
+    assert_eq!(
+        relay_tests::metric(
+            &metrics,
+            "kick_relay_requests_total{outcome=\"body_timeout\"}"
+        ),
+        2,
+        "{metrics}"
+    );
+    assert_eq!(
+        relay_tests::metric(
+            &metrics,
+            "kick_relay_requests_total{outcome=\"bad_header\"}"
+        ),
+        0
+    );
     relay.stop().await;
 }
 

@@ -154,11 +154,11 @@ impl FakeKick {
             .oauth_base_url(&base)
             .credentials("client-id", "client-secret")
             .timeout(Duration::from_secs(2))
-            .retry(RetryPolicy {
-                max_retries: 2,
-                base_delay: Duration::from_millis(5),
-                max_delay: Duration::from_secs(2),
-            })
+            .retry(RetryPolicy::new(
+                2,
+                Duration::from_millis(5),
+                Duration::from_secs(2),
+            ))
             .clock(fixed_now)
     }
 

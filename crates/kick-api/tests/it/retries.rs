@@ -155,13 +155,19 @@ async fn connection_refused_is_a_transport_error() {
     drop(listener);
     let client = kick_api::KickClient::builder()
         .api_base_url(format!("http://{addr}"))
-        .retry(RetryPolicy {
-            max_retries: 1,
-            base_delay: Duration::from_millis(1),
-            max_delay: Duration::from_millis(10),
-        })
+        .retry(RetryPolicy::new(
+            1,
+            Duration::from_millis(1),
+            Duration::from_millis(10),
+        ))
         .build()
         .unwrap();
     let err = client.public_key().await.unwrap_err();
     assert_eq!(err.kind(), &ApiErrorKind::Transport);
+    // The cause is the source, said once in a chain, not repeated in the error's own text.
+    let source = std::error::Error::source(&err)
+        .expect("the transport error")
+        .to_string();
+    assert_eq!(err.to_string(), "could not reach Kick");
+    assert!(!source.is_empty() && !err.to_string().contains(&source));
 }

@@ -4,7 +4,11 @@ use std::sync::atomic::Ordering;
 
 use serde::Serialize;
 
-use crate::{clock, metrics::Lag, relay::Relay};
+use crate::{
+    clock,
+    metrics::{Lag, Outcome},
+    relay::Relay,
+};
 
 /// How far back the latency figures look.
 const LAG_WINDOW_MS: i64 = 5 * 60_000;
@@ -91,9 +95,9 @@ pub(crate) async fn status(relay: &Relay) -> anyhow::Result<Status> {
             last_event_age_secs: metrics
                 .last_event_ms()
                 .map(|at| now.saturating_sub(at) / 1000),
-            accepted: metrics.requests("accepted") + metrics.requests("unparsed"),
-            duplicates: metrics.requests("duplicate"),
-            verification_failures: metrics.requests("bad_signature"),
+            accepted: metrics.requests(Outcome::Accepted) + metrics.requests(Outcome::Unparsed),
+            duplicates: metrics.requests(Outcome::Duplicate),
+            verification_failures: metrics.requests(Outcome::BadSignature),
         },
         outputs,
     })
