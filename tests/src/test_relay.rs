@@ -5,7 +5,7 @@ use std::{
     sync::atomic::{AtomicU32, Ordering},
 };
 
-use relay_bin::{config::Config, relay};
+use relay_bin::{config::Config, relay, running};
 
 use crate::{KickSigner, TEST_PUBLIC_PEM};
 
@@ -15,7 +15,7 @@ static NEXT: AtomicU32 = AtomicU32::new(0);
 #[derive(Debug)]
 pub struct TestRelay {
     /// The running relay.
-    pub running: Option<relay::Running>,
+    pub running: Option<running::Running>,
     /// Its working directory (database, key, config).
     pub dir: PathBuf,
     /// Signs deliveries it accepts.
@@ -139,7 +139,7 @@ impl TestRelay {
     async fn start_from(dir: PathBuf, path: &std::path::Path) -> Self {
         let (config, _) = Config::load(Some(path)).expect("a valid config");
         let relay = relay::Relay::new(config).await.expect("relay set-up");
-        let running = relay::start(relay).await.expect("relay start");
+        let running = running::start(relay).await.expect("relay start");
         Self {
             running: Some(running),
             dir,

@@ -1,6 +1,6 @@
 //! The public listener: `POST {webhook_path}`: verify, record once, answer.
 
-use std::{fmt::Write as _, sync::Arc, time::Duration};
+use std::{sync::Arc, time::Duration};
 
 use axum::{
     Router,
@@ -10,24 +10,13 @@ use axum::{
     response::{IntoResponse, Response},
     routing::post,
 };
-use kick_models::{Delivery, KickEvent, WebhookHeaders};
+use kick_models::{Delivery, WebhookHeaders};
 use kick_verify::{SignedMessage, VerifyError, check_freshness};
-use sha2::{Digest, Sha256};
 
 use crate::{
-    clock,
-    metrics::Outcome,
-    rejection::IngestRejection,
-    relay::Relay,
-    store::{Accepted, DedupScope, InboxRow, NewDelivery, Status},
+    clock, metrics::Outcome, records::records, rejection::IngestRejection, relay::Relay,
+    store::Accepted,
 };
-
-/// Window in which an identical (type, version, body) under a new message id from *another*
-/// subscription is a duplicate subscription's copy. Kick sends the copies of one occurrence
-/// together, so they arrive within a second of each other; 30 s leaves room for Kick's own
-/// queueing and a relay restart between them. It is kept short because a longer one only adds
-/// ways to swallow a real repeat; a repeat from the same subscription is never matched.
-pub const BODY_DEDUP_WINDOW: Duration = Duration::from_secs(30);
 
 /// The public router: only the webhook path; everything else is 404, other methods 405.
 pub fn router(relay: Arc<Relay>) -> Router {
@@ -94,15 +83,22 @@ async fn accept(
     if let Err(err) = &delivery.event {
         tracing::warn!(message_id = %delivery.headers.meta.message_id, error = %err, "signed delivery does not fit its schema; stored unparsed");
     }
-    let (inbox, outbox) = records(relay, &delivery, now_ms);
+    let (inbox, outbox) = records(
+        &relay.outputs,
+        relay.config.storage.retention_ms(),
+        &delivery,
+        now_ms,
+    );
     match relay.store.accept(inbox, outbox).await {
         Ok(Accepted::New(rows)) => {
             relay.metrics.event_accepted(now_ms);
             tracing::debug!(message_id = %delivery.headers.meta.message_id, event_type = %delivery.headers.meta.event_type, outputs = rows, "accepted");
-            if relay.dispatcher.publish(Arc::clone(&delivery)).is_err() {
-                for output in &relay.outputs {
-                    output.wake.notify_one();
-                }
+            // The rows are committed: wake the workers now, then in-process listeners if any.
+            for output in &relay.outputs {
+                output.wake.notify_one();
+            }
+            if relay.dispatcher.listener_count() > 0 {
+                let _ = relay.dispatcher.publish(Arc::clone(&delivery));
             }
             // An accepted body that did not fit its schema counts as `unparsed` only.
             Ok(if delivery.event.is_err() {
@@ -226,90 +222,4 @@ async fn authenticate(
         });
     }
     Ok(parsed)
-}
-
-/// The inbox row and one outbox row per output that takes the delivery.
-fn records(relay: &Relay, delivery: &Delivery, now_ms: i64) -> (InboxRow, Vec<NewDelivery>) {
-    let meta = &delivery.headers.meta;
-    let retention_ms = relay.config.storage.retention_ms();
-    let (dedup_key, dedup_window_ms, dedup_scope) =
-        if let Some(KickEvent::ChatMessageSent(chat)) = delivery.event() {
-            (
-                format!("chat:{}", chat.message_id),
-                retention_ms,
-                DedupScope::Any,
-            )
-        } else {
-            {
-                let mut hash = Sha256::new();
-                for part in [
-                    meta.event_type.as_str().as_bytes(),
-                    b"\0",
-                    meta.version.as_bytes(),
-                    b"\0",
-                    &delivery.body,
-                ] {
-                    hash.update(part);
-                }
-                let hex = hash
-                    .finalize()
-                    .iter()
-                    .fold(String::with_capacity(64), |mut hex, b| {
-                        let _ = write!(hex, "{b:02x}");
-                        hex
-                    });
-                (
-                    format!("body:{hex}"),
-                    i64::try_from(BODY_DEDUP_WINDOW.as_millis()).unwrap_or(i64::MAX),
-                    DedupScope::OtherSubscription,
-                )
-            }
-        };
-    let inbox = InboxRow {
-        message_id: meta.message_id.clone(),
-        dedup_key: Some(dedup_key),
-        dedup_window_ms,
-        dedup_scope,
-        received_at: now_ms,
-        event_type: meta.event_type.as_str().to_owned(),
-        version: meta.version.clone(),
-        subscription_id: meta.subscription_id.clone(),
-        timestamp: meta.timestamp.as_str().to_owned(),
-        signature: delivery.headers.signature.clone(),
-        body: delivery.body.to_vec(),
-        parse_error: delivery.event.as_ref().err().map(ToString::to_string),
-    };
-    let mut outbox = Vec::new();
-    for (index, output) in relay.outputs.iter().enumerate() {
-        if !output.sink.wants(delivery) {
-            continue;
-        }
-        let name = output.sink.name().to_owned();
-        let row = match output.sink.render(delivery) {
-            Ok(request) => NewDelivery {
-                output: name,
-                status: if relay.is_disabled(index) {
-                    Status::Skipped
-                } else {
-                    Status::Pending
-                },
-                headers: serde_json::to_string(&request.headers).unwrap_or_else(|_| "[]".into()),
-                body: request.body,
-                batch_line: output.sink.batch_line(delivery),
-                last_error: relay
-                    .is_disabled(index)
-                    .then(|| "output disabled".to_owned()),
-            },
-            Err(err) => NewDelivery {
-                output: name,
-                status: Status::Dead,
-                headers: "[]".into(),
-                body: Vec::new(),
-                batch_line: None,
-                last_error: Some(format!("render failed: {err}")),
-            },
-        };
-        outbox.push(row);
-    }
-    (inbox, outbox)
 }

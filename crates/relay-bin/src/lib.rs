@@ -1,5 +1,6 @@
 //! The `kick-relay` service as a library: configuration, store, ingest, delivery, admin, CLI.
-//! `main.rs` only calls [`cli::main`]; tests start a [`relay::Relay`] in-process.
+//! `main.rs` only calls [`cli::main`]; tests build a [`relay::Relay`] and start it in-process with
+//! [`running::start`].
 
 pub mod admin;
 pub mod cli;
@@ -9,8 +10,10 @@ pub mod delivery;
 pub mod ingest;
 pub mod instance_lock;
 pub mod metrics;
+pub mod records;
 pub mod rejection;
 pub mod relay;
+pub mod running;
 pub mod samples;
 pub mod serve;
 pub mod store;

@@ -1,0 +1,171 @@
+//! What `kick-relay` takes on its command line.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+/// `kick-relay --version`: the crate version and the git commit it was built from.
+pub const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (",
+    env!("KICK_RELAY_GIT_COMMIT"),
+    ")"
+);
+
+/// Receives Kick.com webhooks, verifies them, stores each once and relays it to Discord, raw
+/// JSON webhooks and other Kick consumers.
+#[derive(Debug, Parser)]
+#[command(name = "kick-relay", version = VERSION)]
+pub struct Cli {
+    /// Configuration file (TOML). Without one, the built-in defaults are used.
+    #[arg(long, short, global = true, env = "KICK_RELAY_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Log format.
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Human)]
+    pub log_format: LogFormat,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Log output format.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum LogFormat {
+    /// Readable lines.
+    Human,
+    /// One JSON object per line.
+    Json,
+}
+
+/// Commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the relay.
+    Serve,
+    /// Check the configuration and exit.
+    CheckConfig,
+    /// Write a local RSA key pair (private.pem, public.pem) for development.
+    Keygen {
+        /// Directory to write into (created if missing; existing keys are not overwritten).
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Sign Kick-shaped sample events and POST them to a relay.
+    SendTest {
+        /// The relay's webhook URL, e.g. `http://127.0.0.1:3000/webhooks/kick`.
+        #[arg(long)]
+        url: String,
+        /// Private key (PKCS#8 PEM) to sign with; the relay must trust its public half.
+        #[arg(long)]
+        key: PathBuf,
+        /// Event type (default chat.message.sent).
+        #[arg(long, default_value = "chat.message.sent")]
+        event: String,
+        /// How many events to send.
+        #[arg(long, default_value_t = 1)]
+        count: u64,
+    },
+    /// Check a captured delivery offline.
+    Verify {
+        /// Public key PEM (default: Kick's published key).
+        #[arg(long)]
+        key: Option<PathBuf>,
+        /// File with the request headers, one `Name: value` per line.
+        #[arg(long)]
+        headers: PathBuf,
+        /// File with the raw body.
+        #[arg(long)]
+        body: PathBuf,
+    },
+    /// Manage Kick event subscriptions (needs the app's client id and secret).
+    Subscriptions {
+        /// What to do.
+        #[command(subcommand)]
+        action: SubscriptionAction,
+    },
+    /// Inspect deliveries.
+    Deliveries {
+        /// What to do.
+        #[command(subcommand)]
+        action: DeliveriesAction,
+    },
+    /// Queue finished deliveries of an output again (e.g. dead letters after a fix).
+    Replay {
+        /// The output.
+        #[arg(long)]
+        output: String,
+        /// Only deliveries created at or after this time (RFC 3339).
+        #[arg(long)]
+        since: Option<String>,
+        /// Only deliveries created before this time (RFC 3339).
+        #[arg(long)]
+        until: Option<String>,
+        /// Which deliveries (default dead).
+        #[arg(long, default_value = "dead")]
+        status: String,
+    },
+    /// List, enable or disable outputs.
+    Outputs {
+        /// What to do.
+        #[command(subcommand)]
+        action: OutputsAction,
+    },
+}
+
+/// `subscriptions …`.
+#[derive(Debug, Subcommand)]
+pub enum SubscriptionAction {
+    /// List the app's subscriptions.
+    List,
+    /// Subscribe a broadcaster to events.
+    Create {
+        /// The broadcaster's user id.
+        broadcaster_user_id: u64,
+        /// Event types.
+        #[arg(required = true)]
+        events: Vec<String>,
+    },
+    /// Delete subscriptions by id.
+    Delete {
+        /// Subscription ids.
+        #[arg(required = true)]
+        ids: Vec<String>,
+    },
+    /// Make Kick's subscriptions match the config's `[[subscription]]` entries: create missing
+    /// ones, remove duplicates.
+    Sync,
+}
+
+/// `deliveries …`.
+#[derive(Debug, Subcommand)]
+pub enum DeliveriesAction {
+    /// List deliveries, newest first.
+    List {
+        /// Only this output.
+        #[arg(long)]
+        output: Option<String>,
+        /// Only this status.
+        #[arg(long)]
+        status: Option<String>,
+        /// At most this many.
+        #[arg(long, default_value_t = 50)]
+        limit: i64,
+    },
+}
+
+/// `outputs …`.
+#[derive(Debug, Subcommand)]
+pub enum OutputsAction {
+    /// List configured outputs with their state and counts.
+    List,
+    /// Re-enable an output disabled after a 401/403/404/410.
+    Enable {
+        /// The output.
+        name: String,
+    },
+    /// Stop sending to an output (its pending and new deliveries are kept as skipped).
+    Disable {
+        /// The output.
+        name: String,
+    },
+}

@@ -1,0 +1,235 @@
+//! What one accepted delivery becomes in the store: its inbox row, with the keys that make a
+//! repeat a duplicate, and one outbox row per output that takes it.
+
+use std::{fmt::Write as _, sync::atomic::Ordering, time::Duration};
+
+use kick_models::{Delivery, KickEvent};
+use sha2::{Digest, Sha256};
+
+use crate::{
+    relay::Output,
+    store::{DedupScope, InboxRow, NewDelivery, Status},
+};
+
+/// Window in which an identical (type, version, body) under a new message id from *another*
+/// subscription is a duplicate subscription's copy. Kick sends the copies of one occurrence
+/// together, so they arrive within a second of each other; 30 s leaves room for Kick's own
+/// queueing and a relay restart between them. It is kept short because a longer one only adds
+/// ways to swallow a real repeat; a repeat from the same subscription is never matched.
+pub const BODY_DEDUP_WINDOW: Duration = Duration::from_secs(30);
+
+/// The inbox row and one outbox row per output that takes the delivery (skipped for a
+/// disabled output, dead when the output cannot render it), `retention_ms` being how long a chat
+/// message id counts as seen.
+pub fn records(
+    outputs: &[Output],
+    retention_ms: i64,
+    delivery: &Delivery,
+    now_ms: i64,
+) -> (InboxRow, Vec<NewDelivery>) {
+    let meta = &delivery.headers.meta;
+    let (dedup_key, dedup_window_ms, dedup_scope) =
+        if let Some(KickEvent::ChatMessageSent(chat)) = delivery.event() {
+            (
+                format!("chat:{}", chat.message_id),
+                retention_ms,
+                DedupScope::Any,
+            )
+        } else {
+            {
+                let mut hash = Sha256::new();
+                for part in [
+                    meta.event_type.as_str().as_bytes(),
+                    b"\0",
+                    meta.version.as_bytes(),
+                    b"\0",
+                    &delivery.body,
+                ] {
+                    hash.update(part);
+                }
+                let hex = hash
+                    .finalize()
+                    .iter()
+                    .fold(String::with_capacity(64), |mut hex, b| {
+                        let _ = write!(hex, "{b:02x}");
+                        hex
+                    });
+                (
+                    format!("body:{hex}"),
+                    i64::try_from(BODY_DEDUP_WINDOW.as_millis()).unwrap_or(i64::MAX),
+                    DedupScope::OtherSubscription,
+                )
+            }
+        };
+    let inbox = InboxRow {
+        message_id: meta.message_id.clone(),
+        dedup_key: Some(dedup_key),
+        dedup_window_ms,
+        dedup_scope,
+        received_at: now_ms,
+        event_type: meta.event_type.as_str().to_owned(),
+        version: meta.version.clone(),
+        subscription_id: meta.subscription_id.clone(),
+        timestamp: meta.timestamp.as_str().to_owned(),
+        signature: delivery.headers.signature.clone(),
+        body: delivery.body.to_vec(),
+        parse_error: delivery.event.as_ref().err().map(ToString::to_string),
+    };
+    let mut outbox = Vec::new();
+    for output in outputs {
+        if !output.sink.wants(delivery) {
+            continue;
+        }
+        let name = output.sink.name().to_owned();
+        let disabled = output.disabled.load(Ordering::Acquire);
+        let row = match output.sink.render(delivery) {
+            Ok(request) => NewDelivery {
+                output: name,
+                status: if disabled {
+                    Status::Skipped
+                } else {
+                    Status::Pending
+                },
+                headers: serde_json::to_string(&request.headers).unwrap_or_else(|_| "[]".into()),
+                body: request.body,
+                batch_line: output.sink.batch_line(delivery),
+                last_error: disabled.then(|| "output disabled".to_owned()),
+            },
+            Err(err) => NewDelivery {
+                output: name,
+                status: Status::Dead,
+                headers: "[]".into(),
+                body: Vec::new(),
+                batch_line: None,
+                last_error: Some(format!("render failed: {err}")),
+            },
+        };
+        outbox.push(row);
+    }
+    (inbox, outbox)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, atomic::AtomicBool};
+
+    use kick_models::{EventType, WebhookHeaders};
+    use relay_sinks::{DiscordSink, EventFilter, HttpOptions, RawSink, Sink};
+    use tokio::sync::Notify;
+
+    use super::*;
+
+    const CHAT: &[u8] = include_bytes!("../../../fixtures/kick/payloads/chat.message.sent.v1.json");
+    const FOLLOW: &[u8] =
+        include_bytes!("../../../fixtures/kick/payloads/channel.followed.v1.json");
+
+    fn output(sink: Arc<dyn Sink>, disabled: bool) -> Output {
+        Output {
+            sink,
+            schedule: Vec::new(),
+            max_age: None,
+            in_flight: 1,
+            wake: Notify::new(),
+            disabled: AtomicBool::new(disabled),
+            max_lag: None,
+        }
+    }
+
+    fn outputs(raw_disabled: bool) -> Vec<Output> {
+        let discord = DiscordSink::new(
+            "discord",
+            "https://discord.com/api/webhooks/1/t",
+            EventFilter::all(),
+            HttpOptions::default(),
+        )
+        .unwrap();
+        let raw = RawSink::new(
+            "raw",
+            "https://example.com/hook",
+            EventFilter::all(),
+            None,
+            HttpOptions::default(),
+        )
+        .unwrap();
+        vec![
+            output(Arc::new(discord), false),
+            output(Arc::new(raw), raw_disabled),
+        ]
+    }
+
+    fn delivery(event_type: &str, body: &[u8], subscription: &str) -> Delivery {
+        let headers = WebhookHeaders::from_pairs([
+            ("Kick-Event-Message-Id", "01JRECORDS".as_bytes()),
+            ("Kick-Event-Subscription-Id", subscription.as_bytes()),
+            ("Kick-Event-Signature", b"c2ln"),
+            ("Kick-Event-Message-Timestamp", b"2025-02-21T23:23:36Z"),
+            ("Kick-Event-Type", event_type.as_bytes()),
+            ("Kick-Event-Version", b"1"),
+        ])
+        .unwrap();
+        Delivery::parse(headers, body.to_vec())
+    }
+
+    #[test]
+    fn a_chat_message_is_keyed_on_its_message_id_for_the_retention_window() {
+        let chat = delivery("chat.message.sent", CHAT, "SUB");
+        let (inbox, outbox) = records(&outputs(false), 7 * 86_400_000, &chat, 1_000);
+        let KickEvent::ChatMessageSent(message) = chat.event().unwrap() else {
+            panic!("a chat message");
+        };
+        assert_eq!(
+            inbox.dedup_key,
+            Some(format!("chat:{}", message.message_id))
+        );
+        assert_eq!(inbox.dedup_scope, DedupScope::Any);
+        assert_eq!(inbox.dedup_window_ms, 7 * 86_400_000);
+        assert_eq!(inbox.received_at, 1_000);
+        assert_eq!(inbox.subscription_id.as_deref(), Some("SUB"));
+        assert_eq!(outbox.len(), 2);
+        assert!(
+            outbox[0]
+                .batch_line
+                .as_deref()
+                .is_some_and(|l| l.starts_with("**")),
+            "discord chat combines"
+        );
+        assert!(outbox[1].batch_line.is_none(), "raw never combines");
+        assert!(outbox.iter().all(|row| row.status == Status::Pending));
+    }
+
+    #[test]
+    fn other_events_are_keyed_on_their_body_against_other_subscriptions_only() {
+        let follow = delivery("channel.followed", FOLLOW, "SUB");
+        let (inbox, _) = records(&outputs(false), 7 * 86_400_000, &follow, 0);
+        assert!(
+            inbox
+                .dedup_key
+                .as_deref()
+                .is_some_and(|k| k.starts_with("body:") && k.len() == 69)
+        );
+        assert_eq!(inbox.dedup_scope, DedupScope::OtherSubscription);
+        assert_eq!(inbox.dedup_window_ms, 30_000);
+        // The same body under another type is another key.
+        let other = delivery("channel.subscription.new", FOLLOW, "SUB");
+        let (other_inbox, _) = records(&outputs(false), 0, &other, 0);
+        assert_ne!(inbox.dedup_key, other_inbox.dedup_key);
+    }
+
+    #[test]
+    fn a_disabled_output_gets_a_skipped_row_and_an_output_that_declines_none() {
+        let unknown = delivery("channel.raid.started", br#"{"raid":true}"#, "SUB");
+        assert_eq!(
+            unknown.headers.meta.event_type,
+            EventType::from("channel.raid.started")
+        );
+        let (_, outbox) = records(&outputs(true), 0, &unknown, 0);
+        assert_eq!(
+            outbox.len(),
+            1,
+            "discord has no message for an unknown event"
+        );
+        assert_eq!(outbox[0].output, "raw");
+        assert_eq!(outbox[0].status, Status::Skipped);
+        assert_eq!(outbox[0].last_error.as_deref(), Some("output disabled"));
+    }
+}
