@@ -45,15 +45,39 @@ pub fn check_freshness(
     now_unix: i64,
     tolerance: Duration,
 ) -> Result<(), FreshnessError> {
-    let at = parse_timestamp(timestamp)?;
+    check_freshness_at(parse_timestamp(timestamp)?, now_unix, tolerance)
+}
+
+/// [`check_freshness`] for a timestamp already parsed to Unix seconds (by kick-models'
+/// `Timestamp`, say), so a request's timestamp is parsed once.
+///
+/// # Errors
+/// [`FreshnessError::TooOld`] or [`FreshnessError::InFuture`] beyond `tolerance`.
+///
+/// ```
+/// use std::time::Duration;
+/// use kick_verify::{FreshnessError, check_freshness_at};
+///
+/// let now = 1_740_180_216;
+/// assert!(check_freshness_at(now - 60, now, Duration::from_secs(600)).is_ok());
+/// assert_eq!(
+///     check_freshness_at(now + 700, now, Duration::from_secs(600)),
+///     Err(FreshnessError::InFuture { ahead_secs: 700 })
+/// );
+/// ```
+pub fn check_freshness_at(
+    at_unix: i64,
+    now_unix: i64,
+    tolerance: Duration,
+) -> Result<(), FreshnessError> {
     let tolerance = tolerance.as_secs();
-    if at <= now_unix {
-        let age_secs = now_unix.abs_diff(at);
+    if at_unix <= now_unix {
+        let age_secs = now_unix.abs_diff(at_unix);
         if age_secs > tolerance {
             return Err(FreshnessError::TooOld { age_secs });
         }
     } else {
-        let ahead_secs = at.abs_diff(now_unix);
+        let ahead_secs = at_unix.abs_diff(now_unix);
         if ahead_secs > tolerance {
             return Err(FreshnessError::InFuture { ahead_secs });
         }

@@ -10,8 +10,10 @@ use std::{
 
 use anyhow::{Context, bail};
 use kick_models::{EventType, UserId};
-use relay_sinks::{EventFilter, WebhookSecret};
+use relay_sinks::{EventFilter, SinkKind, WebhookSecret};
 use serde::Deserialize;
+
+pub use crate::store::Synchronous;
 use toml::Spanned;
 
 /// The whole configuration.
@@ -165,7 +167,7 @@ pub struct StorageConfig {
     /// Days to keep inbox rows and finished deliveries.
     pub retention_days: u64,
     /// SQLite `synchronous`: `full` (default: durable against power loss) or `normal`.
-    pub synchronous: String,
+    pub synchronous: Synchronous,
 }
 
 impl StorageConfig {
@@ -180,21 +182,9 @@ impl Default for StorageConfig {
         Self {
             database_url: "sqlite://kick-relay.db".into(),
             retention_days: 7,
-            synchronous: "full".into(),
+            synchronous: Synchronous::Full,
         }
     }
-}
-
-/// Output kinds.
-#[derive(Clone, Copy, Debug, Deserialize, Eq, PartialEq)]
-#[serde(rename_all = "lowercase")]
-pub enum OutputKind {
-    /// Discord webhook.
-    Discord,
-    /// Raw JSON.
-    Raw,
-    /// Kick's request, forwarded.
-    Forward,
 }
 
 /// `[[output]]`.
@@ -205,7 +195,7 @@ pub struct OutputConfig {
     pub name: Spanned<String>,
     /// `discord`, `raw` or `forward`.
     #[serde(rename = "type")]
-    pub kind: OutputKind,
+    pub kind: SinkKind,
     /// Where to send; `${VAR}` reads an environment variable.
     pub url: Spanned<String>,
     /// Selected events (default: all).
@@ -409,12 +399,6 @@ impl Config {
                 self.server.listen
             )));
         }
-        if !matches!(self.storage.synchronous.as_str(), "full" | "normal") {
-            return Err(ConfigProblem(format!(
-                "{file}: storage.synchronous = {:?}; use \"full\" or \"normal\"",
-                self.storage.synchronous
-            )));
-        }
         if !self.storage.database_url.starts_with("sqlite:") {
             return Err(ConfigProblem(format!(
                 "{file}: storage.database_url must start with sqlite:// (e.g. sqlite://kick-relay.db)"
@@ -464,7 +448,7 @@ impl OutputConfig {
             ),
         ] {
             if let Some(span) = span
-                && self.kind != OutputKind::Discord
+                && self.kind != SinkKind::Discord
             {
                 return Err(ConfigProblem(format!(
                     "{}: output {name:?}: {key} applies to type = \"discord\" only",
@@ -537,7 +521,7 @@ impl OutputConfig {
             )));
         }
         if let Some(secret) = &self.secret {
-            if self.kind != OutputKind::Raw {
+            if self.kind != SinkKind::Raw {
                 return Err(ConfigProblem(format!(
                     "{}: output {name:?}: secret applies to type = \"raw\" only",
                     at(secret.span())
@@ -549,7 +533,7 @@ impl OutputConfig {
         }
         if let Some(in_flight) = &self.max_in_flight {
             let value = *in_flight.get_ref();
-            if self.kind == OutputKind::Discord && value != 1 {
+            if self.kind == SinkKind::Discord && value != 1 {
                 return Err(ConfigProblem(format!(
                     "{}: output {name:?}: a discord output sends one request at a time, in order (Discord's rate limits and message order need it); remove max_in_flight",
                     at(in_flight.span())
@@ -577,7 +561,7 @@ impl OutputConfig {
     /// [`DEFAULT_MAX_IN_FLIGHT`].
     pub fn in_flight(&self) -> usize {
         match (&self.kind, &self.max_in_flight) {
-            (OutputKind::Discord, _) => 1,
+            (SinkKind::Discord, _) => 1,
             (_, Some(value)) => *value.get_ref(),
             (_, None) => DEFAULT_MAX_IN_FLIGHT,
         }
@@ -615,7 +599,7 @@ impl OutputConfig {
 
     /// Discord: how far chat may fall behind before lines are skipped (`None`: never).
     pub fn max_lag(&self) -> Option<Duration> {
-        if self.kind != OutputKind::Discord {
+        if self.kind != SinkKind::Discord {
             return None;
         }
         let secs = self

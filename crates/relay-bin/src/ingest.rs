@@ -11,7 +11,7 @@ use axum::{
     routing::post,
 };
 use kick_models::{Delivery, WebhookHeaders};
-use kick_verify::{SignedMessage, VerifyError, check_freshness};
+use kick_verify::{SignedMessage, VerifyError, check_freshness_at};
 
 use crate::{
     clock, metrics::Outcome, records::records, rejection::IngestRejection, relay::Relay,
@@ -200,8 +200,9 @@ async fn authenticate(
     );
     let tolerance = relay.config.server.timestamp_tolerance_secs;
     if tolerance > 0 {
-        check_freshness(
-            parsed.meta.timestamp.as_str(),
+        // Parsed once, by kick-models, with the headers.
+        check_freshness_at(
+            parsed.meta.timestamp.unix_seconds(),
             now_secs,
             Duration::from_secs(tolerance),
         )

@@ -10,12 +10,12 @@ use anyhow::Context;
 use kick_dispatch::Dispatcher;
 use kick_verify::PublicKey;
 use kick_webhook::KeyStore;
-use relay_sinks::{DiscordLimits, DiscordSink, ForwardSink, HttpOptions, RawSink, Sink};
+use relay_sinks::{DiscordLimits, DiscordSink, ForwardSink, HttpOptions, RawSink, Sink, SinkKind};
 use tokio::sync::{Notify, Semaphore};
 use tokio_util::sync::CancellationToken;
 
 use crate::{
-    config::{Config, OutputKind},
+    config::Config,
     instance_lock::InstanceLock,
     metrics::Metrics,
     store::{Store, database_file},
@@ -72,7 +72,7 @@ impl Relay {
     pub async fn new(config: Config) -> anyhow::Result<Arc<Self>> {
         crate::config::check_runnable(&config)?;
         // The store first: a database that cannot be written is reported with its cause.
-        let store = Store::open(&config.storage.database_url, &config.storage.synchronous).await?;
+        let store = Store::open(&config.storage.database_url, config.storage.synchronous).await?;
         let instance_lock =
             InstanceLock::acquire(database_file(&config.storage.database_url).as_deref())?;
         let key = match &config.kick.public_key_file {
@@ -110,19 +110,22 @@ impl Relay {
                 ..HttpOptions::default()
             };
             let sink: Arc<dyn Sink> = match output.kind {
-                OutputKind::Discord => Arc::new(
+                SinkKind::Discord => Arc::new(
                     DiscordSink::new(name.clone(), url, filter, options)?
                         .with_limits(&discord_limits, output.messages_per_minute()),
                 ),
-                OutputKind::Raw => Arc::new(RawSink::new(
+                SinkKind::Raw => Arc::new(RawSink::new(
                     name.clone(),
                     url,
                     filter,
                     output.signing_secret()?,
                     options,
                 )?),
-                OutputKind::Forward => {
+                SinkKind::Forward => {
                     Arc::new(ForwardSink::new(name.clone(), url, filter, options)?)
+                }
+                other => {
+                    anyhow::bail!("output {name:?}: type {other} is not supported by this relay")
                 }
             };
             let disabled = store.output_disabled(&name).await?.is_some();

@@ -76,6 +76,17 @@ const MAX_GROUP: usize = 512;
 /// Queue of writes waiting for the writer; a full queue makes ingest wait (backpressure).
 const WRITE_QUEUE: usize = 4096;
 
+/// SQLite's `synchronous` setting (`storage.synchronous`).
+#[derive(Clone, Copy, Debug, Default, Eq, PartialEq, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Synchronous {
+    /// Every commit reaches the disk before the relay answers (durable against power loss).
+    #[default]
+    Full,
+    /// Faster; a power loss may lose the last commits (a crash of the process does not).
+    Normal,
+}
+
 /// A delivery row's state.
 #[derive(Clone, Copy, Debug, Eq, PartialEq)]
 pub enum Status {
@@ -351,15 +362,14 @@ impl Store {
     ///
     /// # Errors
     /// When the database cannot be opened or migrated.
-    pub async fn open(url: &str, synchronous: &str) -> anyhow::Result<Self> {
+    pub async fn open(url: &str, synchronous: Synchronous) -> anyhow::Result<Self> {
         let options = SqliteConnectOptions::from_str(url)
             .with_context(|| format!("storage.database_url {url:?} is not a SQLite URL"))?
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(if synchronous == "normal" {
-                SqliteSynchronous::Normal
-            } else {
-                SqliteSynchronous::Full
+            .synchronous(match synchronous {
+                Synchronous::Normal => SqliteSynchronous::Normal,
+                Synchronous::Full => SqliteSynchronous::Full,
             })
             .busy_timeout(Duration::from_secs(5));
         let write = SqlitePoolOptions::new()

@@ -166,3 +166,20 @@ fn an_admin_listener_off_loopback_needs_a_long_token() {
         "the token is redacted in Debug"
     );
 }
+
+#[test]
+fn typed_values_name_what_they_take() {
+    let err = load("[storage]\n\nsynchronous = \"fast\"\n");
+    assert!(
+        err.contains("fast")
+            && err.contains("full")
+            && err.contains("normal")
+            && err.contains("line 3"),
+        "{err}"
+    );
+    let config = load_ok("[storage]\nsynchronous = \"normal\"\n");
+    assert_eq!(
+        config.storage.synchronous,
+        relay_bin::config::Synchronous::Normal
+    );
+}

@@ -49,7 +49,7 @@ pub(super) async fn replay(
     if !config.outputs.iter().any(|o| *o.name.get_ref() == *output) {
         bail!("no output named {output:?} in the configuration");
     }
-    let store = Store::open(&config.storage.database_url, &config.storage.synchronous).await?;
+    let store = Store::open(&config.storage.database_url, config.storage.synchronous).await?;
     let status: Status = status.parse()?;
     let parse = |t: Option<&str>| -> anyhow::Result<Option<i64>> {
         t.map(|t| {

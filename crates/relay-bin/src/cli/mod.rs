@@ -133,5 +133,5 @@ pub(crate) fn describe(source: &Source) -> String {
 
 pub(crate) async fn open_store(config_path: Option<&Path>) -> anyhow::Result<Store> {
     let (config, _) = Config::load(config_path)?;
-    Store::open(&config.storage.database_url, &config.storage.synchronous).await
+    Store::open(&config.storage.database_url, config.storage.synchronous).await
 }

@@ -12,7 +12,7 @@ pub(super) async fn outputs(
     action: OutputsAction,
 ) -> anyhow::Result<ExitCode> {
     let (config, _) = Config::load(config_path)?;
-    let store = Store::open(&config.storage.database_url, &config.storage.synchronous).await?;
+    let store = Store::open(&config.storage.database_url, config.storage.synchronous).await?;
     let known = |name: &str| -> anyhow::Result<()> {
         if config.outputs.iter().any(|o| o.name.get_ref() == name) {
             Ok(())
@@ -37,7 +37,7 @@ pub(super) async fn outputs(
                     .collect();
                 println!(
                     "{name:<20} {:<8} {state}  {}",
-                    format!("{:?}", output.kind).to_lowercase(),
+                    output.kind.as_str(),
                     counts.join(" ")
                 );
             }

@@ -50,7 +50,7 @@ async fn old_database(name: &str, sql: &str) -> (std::path::PathBuf, String) {
 async fn an_old_outbox_moves_its_requests_and_keeps_its_queue() {
     let (dir, url) = old_database("outbox", OLD_OUTBOX).await;
 
-    let store = Store::open(&url, "full").await.unwrap();
+    let store = Store::open(&url, super::Synchronous::Full).await.unwrap();
     let pending = store.pending_after("raw", 0, 10).await.unwrap();
     assert_eq!(pending.len(), 1, "{pending:?}");
     assert_eq!(pending[0].message_id, "m1");
@@ -67,7 +67,7 @@ async fn an_old_outbox_moves_its_requests_and_keeps_its_queue() {
     assert_eq!(delivered[0].message_id, "m2");
     // Opening again is a no-op.
     drop(store);
-    let again = Store::open(&url, "full").await.unwrap();
+    let again = Store::open(&url, super::Synchronous::Full).await.unwrap();
     assert_eq!(again.pending_after("raw", 0, 10).await.unwrap().len(), 1);
     let _ = std::fs::remove_dir_all(&dir);
 }
@@ -96,7 +96,7 @@ INSERT INTO outbox_body (id, headers, body) VALUES (1, '[]', X'7B7D');
 #[tokio::test]
 async fn an_outbox_body_without_batch_lines_gets_the_column_and_its_rows_go_out_alone() {
     let (dir, url) = old_database("batch", OUTBOX_BODY_WITHOUT_BATCH_LINE).await;
-    let store = Store::open(&url, "full").await.unwrap();
+    let store = Store::open(&url, super::Synchronous::Full).await.unwrap();
     let pending = store.pending_after("discord", 0, 10).await.unwrap();
     assert_eq!(pending.len(), 1, "{pending:?}");
     assert_eq!(
@@ -104,7 +104,7 @@ async fn an_outbox_body_without_batch_lines_gets_the_column_and_its_rows_go_out_
         "an old row is sent in its stored form"
     );
     drop(store);
-    let again = Store::open(&url, "full").await.unwrap();
+    let again = Store::open(&url, super::Synchronous::Full).await.unwrap();
     assert_eq!(
         again.pending_after("discord", 0, 10).await.unwrap().len(),
         1
