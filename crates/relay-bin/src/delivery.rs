@@ -7,13 +7,23 @@ use std::{
     time::Duration,
 };
 
-use relay_sinks::{RenderedRequest, SendOutcome};
+use relay_sinks::SendOutcome;
 use tokio::task::JoinHandle;
 
 use crate::{
     clock,
     relay::{Output, Relay},
     store::{Completion, Head, Status},
+};
+
+mod chat;
+mod outcome;
+mod uncommitted;
+
+use self::{
+    chat::alone,
+    outcome::{finish, settle},
+    uncommitted::Uncommitted,
 };
 
 /// Failures in a row (not counting rate limits) that open the breaker.
@@ -239,30 +249,6 @@ impl<'a> Worker<'a> {
         pause(self.relay, &self.output.wake, POLL).await;
     }
 
-    /// Sends the "skipped" line on its own when chat rows were skipped for lag and no chat
-    /// message is left to carry it. Best effort: on a failure it waits for the next message.
-    async fn announce_skipped(&mut self) {
-        if self.folded == 0 {
-            return;
-        }
-        if let Some(wait) = self.output.sink.ready_in() {
-            pause_uninterrupted(self.relay, wait.min(POLL * 5)).await;
-            if self.output.sink.ready_in().is_some() {
-                return;
-            }
-        }
-        let Some((request, _)) = self.output.sink.combine(&[], self.folded) else {
-            self.folded = 0;
-            return;
-        };
-        match self.output.sink.send(&request, clock::now()).await {
-            SendOutcome::Delivered { .. } => self.folded = 0,
-            outcome => {
-                tracing::warn!(output = %self.name, outcome = ?outcome, "the \"skipped\" line was not sent; the next message carries it");
-            }
-        }
-    }
-
     /// Does what `hold` asks once nothing is in flight: a retried row becomes the next one read
     /// (after its new due time is committed), an open breaker pauses the output, a receiver's
     /// rate limit is waited out.
@@ -359,311 +345,6 @@ impl<'a> Worker<'a> {
             hold.wait = Some(hold.wait.map_or(wait, |w| w.max(wait)));
         }
     }
-
-    /// When the output keeps chat current (Discord's `max_lag_secs`) and `head` is a chat row
-    /// waiting longer than that: records it and the chat rows after it that are more than half
-    /// that old as skipped, to be announced by one line in the next message; the last id.
-    /// Otherwise gives `head` back untouched (`None`).
-    async fn skip_stale_chat(
-        &mut self,
-        head: &Head,
-        rows: &mut VecDeque<Head>,
-        now: i64,
-    ) -> Option<i64> {
-        let max_lag = i64::try_from(self.output.max_lag?.as_millis()).unwrap_or(i64::MAX);
-        if head.batch_line.is_none() || now.saturating_sub(head.created_at) <= max_lag {
-            return None;
-        }
-        let keep_after = now.saturating_sub(max_lag / 2);
-        let mut stale = vec![(head.id, head.attempts)];
-        while let Some(next) = rows.front() {
-            if next.batch_line.is_none() || next.created_at >= keep_after {
-                break;
-            }
-            stale.push((next.id, next.attempts));
-            rows.pop_front();
-        }
-        let reason = format!(
-            "skipped: chat more than {}s behind (faster than Discord allows); replayable",
-            max_lag / 1000
-        );
-        self.folded += stale.len();
-        let last = stale.last().map(|(id, _)| *id);
-        for (id, attempts) in stale {
-            let completion = Completion {
-                id,
-                status: Status::Skipped,
-                attempts,
-                next_attempt_at: now,
-                last_status: None,
-                last_error: Some(reason.clone()),
-                finished_at: Some(now),
-                at: now,
-            };
-            self.committed
-                .queue(self.relay, &self.name, completion)
-                .await;
-        }
-        tracing::warn!(output = %self.name, skipped = self.folded, "chat is more than max_lag_secs behind: oldest waiting chat messages skipped");
-        last
-    }
-
-    /// For a chat row (one with a batch line): `head` and the due chat rows after it as one
-    /// request, with the "skipped" line when rows were skipped for lag, when the output combines
-    /// (Discord). A chat row alone, or on an output that does not combine, goes out in its own
-    /// form (a quiet chat keeps one message per chat message, under the sender's name).
-    fn combine(
-        &mut self,
-        head: Head,
-        rows: &mut VecDeque<Head>,
-        now: i64,
-    ) -> (RenderedRequest, Vec<Head>) {
-        let mut group = vec![head];
-        while let Some(next) = rows.front() {
-            if next.batch_line.is_none() || next.next_attempt_at > now {
-                break;
-            }
-            group.extend(rows.pop_front());
-        }
-        let combined = if group.len() > 1 || self.folded > 0 {
-            let lines: Vec<&str> = group
-                .iter()
-                .map(|row| row.batch_line.as_deref().unwrap_or_default())
-                .collect();
-            self.output.sink.combine(&lines, self.folded)
-        } else {
-            None
-        };
-        let (request, used) = match combined {
-            Some((request, used)) => (Some(request), used.clamp(1, group.len())),
-            None => (None, 1),
-        };
-        // What does not fit goes back, in order, for the next message.
-        for row in group.drain(used..).rev() {
-            rows.push_front(row);
-        }
-        match request {
-            Some(request) => {
-                self.folded = 0;
-                (request, group)
-            }
-            None => alone(group.remove(0)),
-        }
-    }
-}
-
-/// The request stored for `head`, sent on its own.
-fn alone(mut head: Head) -> (RenderedRequest, Vec<Head>) {
-    let request = RenderedRequest {
-        headers: std::mem::take(&mut head.headers),
-        body: std::mem::take(&mut head.body),
-    };
-    (request, vec![head])
-}
-
-/// The commit notice of one queued completion.
-type Committed = tokio::sync::oneshot::Receiver<anyhow::Result<()>>;
-
-/// Commit notices of queued completions, oldest first (the writer commits them in this order).
-#[derive(Default)]
-struct Uncommitted(std::collections::VecDeque<Committed>);
-
-impl Uncommitted {
-    /// Queues a completion without waiting for its commit, unless [`MAX_UNCOMMITTED`] are
-    /// already waiting: then waits for the oldest first. A writer that is gone is logged.
-    async fn queue(&mut self, relay: &Relay, name: &str, completion: Completion) {
-        match relay.store.complete_queued(completion).await {
-            Ok(receiver) => self.0.push_back(receiver),
-            Err(err) => {
-                tracing::error!(output = %name, error = %format!("{err:#}"), "could not record a delivery attempt; it will be sent again");
-            }
-        }
-        while self.0.len() > MAX_UNCOMMITTED {
-            if let Some(oldest) = self.0.pop_front() {
-                settled(oldest, name).await;
-            }
-        }
-    }
-
-    /// Waits until every queued completion is committed (or failed, which is logged: those
-    /// rows stay pending and are sent again).
-    async fn wait_all(&mut self, name: &str) {
-        while let Some(receiver) = self.0.pop_front() {
-            settled(receiver, name).await;
-        }
-    }
-}
-
-async fn settled(receiver: Committed, name: &str) {
-    if let Ok(Err(err)) = receiver.await {
-        tracing::error!(output = %name, error = %format!("{err:#}"), "delivery outcomes were not recorded; those deliveries will be sent again");
-    }
-}
-
-/// What to record for one send's outcome (and its side effects: metrics, disabling).
-async fn settle(
-    relay: &Relay,
-    output: &Output,
-    name: &str,
-    head: &Head,
-    outcome: &SendOutcome,
-    failures: &mut u32,
-) -> Completion {
-    let now = clock::now_ms();
-    let attempts = head.attempts + 1;
-    match outcome {
-        SendOutcome::Delivered { status, .. } => {
-            *failures = 0;
-            relay.metrics.breaker(name, false);
-            relay.metrics.attempt(name, "delivered");
-            relay.metrics.delivered_after(
-                name,
-                u64::try_from(now.saturating_sub(head.created_at)).unwrap_or(0),
-            );
-            finish(head, Status::Delivered, attempts, Some(*status), None)
-        }
-        SendOutcome::Retry {
-            status,
-            after,
-            rate_limited: true,
-            reason,
-        } => {
-            relay.metrics.attempt(name, "rate_limited");
-            relay.metrics.rate_limit_wait();
-            // Not a failure: the receiver asked us to wait. It does not use up the schedule.
-            retry_at(
-                head,
-                head.attempts,
-                now,
-                after.unwrap_or(Duration::from_secs(1)),
-                *status,
-                reason,
-            )
-        }
-        SendOutcome::Retry {
-            status,
-            after,
-            reason,
-            ..
-        } => {
-            *failures += 1;
-            relay.metrics.attempt(name, "retry");
-            match output
-                .schedule
-                .get(usize::try_from(attempts - 1).unwrap_or(usize::MAX))
-            {
-                Some(step) => retry_at(
-                    head,
-                    attempts,
-                    now,
-                    jitter(*step).max(after.unwrap_or_default()),
-                    *status,
-                    reason,
-                ),
-                None => finish(
-                    head,
-                    Status::Dead,
-                    attempts,
-                    *status,
-                    Some(format!("retries exhausted; last: {reason}")),
-                ),
-            }
-        }
-        SendOutcome::Permanent { status, reason } => {
-            relay.metrics.attempt(name, "dead");
-            finish(
-                head,
-                Status::Dead,
-                attempts,
-                Some(*status),
-                Some(reason.clone()),
-            )
-        }
-        SendOutcome::Disable { status, reason } => {
-            relay.metrics.attempt(name, "disabled");
-            tracing::error!(output = %name, status, reason = %reason, "output disabled; its deliveries are skipped until `kick-relay outputs enable {name}`");
-            output.disabled.store(true, Ordering::Release);
-            if let Err(err) = relay.store.disable_output(name, reason, now).await {
-                tracing::error!(output = %name, error = %format!("{err:#}"), "could not record the disabled output");
-            }
-            finish(
-                head,
-                Status::Skipped,
-                attempts,
-                Some(*status),
-                Some(format!("output disabled: {reason}")),
-            )
-        }
-        // An outcome this relay does not know (a newer relay-sinks): keep the row and try
-        // again later rather than guess it was delivered.
-        other => {
-            *failures += 1;
-            relay.metrics.attempt(name, "retry");
-            retry_at(
-                head,
-                attempts,
-                now,
-                jitter(Duration::from_secs(30)),
-                other.status(),
-                &format!("unrecognised send outcome: {other:?}"),
-            )
-        }
-    }
-}
-
-fn finish(
-    head: &Head,
-    status: Status,
-    attempts: i64,
-    last_status: Option<u16>,
-    last_error: Option<String>,
-) -> Completion {
-    Completion {
-        id: head.id,
-        status,
-        attempts,
-        next_attempt_at: head.next_attempt_at,
-        last_status: last_status.map(i64::from),
-        last_error,
-        finished_at: Some(clock::now_ms()),
-        at: clock::now_ms(),
-    }
-}
-
-fn retry_at(
-    head: &Head,
-    attempts: i64,
-    now: i64,
-    wait: Duration,
-    status: Option<u16>,
-    reason: &str,
-) -> Completion {
-    Completion {
-        id: head.id,
-        status: Status::Pending,
-        attempts,
-        next_attempt_at: now.saturating_add(i64::try_from(wait.as_millis()).unwrap_or(i64::MAX)),
-        last_status: status.map(i64::from),
-        last_error: Some(reason.to_owned()),
-        finished_at: None,
-        at: now,
-    }
-}
-
-/// ±20 % around `step`.
-fn jitter(step: Duration) -> Duration {
-    let mut byte = [0_u8; 2];
-    let unit = if getrandom_fill(&mut byte) {
-        f64::from(u16::from_le_bytes(byte)) / f64::from(u16::MAX)
-    } else {
-        0.5
-    };
-    step.mul_f64(0.8 + 0.4 * unit)
-}
-
-fn getrandom_fill(buffer: &mut [u8]) -> bool {
-    use rsa::rand_core::RngCore;
-    rsa::rand_core::OsRng.try_fill_bytes(buffer).is_ok()
 }
 
 /// Waits for a wake-up, `limit`, or shutdown.

@@ -1,0 +1,102 @@
+//! The tables, and bringing an older database to them.
+
+use anyhow::Context;
+use sqlx::SqlitePool;
+
+/// The schema; `CREATE … IF NOT EXISTS` keeps it idempotent. Times are Unix milliseconds.
+///
+/// An outbox row's request (headers and body) lives in `outbox_body` under the same id: the
+/// request never changes, while the row's state is updated after every attempt, and SQLite
+/// rewrites a whole row (and its pages) on update.
+pub(super) const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS inbox (
+    message_id TEXT PRIMARY KEY,
+    dedup_key TEXT,
+    received_at INTEGER NOT NULL,
+    event_type TEXT NOT NULL,
+    version TEXT NOT NULL,
+    subscription_id TEXT,
+    timestamp TEXT NOT NULL,
+    signature TEXT NOT NULL,
+    body BLOB NOT NULL,
+    parse_error TEXT
+);
+CREATE INDEX IF NOT EXISTS inbox_dedup ON inbox(dedup_key, received_at);
+CREATE INDEX IF NOT EXISTS inbox_received ON inbox(received_at);
+CREATE TABLE IF NOT EXISTS outbox (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    message_id TEXT NOT NULL,
+    output TEXT NOT NULL,
+    event_type TEXT NOT NULL,
+    status TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    created_at INTEGER NOT NULL,
+    next_attempt_at INTEGER NOT NULL,
+    last_status INTEGER,
+    last_error TEXT,
+    finished_at INTEGER
+);
+CREATE INDEX IF NOT EXISTS outbox_queue ON outbox(output, status, id);
+CREATE TABLE IF NOT EXISTS outbox_body (
+    id INTEGER PRIMARY KEY,
+    headers TEXT NOT NULL,
+    body BLOB NOT NULL,
+    batch_line TEXT
+);
+CREATE TABLE IF NOT EXISTS attempt (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    outbox_id INTEGER NOT NULL,
+    at INTEGER NOT NULL,
+    status TEXT NOT NULL,
+    http_status INTEGER,
+    error TEXT
+);
+CREATE INDEX IF NOT EXISTS attempt_outbox ON attempt(outbox_id);
+CREATE TABLE IF NOT EXISTS meta (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS output_state (
+    name TEXT PRIMARY KEY,
+    disabled INTEGER NOT NULL,
+    reason TEXT,
+    changed_at INTEGER NOT NULL
+);
+";
+
+/// Brings a database created before `outbox_body` existed (development builds of 0.1) to the
+/// current layout: requests move to `outbox_body`, the outbox keeps the state.
+pub(super) async fn migrate(pool: &SqlitePool) -> anyhow::Result<()> {
+    let has_batch_line: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM pragma_table_info('outbox_body') WHERE name = 'batch_line'",
+    )
+    .fetch_one(pool)
+    .await?;
+    if has_batch_line == 0 {
+        sqlx::raw_sql("ALTER TABLE outbox_body ADD COLUMN batch_line TEXT")
+            .execute(pool)
+            .await
+            .context("cannot add outbox_body.batch_line")?;
+        tracing::info!("database migrated: outbox_body.batch_line added");
+    }
+    let old: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM pragma_table_info('outbox') WHERE name IN ('headers', 'body')",
+    )
+    .fetch_one(pool)
+    .await?;
+    if old == 0 {
+        return Ok(());
+    }
+    let mut tx = pool.begin().await?;
+    sqlx::raw_sql(
+        "INSERT INTO outbox_body (id, headers, body) SELECT id, headers, body FROM outbox;
+         ALTER TABLE outbox DROP COLUMN headers;
+         ALTER TABLE outbox DROP COLUMN body;",
+    )
+    .execute(&mut *tx)
+    .await
+    .context("cannot move outbox requests to outbox_body")?;
+    tx.commit().await?;
+    tracing::info!("database migrated: outbox requests moved to outbox_body");
+    Ok(())
+}

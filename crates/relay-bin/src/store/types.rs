@@ -1,0 +1,257 @@
+//! What goes into the store and what comes out of it.
+
+use std::str::FromStr;
+
+/// SQLite's `synchronous` setting (`storage.synchronous`).
+#[derive(Clone, Copy, Debug, Default, Eq, PartialEq, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Synchronous {
+    /// Every commit reaches the disk before the relay answers (durable against power loss).
+    #[default]
+    Full,
+    /// Faster; a power loss may lose the last commits (a crash of the process does not).
+    Normal,
+}
+
+/// A delivery row's state.
+#[derive(Clone, Copy, Debug, Eq, PartialEq)]
+pub enum Status {
+    /// Waiting to be sent (or retried).
+    Pending,
+    /// The output took it.
+    Delivered,
+    /// Permanent failure or retries exhausted; replayable.
+    Dead,
+    /// Not sent because the output is disabled; replayable.
+    Skipped,
+    /// Older than the output's `max_age_secs`.
+    Expired,
+}
+
+impl Status {
+    /// The stored text.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Delivered => "delivered",
+            Self::Dead => "dead",
+            Self::Skipped => "skipped",
+            Self::Expired => "expired",
+        }
+    }
+}
+
+impl FromStr for Status {
+    type Err = anyhow::Error;
+
+    fn from_str(s: &str) -> anyhow::Result<Self> {
+        Ok(match s {
+            "pending" => Self::Pending,
+            "delivered" => Self::Delivered,
+            "dead" => Self::Dead,
+            "skipped" => Self::Skipped,
+            "expired" => Self::Expired,
+            other => anyhow::bail!(
+                "unknown status {other:?}: use pending, delivered, dead, skipped or expired"
+            ),
+        })
+    }
+}
+
+/// Which earlier inbox rows with the same second key make a delivery a duplicate.
+#[derive(Clone, Copy, Debug, Eq, PartialEq)]
+pub enum DedupScope {
+    /// Any row in the window (a chat message id names one message, whoever sent it).
+    Any,
+    /// Only rows from another subscription (copies Kick sends once per duplicate
+    /// subscription); a repeat from the same subscription, or without a subscription id, is new.
+    OtherSubscription,
+}
+
+impl DedupScope {
+    /// Whether a row of `earlier` subscription matches a delivery of `mine` under this scope.
+    pub fn matches(self, mine: Option<&str>, earlier: Option<&str>) -> bool {
+        match self {
+            Self::Any => true,
+            Self::OtherSubscription => matches!((mine, earlier), (Some(a), Some(b)) if a != b),
+        }
+    }
+}
+
+/// One accepted delivery to record.
+#[derive(Debug)]
+pub struct InboxRow {
+    /// Kick's `Kick-Event-Message-Id`.
+    pub message_id: String,
+    /// Second idempotency key (chat message id, or a hash of type, version and body).
+    pub dedup_key: Option<String>,
+    /// How far back a matching `dedup_key` makes this a duplicate, ms.
+    pub dedup_window_ms: i64,
+    /// Which earlier rows with the same `dedup_key` make this a duplicate.
+    pub dedup_scope: DedupScope,
+    /// When the relay received it (Unix ms).
+    pub received_at: i64,
+    /// `Kick-Event-Type`.
+    pub event_type: String,
+    /// `Kick-Event-Version`.
+    pub version: String,
+    /// `Kick-Event-Subscription-Id`, when sent.
+    pub subscription_id: Option<String>,
+    /// `Kick-Event-Message-Timestamp`, verbatim.
+    pub timestamp: String,
+    /// `Kick-Event-Signature`, verbatim (for forwarding).
+    pub signature: String,
+    /// The body bytes.
+    pub body: Vec<u8>,
+    /// Why the body did not parse, if it did not.
+    pub parse_error: Option<String>,
+}
+
+/// One outbox row to create with an accepted delivery.
+#[derive(Debug)]
+pub struct NewDelivery {
+    /// The output's name.
+    pub output: String,
+    /// Its state.
+    pub status: Status,
+    /// Request headers (JSON list of pairs when stored).
+    pub headers: String,
+    /// The body bytes.
+    pub body: Vec<u8>,
+    /// The line it contributes when several go out as one message (Discord chat).
+    pub batch_line: Option<String>,
+    /// Why the last attempt failed, or why it was not sent.
+    pub last_error: Option<String>,
+}
+
+/// What became of an accept.
+#[derive(Clone, Copy, Debug, Eq, PartialEq)]
+pub enum Accepted {
+    /// Stored, with this many outbox rows.
+    New(usize),
+    /// The message id (or the second key) was seen before: nothing stored.
+    Duplicate,
+}
+
+/// The outcome of one send, to record.
+#[derive(Clone, Debug)]
+pub struct Completion {
+    /// Row id (also the queue order).
+    pub id: i64,
+    /// Its state.
+    pub status: Status,
+    /// Attempts made.
+    pub attempts: i64,
+    /// Not before this time (Unix ms).
+    pub next_attempt_at: i64,
+    /// HTTP status of the last attempt.
+    pub last_status: Option<i64>,
+    /// Why the last attempt failed, or why it was not sent.
+    pub last_error: Option<String>,
+    /// When it reached a final state (Unix ms).
+    pub finished_at: Option<i64>,
+    /// When this outcome came about (Unix ms), for the delivery's history.
+    pub at: i64,
+}
+
+impl Completion {
+    /// Whether the delivery's history keeps this outcome. A delivery taken at the first try
+    /// needs no history row: its outbox row says all (the admin page shows it as one attempt).
+    pub fn is_history(&self) -> bool {
+        !(self.status == Status::Delivered && self.attempts <= 1)
+    }
+}
+
+/// One entry of a delivery's history.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct AttemptRow {
+    /// When (Unix ms).
+    pub at: i64,
+    /// The delivery's state after it (`pending` for a retry).
+    pub status: String,
+    /// The receiver's HTTP status, when it answered.
+    pub http_status: Option<i64>,
+    /// What went wrong, or why it was not sent.
+    pub error: Option<String>,
+}
+
+/// Where an output stands, for the admin page.
+#[derive(Clone, Debug, Default, serde::Serialize)]
+pub struct OutputOverview {
+    /// Pending deliveries.
+    pub pending: i64,
+    /// Age of the oldest pending delivery (ms).
+    pub oldest_pending_ms: Option<i64>,
+    /// The newest error recorded on one of its deliveries, and when.
+    pub last_error: Option<(String, i64)>,
+}
+
+/// A delivery with its history and the event it carries.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct DeliveryDetail {
+    /// The outbox row.
+    pub delivery: DeliveryRow,
+    /// Its history, oldest first.
+    pub attempts: Vec<AttemptRow>,
+    /// When it finished (Unix ms).
+    pub finished_at: Option<i64>,
+    /// The event's `Kick-Event-Message-Timestamp`, when the inbox still has it.
+    pub event_timestamp: Option<String>,
+    /// The event's body as Kick sent it, when the inbox still has it.
+    pub event_body: Option<String>,
+}
+
+/// A pending delivery at the head of an output's queue.
+#[derive(Clone, Debug)]
+pub struct Head {
+    /// Row id (also the queue order).
+    pub id: i64,
+    /// Kick's `Kick-Event-Message-Id`.
+    pub message_id: String,
+    /// Attempts made.
+    pub attempts: i64,
+    /// When it was queued (Unix ms).
+    pub created_at: i64,
+    /// Not before this time (Unix ms).
+    pub next_attempt_at: i64,
+    /// Request headers (JSON list of pairs when stored).
+    pub headers: Vec<(String, String)>,
+    /// The body bytes.
+    pub body: Vec<u8>,
+    /// The line it contributes when several go out as one message (Discord chat).
+    pub batch_line: Option<String>,
+}
+
+/// A delivery as listed by the CLI.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct DeliveryRow {
+    /// Row id (also the queue order).
+    pub id: i64,
+    /// Kick's `Kick-Event-Message-Id`.
+    pub message_id: String,
+    /// The output's name.
+    pub output: String,
+    /// `Kick-Event-Type`.
+    pub event_type: String,
+    /// Its state.
+    pub status: String,
+    /// Attempts made.
+    pub attempts: i64,
+    /// When it was queued (Unix ms).
+    pub created_at: i64,
+    /// HTTP status of the last attempt.
+    pub last_status: Option<i64>,
+    /// Why the last attempt failed, or why it was not sent.
+    pub last_error: Option<String>,
+}
+
+/// Counts for health and metrics.
+#[derive(Clone, Debug, Default)]
+pub struct Stats {
+    /// Inbox rows.
+    pub inbox: i64,
+    /// Outbox rows by (output, status).
+    pub by_status: Vec<(String, String, i64)>,
+    /// Age of the oldest pending delivery, ms.
+    pub oldest_pending_ms: Option<i64>,
+}
