@@ -240,7 +240,12 @@ async fn unknown_webhook_10015_disables_the_output() {
         .post("01JGONE0000000000000000001", "chat.message.sent", &chat)
         .await;
     discord.wait_for(1, Duration::from_secs(10)).await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    relay
+        .wait_for_metric(
+            "kick_relay_output_disabled{output=\"gone\"} 1",
+            Duration::from_secs(10),
+        )
+        .await;
     let follow = official_payloads().remove(1).1;
     assert_eq!(
         relay
@@ -250,7 +255,13 @@ async fn unknown_webhook_10015_disables_the_output() {
         "accepted",
         "Kick is still answered 200"
     );
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    // The follow is recorded as skipped: the relay has decided, and sent nothing.
+    relay
+        .wait_for_metric(
+            "kick_relay_outbox_rows{output=\"gone\",status=\"skipped\"} 2",
+            Duration::from_secs(10),
+        )
+        .await;
     assert_eq!(
         discord.received().len(),
         1,
