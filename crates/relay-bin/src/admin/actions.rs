@@ -113,8 +113,27 @@ fn allowed(
     Ok((form, from_form))
 }
 
-fn known_output(admin: &Admin, name: &str) -> bool {
-    admin.relay.outputs.iter().any(|o| o.sink.name() == name)
+/// [`allowed`], for an action on the output `name`, which must exist (404 otherwise).
+#[expect(
+    clippy::result_large_err,
+    reason = "the error is the answer itself, built once on the refusal path"
+)]
+fn allowed_on_output(
+    admin: &Admin,
+    name: &str,
+    headers: &HeaderMap,
+    body: &Bytes,
+) -> Result<(ActionForm, bool), Response> {
+    let (form, from_form) = allowed(admin, headers, body)?;
+    if !admin.relay.outputs.iter().any(|o| o.sink.name() == name) {
+        return Err(done(
+            &form,
+            from_form,
+            StatusCode::NOT_FOUND,
+            &format!("no output named {name:?}"),
+        ));
+    }
+    Ok((form, from_form))
 }
 
 /// `POST /login` with `token`: a session cookie (`HttpOnly`, `SameSite=Strict`).
@@ -185,18 +204,10 @@ pub(super) async fn replay_range(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let (form, from_form) = match allowed(&admin, &headers, &body) {
+    let (form, from_form) = match allowed_on_output(&admin, &name, &headers, &body) {
         Ok(ok) => ok,
         Err(answer) => return answer,
     };
-    if !known_output(&admin, &name) {
-        return done(
-            &form,
-            from_form,
-            StatusCode::NOT_FOUND,
-            &format!("no output named {name:?}"),
-        );
-    }
     let status: Status = match form.status.as_deref().unwrap_or("dead").parse() {
         Ok(status) => status,
         Err(err) => return done(&form, from_form, StatusCode::BAD_REQUEST, &err.to_string()),
@@ -251,18 +262,10 @@ pub(super) async fn enable_or_disable(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let (form, from_form) = match allowed(&admin, &headers, &body) {
+    let (form, from_form) = match allowed_on_output(&admin, &name, &headers, &body) {
         Ok(ok) => ok,
         Err(answer) => return answer,
     };
-    if !known_output(&admin, &name) {
-        return done(
-            &form,
-            from_form,
-            StatusCode::NOT_FOUND,
-            &format!("no output named {name:?}"),
-        );
-    }
     let store = &admin.relay.store;
     let now = clock::now_ms();
     let result = match change.as_str() {

@@ -2,7 +2,7 @@
 //! never wait for the writer.
 
 use anyhow::Context;
-use sqlx::Row;
+use sqlx::{Row, sqlite::SqliteRow};
 
 use super::{AttemptRow, DeliveryDetail, DeliveryRow, Head, OutputOverview, Stats, Status, Store};
 
@@ -114,20 +114,7 @@ impl Store {
         .bind(limit.clamp(1, 100_000))
         .fetch_all(&self.read)
         .await?;
-        Ok(rows
-            .iter()
-            .map(|r| DeliveryRow {
-                id: r.get("id"),
-                message_id: r.get("message_id"),
-                output: r.get("output"),
-                event_type: r.get("event_type"),
-                status: r.get("status"),
-                attempts: r.get("attempts"),
-                created_at: r.get("created_at"),
-                last_status: r.get("last_status"),
-                last_error: r.get("last_error"),
-            })
-            .collect())
+        Ok(rows.iter().map(delivery_row).collect())
     }
 
     /// One delivery with its history and event.
@@ -162,17 +149,7 @@ impl Store {
         .collect();
         let body: Option<Vec<u8>> = r.get("event_body");
         Ok(Some(DeliveryDetail {
-            delivery: DeliveryRow {
-                id: r.get("id"),
-                message_id: r.get("message_id"),
-                output: r.get("output"),
-                event_type: r.get("event_type"),
-                status: r.get("status"),
-                attempts: r.get("attempts"),
-                created_at: r.get("created_at"),
-                last_status: r.get("last_status"),
-                last_error: r.get("last_error"),
-            },
+            delivery: delivery_row(&r),
             attempts,
             finished_at: r.get("finished_at"),
             event_timestamp: r.get("event_timestamp"),
@@ -204,5 +181,20 @@ impl Store {
             oldest_pending_ms: oldest.map(|created| now.saturating_sub(created)),
             last_error: error.map(|e| (e.get("error"), e.get("at"))),
         })
+    }
+}
+
+/// A delivery as listed, from a row with the outbox's columns.
+fn delivery_row(r: &SqliteRow) -> DeliveryRow {
+    DeliveryRow {
+        id: r.get("id"),
+        message_id: r.get("message_id"),
+        output: r.get("output"),
+        event_type: r.get("event_type"),
+        status: r.get("status"),
+        attempts: r.get("attempts"),
+        created_at: r.get("created_at"),
+        last_status: r.get("last_status"),
+        last_error: r.get("last_error"),
     }
 }
