@@ -38,8 +38,8 @@ impl Worker<'_> {
 
     /// When the output keeps chat current (Discord's `max_lag_secs`) and `head` is a chat row
     /// waiting longer than that: records it and the chat rows after it that are more than half
-    /// that old as skipped, to be announced by one line in the next message; the last id.
-    /// Otherwise gives `head` back untouched (`None`).
+    /// that old as skipped, to be announced by one line in the next message; the last id
+    /// skipped. `None` (nothing skipped) otherwise.
     pub(super) async fn skip_stale_chat(
         &mut self,
         head: &Head,
