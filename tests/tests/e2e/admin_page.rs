@@ -92,6 +92,23 @@ async fn an_operator_sees_a_failure_replays_a_dead_letter_and_disables_an_output
         "no action without the token"
     );
     screenshot(client, &relay.dir, "admin-overview.png").await;
+    // On a phone: the tables scroll sideways inside their frame, the page itself does not.
+    client.set_window_size(390, 844).await.unwrap();
+    client.goto(&home).await.unwrap();
+    let overflow = client
+        .execute(
+            "return document.documentElement.scrollWidth > window.innerWidth;",
+            Vec::new(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        overflow,
+        serde_json::Value::Bool(false),
+        "the page is wider than a phone"
+    );
+    screenshot(client, &relay.dir, "admin-phone.png").await;
+    client.set_window_size(1280, 1000).await.unwrap();
     let id = refused_without_the_token(client, &relay, &flaky).await;
     log_in(client, &relay).await;
     replay_with_a_click(client, &relay, &flaky, &id).await;
