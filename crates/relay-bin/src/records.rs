@@ -4,6 +4,7 @@
 use std::{fmt::Write as _, sync::atomic::Ordering, time::Duration};
 
 use kick_models::{Delivery, KickEvent};
+use relay_sinks::RenderError;
 use sha2::{Digest, Sha256};
 
 use crate::{
@@ -77,7 +78,9 @@ pub fn records(
     };
     let mut outbox = Vec::new();
     for output in outputs {
-        if !output.sink.wants(delivery) {
+        // Rendered once: an output with nothing to send for this event (Discord and an unknown
+        // type) says so by `Unsupported`, which is what `Sink::wants` would have found out.
+        if !output.sink.filter().matches(delivery) {
             continue;
         }
         let name = output.sink.name().to_owned();
@@ -95,6 +98,7 @@ pub fn records(
                 batch_line: output.sink.batch_line(delivery),
                 last_error: disabled.then(|| "output disabled".to_owned()),
             },
+            Err(RenderError::Unsupported(_)) => continue,
             Err(err) => NewDelivery {
                 output: name,
                 status: Status::Dead,
