@@ -87,5 +87,5 @@ mod test_relay;
 pub use self::{
     discord::{DiscordStandIn, Posted},
     stand_in::{Received, Reply, StandIn},
-    test_relay::{TestRelay, metric, now_rfc3339},
+    test_relay::{TestClock, TestRelay, metric, now_rfc3339},
 };

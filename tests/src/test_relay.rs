@@ -5,7 +5,7 @@ use std::{
     sync::atomic::{AtomicU32, Ordering},
 };
 
-use relay_bin::{config::Config, relay, running};
+use relay_bin::{clock::Clock, config::Config, relay, running};
 
 use crate::{KickSigner, TEST_PUBLIC_PEM};
 
@@ -135,10 +135,29 @@ impl TestRelay {
         relay
     }
 
+    /// Starts a relay in a fresh directory (removed with it) that reads the time from `clock`.
+    ///
+    /// # Panics
+    /// When the relay does not start.
+    pub async fn start_with_clock(clock: Clock, extra: &str) -> Self {
+        let dir = Self::fresh_dir();
+        let path = Self::write_config_with(&dir, &[], extra);
+        let mut relay = Self::start_from_with(dir, &path, clock).await;
+        relay.owns_dir = true;
+        relay
+    }
+
     /// Starts the relay of the config at `path`, working in `dir`.
     async fn start_from(dir: PathBuf, path: &std::path::Path) -> Self {
+        Self::start_from_with(dir, path, Clock::system()).await
+    }
+
+    /// [`Self::start_from`] with `clock`.
+    async fn start_from_with(dir: PathBuf, path: &std::path::Path, clock: Clock) -> Self {
         let (config, _) = Config::load(Some(path)).expect("a valid config");
-        let relay = relay::Relay::new(config).await.expect("relay set-up");
+        let relay = relay::Relay::with_clock(config, clock)
+            .await
+            .expect("relay set-up");
         let running = running::start(relay).await.expect("relay start");
         Self {
             running: Some(running),
@@ -272,6 +291,27 @@ impl TestRelay {
         if let Some(running) = self.running.take() {
             running.shutdown().await.expect("clean shutdown");
         }
+    }
+}
+
+/// A clock a test moves: the system's time plus however far [`TestClock::advance`] went.
+#[derive(Clone, Debug, Default)]
+pub struct TestClock(std::sync::Arc<std::sync::atomic::AtomicU64>);
+
+impl TestClock {
+    /// Moves this clock `by` forward.
+    pub fn advance(&self, by: std::time::Duration) {
+        let ms = u64::try_from(by.as_millis()).unwrap_or(u64::MAX);
+        self.0.fetch_add(ms, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// The relay's view of it.
+    pub fn clock(&self) -> Clock {
+        let ahead = std::sync::Arc::clone(&self.0);
+        Clock::from_fn(move || {
+            relay_bin::clock::now()
+                + std::time::Duration::from_millis(ahead.load(std::sync::atomic::Ordering::SeqCst))
+        })
     }
 }
 

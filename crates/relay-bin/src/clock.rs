@@ -1,8 +1,52 @@
-//! The wall clock, read in one place.
+//! The wall clock, read in one place, and the [`Clock`] the relay is given so that tests can
+//! move time.
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::{
+    fmt,
+    sync::Arc,
+    time::{Duration, SystemTime, UNIX_EPOCH},
+};
 
-/// Now as a `SystemTime`.
+/// Where the relay reads the time: the system's clock, or one a test controls.
+#[derive(Clone)]
+pub struct Clock(Arc<dyn Fn() -> SystemTime + Send + Sync>);
+
+impl Clock {
+    /// The system's wall clock.
+    pub fn system() -> Self {
+        Self(Arc::new(now))
+    }
+
+    /// A clock that reads `now` (a test's).
+    pub fn from_fn(now: impl Fn() -> SystemTime + Send + Sync + 'static) -> Self {
+        Self(Arc::new(now))
+    }
+
+    /// Now.
+    pub fn now(&self) -> SystemTime {
+        (self.0)()
+    }
+
+    /// Now in Unix milliseconds.
+    pub fn now_ms(&self) -> i64 {
+        to_ms(self.now())
+    }
+}
+
+impl Default for Clock {
+    fn default() -> Self {
+        Self::system()
+    }
+}
+
+impl fmt::Debug for Clock {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Clock").finish_non_exhaustive()
+    }
+}
+
+/// Now as a `SystemTime`, from the system's clock (the CLI's commands; the relay reads its
+/// [`Clock`]).
 #[allow(clippy::disallowed_methods)] // the one place the relay reads the wall clock
 pub fn now() -> SystemTime {
     SystemTime::now()

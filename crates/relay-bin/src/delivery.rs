@@ -11,7 +11,6 @@ use relay_sinks::SendOutcome;
 use tokio::task::JoinHandle;
 
 use crate::{
-    clock,
     relay::{Output, Relay},
     store::{Completion, Head, Status},
 };
@@ -105,7 +104,7 @@ pub async fn run(relay: Arc<Relay>, index: usize) {
                 caught_up = false;
                 break;
             }
-            let now = clock::now_ms();
+            let now = relay.clock.now_ms();
             if worker.expire_if_old(&head, now).await {
                 cursor = head.id;
                 continue;
@@ -145,7 +144,8 @@ pub async fn run(relay: Arc<Relay>, index: usize) {
             };
             cursor = group.last().map_or(cursor, |h| h.id);
             let sink = Arc::clone(&output.sink);
-            let send = tokio::spawn(async move { sink.send(&request, clock::now()).await });
+            let sent_at = relay.clock.now();
+            let send = tokio::spawn(async move { sink.send(&request, sent_at).await });
             window.push_back((group, send));
         }
         if hold.any() || relay.stopping.is_cancelled() || output.disabled.load(Ordering::Acquire) {
@@ -226,7 +226,7 @@ impl<'a> Worker<'a> {
             return false;
         }
         let why = format!("older than max_age_secs ({}s)", max_age.as_secs());
-        let completion = finish(head, Status::Expired, head.attempts, None, Some(why));
+        let completion = finish(head, Status::Expired, head.attempts, None, Some(why), now);
         self.committed
             .queue(self.relay, &self.name, completion)
             .await;
@@ -319,7 +319,9 @@ impl<'a> Worker<'a> {
                 if completion.status == Status::Delivered {
                     relay.metrics.delivered_after(
                         name,
-                        u64::try_from(clock::now_ms().saturating_sub(row.created_at)).unwrap_or(0),
+                        u64::try_from(relay.clock.now_ms().saturating_sub(row.created_at))
+                            .unwrap_or(0),
+                        relay.clock.now_ms(),
                     );
                 }
                 Completion {

@@ -14,8 +14,7 @@ use kick_models::{Delivery, WebhookHeaders};
 use kick_verify::{SignedMessage, VerifyError, check_freshness_at};
 
 use crate::{
-    clock, metrics::Outcome, records::records, rejection::IngestRejection, relay::Relay,
-    store::Accepted,
+    metrics::Outcome, records::records, rejection::IngestRejection, relay::Relay, store::Accepted,
 };
 
 /// The public router: only the webhook path; everything else is 404, other methods 405.
@@ -77,7 +76,7 @@ async fn accept(
     // Held until the answer: bounds the bodies (and what is rendered from them) in memory.
     let _reserved = reserve_body(relay, headers)?;
     let body = read_body(relay, body).await?;
-    let now_ms = clock::now_ms();
+    let now_ms = relay.clock.now_ms();
     let parsed = authenticate(relay, headers, &body, now_ms).await?;
     let delivery = Arc::new(Delivery::parse(parsed, body.to_vec()));
     if let Err(err) = &delivery.event {

@@ -132,14 +132,14 @@ impl Metrics {
         }
     }
 
-    /// Ingest-to-delivery latency of one delivered event.
-    pub fn delivered_after(&self, output: &str, ms: u64) {
+    /// Ingest-to-delivery latency of one event delivered at `now_ms`.
+    pub fn delivered_after(&self, output: &str, ms: u64, now_ms: i64) {
         if let Ok(mut map) = self.latency_ms_sum.lock() {
             let entry = map.entry(output.to_owned()).or_default();
             entry.0 += ms;
             entry.1 += 1;
         }
-        let now = crate::clock::now_ms();
+        let now = now_ms;
         let mut lags = self
             .recent_lags
             .lock()

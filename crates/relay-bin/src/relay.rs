@@ -15,6 +15,7 @@ use tokio::sync::{Notify, Semaphore};
 use tokio_util::sync::CancellationToken;
 
 use crate::{
+    clock::Clock,
     config::Config,
     instance_lock::InstanceLock,
     metrics::Metrics,
@@ -60,6 +61,8 @@ pub struct Relay {
     pub stopping: CancellationToken,
     /// Bytes of request bodies that may be held at once (`server.max_buffered_body_bytes`).
     pub body_budget: Semaphore,
+    /// Where it reads the time.
+    pub clock: Clock,
     /// This relay's claim on its database, released at shutdown.
     instance_lock: std::sync::Mutex<Option<InstanceLock>>,
 }
@@ -70,6 +73,14 @@ impl Relay {
     /// # Errors
     /// A store, key or output that cannot be set up.
     pub async fn new(config: Config) -> anyhow::Result<Arc<Self>> {
+        Self::with_clock(config, Clock::system()).await
+    }
+
+    /// [`Relay::new`] reading the time from `clock`.
+    ///
+    /// # Errors
+    /// A store, key or output that cannot be set up.
+    pub async fn with_clock(config: Config, clock: Clock) -> anyhow::Result<Arc<Self>> {
         crate::config::check_runnable(&config)?;
         // The store first: a database that cannot be written is reported with its cause.
         let store = Store::open(&config.storage.database_url, config.storage.synchronous).await?;
@@ -150,6 +161,7 @@ impl Relay {
             dispatcher: Dispatcher::new(),
             stopping: CancellationToken::new(),
             instance_lock: std::sync::Mutex::new(instance_lock),
+            clock,
         });
         Ok(relay)
     }

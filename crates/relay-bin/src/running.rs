@@ -10,7 +10,7 @@ use anyhow::Context;
 use tokio::{net::TcpListener, task::JoinSet};
 use tokio_util::sync::CancellationToken;
 
-use crate::{admin, clock, delivery, ingest, relay::Relay, serve::Limits};
+use crate::{admin, delivery, ingest, relay::Relay, serve::Limits};
 
 /// Connections the admin listener serves at once (health checks and scrapes).
 const ADMIN_MAX_CONNECTIONS: usize = 64;
@@ -85,7 +85,7 @@ impl Running {
 async fn purge_periodically(relay: &Relay) {
     let retention_ms = relay.config.storage.retention_ms();
     loop {
-        let before = clock::now_ms().saturating_sub(retention_ms);
+        let before = relay.clock.now_ms().saturating_sub(retention_ms);
         if let Err(err) = relay.store.purge(before).await {
             tracing::warn!(error = %format!("{err:#}"), "retention purge failed; will try again");
         }
@@ -200,7 +200,7 @@ pub async fn start(relay: Arc<Relay>) -> anyhow::Result<Running> {
         admin = %admin_addr,
         outputs = relay.outputs.len(),
         key = %relay.keys.current().fingerprint_hex(),
-        started_at_ms = clock::now_ms(),
+        started_at_ms = relay.clock.now_ms(),
         version = crate::cli::VERSION,
         "kick-relay listening"
     );

@@ -457,3 +457,38 @@ async fn discord_bucket_headers_and_a_burst_of_429s_are_obeyed_in_order() {
     );
     relay.stop().await;
 }
+
+/// `max_age_secs`: an event the output could not take in time is given up as expired, with
+/// the relay's clock moved instead of waiting.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_event_older_than_max_age_is_expired_not_sent() {
+    let down = StandIn::always(Reply::status(500)).await;
+    let clock = relay_tests::TestClock::default();
+    let mut relay = TestRelay::start_with_clock(
+        clock.clock(),
+        &format!(
+            "[[output]]\nname = \"raw\"\ntype = \"raw\"\nurl = \"{}\"\nmax_age_secs = 60\nretry_schedule_secs = [1, 1, 1, 1, 1]\n",
+            down.url("/raw")
+        ),
+    )
+    .await;
+    let body = br#"{"raid":{"viewers":3}}"#;
+    assert_eq!(
+        relay
+            .post("01JEXPIRE00000000000000001", "channel.raid.started", body)
+            .await
+            .1,
+        "accepted"
+    );
+    down.wait_for(1, Duration::from_secs(10)).await;
+    clock.advance(Duration::from_secs(61));
+    relay
+        .wait_for_metric(
+            "kick_relay_outbox_rows{output=\"raw\",status=\"expired\"} 1",
+            Duration::from_secs(10),
+        )
+        .await;
+    let sent = down.received().len();
+    assert!(sent <= 2, "at most the retry already due was sent: {sent}");
+    relay.stop().await;
+}

@@ -292,3 +292,36 @@ async fn retention_purges_old_inbox_rows_and_finished_deliveries() {
     relay.stop().await;
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// The window of a duplicate subscription's copy, with the relay's clock moved instead of
+/// waiting 30 s.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_copy_from_another_subscription_after_the_window_is_a_new_event() {
+    let clock = relay_tests::TestClock::default();
+    let mut relay = TestRelay::start_with_clock(clock.clock(), "").await;
+    let follow = official_payloads().remove(1).1;
+    let post = |sub: &'static str, id: &'static str| {
+        let (relay, follow) = (&relay, &follow);
+        async move { relay.post_from(sub, id, "channel.followed", follow).await.1 }
+    };
+    assert_eq!(
+        post("SUB-A", "01JWINDOW00000000000000001").await,
+        "accepted"
+    );
+    clock.advance(Duration::from_secs(29));
+    assert_eq!(
+        post("SUB-B", "01JWINDOW00000000000000002").await,
+        "duplicate"
+    );
+    clock.advance(Duration::from_secs(2));
+    assert_eq!(
+        post("SUB-B", "01JWINDOW00000000000000003").await,
+        "accepted",
+        "31 s after the first: not a copy any more"
+    );
+    assert_eq!(
+        post("SUB-C", "01JWINDOW00000000000000004").await,
+        "duplicate"
+    );
+    relay.stop().await;
+}

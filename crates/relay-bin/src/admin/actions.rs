@@ -11,7 +11,7 @@ use axum::{
 use serde::Deserialize;
 
 use super::{Admin, auth::SESSION_COOKIE, page};
-use crate::{clock, store::Status};
+use crate::store::Status;
 
 /// The fields an action may carry (form or JSON body, all optional).
 #[derive(Debug, Default, Deserialize)]
@@ -171,7 +171,12 @@ pub(super) async fn replay_one(
         Ok(ok) => ok,
         Err(answer) => return answer,
     };
-    match admin.relay.store.replay_one(id, clock::now_ms()).await {
+    match admin
+        .relay
+        .store
+        .replay_one(id, admin.relay.clock.now_ms())
+        .await
+    {
         Ok(true) => {
             tracing::info!(delivery = id, "replayed from the admin page");
             wake_all(&admin);
@@ -233,7 +238,7 @@ pub(super) async fn replay_range(
     match admin
         .relay
         .store
-        .replay(&name, status, since, until, clock::now_ms())
+        .replay(&name, status, since, until, admin.relay.clock.now_ms())
         .await
     {
         Ok(n) => {
@@ -267,7 +272,7 @@ pub(super) async fn enable_or_disable(
         Err(answer) => return answer,
     };
     let store = &admin.relay.store;
-    let now = clock::now_ms();
+    let now = admin.relay.clock.now_ms();
     let result = match change.as_str() {
         "enable" => store.enable_output(&name, now).await,
         "disable" => {

@@ -18,7 +18,7 @@ use axum::{
 use serde::Deserialize;
 
 use self::{auth::Access, page::Viewer};
-use crate::{clock, relay::Relay, store::Status};
+use crate::{relay::Relay, store::Status};
 
 /// What every admin handler gets.
 #[derive(Clone, Debug)]
@@ -58,7 +58,7 @@ pub fn router(relay: Arc<Relay>) -> Router {
 
 async fn ready(State(admin): State<Admin>) -> impl IntoResponse {
     let relay = &admin.relay;
-    match relay.store.check_writable(clock::now_ms()).await {
+    match relay.store.check_writable(relay.clock.now_ms()).await {
         Ok(()) => (
             StatusCode::OK,
             format!(
@@ -75,7 +75,7 @@ async fn ready(State(admin): State<Admin>) -> impl IntoResponse {
 
 async fn metrics(State(admin): State<Admin>) -> Response {
     let relay = &admin.relay;
-    let stats = match relay.store.stats(clock::now_ms()).await {
+    let stats = match relay.store.stats(relay.clock.now_ms()).await {
         Ok(stats) => stats,
         // Zeros would look like an empty outbox; say that the store could not be read.
         Err(err) => return unavailable(&err),

@@ -5,7 +5,6 @@ use std::sync::atomic::Ordering;
 use serde::Serialize;
 
 use crate::{
-    clock,
     metrics::{Lag, Outcome},
     relay::Relay,
 };
@@ -54,7 +53,7 @@ pub(crate) struct OutputStatus {
 
 /// Reads the status now.
 pub(crate) async fn status(relay: &Relay) -> anyhow::Result<Status> {
-    let now = clock::now_ms();
+    let now = relay.clock.now_ms();
     let metrics = &relay.metrics;
     let mut outputs = Vec::with_capacity(relay.outputs.len());
     for output in &relay.outputs {

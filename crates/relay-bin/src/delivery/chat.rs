@@ -6,10 +6,7 @@ use std::collections::VecDeque;
 use relay_sinks::{RenderedRequest, SendOutcome};
 
 use super::{POLL, Worker, pause_uninterrupted};
-use crate::{
-    clock,
-    store::{Completion, Head, Status},
-};
+use crate::store::{Completion, Head, Status};
 
 impl Worker<'_> {
     /// Sends the "skipped" line on its own when chat rows were skipped for lag and no chat
@@ -28,7 +25,12 @@ impl Worker<'_> {
             self.folded = 0;
             return;
         };
-        match self.output.sink.send(&request, clock::now()).await {
+        match self
+            .output
+            .sink
+            .send(&request, self.relay.clock.now())
+            .await
+        {
             SendOutcome::Delivered { .. } => self.folded = 0,
             outcome => {
                 tracing::warn!(output = %self.name, outcome = ?outcome, "the \"skipped\" line was not sent; the next message carries it");

@@ -6,7 +6,6 @@ use std::{sync::atomic::Ordering, time::Duration};
 use relay_sinks::SendOutcome;
 
 use crate::{
-    clock,
     relay::{Output, Relay},
     store::{Completion, Head, Status},
 };
@@ -20,7 +19,7 @@ pub(super) async fn settle(
     outcome: &SendOutcome,
     failures: &mut u32,
 ) -> Completion {
-    let now = clock::now_ms();
+    let now = relay.clock.now_ms();
     let attempts = head.attempts + 1;
     match outcome {
         SendOutcome::Delivered { status, .. } => {
@@ -30,8 +29,9 @@ pub(super) async fn settle(
             relay.metrics.delivered_after(
                 name,
                 u64::try_from(now.saturating_sub(head.created_at)).unwrap_or(0),
+                now,
             );
-            finish(head, Status::Delivered, attempts, Some(*status), None)
+            finish(head, Status::Delivered, attempts, Some(*status), None, now)
         }
         SendOutcome::Retry {
             status,
@@ -77,6 +77,7 @@ pub(super) async fn settle(
                     attempts,
                     *status,
                     Some(format!("retries exhausted; last: {reason}")),
+                    now,
                 ),
             }
         }
@@ -88,22 +89,11 @@ pub(super) async fn settle(
                 attempts,
                 Some(*status),
                 Some(reason.clone()),
+                now,
             )
         }
         SendOutcome::Disable { status, reason } => {
-            relay.metrics.attempt(name, "disabled");
-            tracing::error!(output = %name, status, reason = %reason, "output disabled; its deliveries are skipped until `kick-relay outputs enable {name}`");
-            output.disabled.store(true, Ordering::Release);
-            if let Err(err) = relay.store.disable_output(name, reason, now).await {
-                tracing::error!(output = %name, error = %format!("{err:#}"), "could not record the disabled output");
-            }
-            finish(
-                head,
-                Status::Skipped,
-                attempts,
-                Some(*status),
-                Some(format!("output disabled: {reason}")),
-            )
+            disable(relay, output, name, head, attempts, *status, reason, now).await
         }
         // An outcome this relay does not know (a newer relay-sinks): keep the row and try
         // again later rather than guess it was delivered.
@@ -122,12 +112,42 @@ pub(super) async fn settle(
     }
 }
 
+/// The receiver refused the output itself (401/403/404/410): the output is disabled (in
+/// memory at once, and in the store) and the row kept as skipped.
+#[allow(clippy::too_many_arguments)]
+async fn disable(
+    relay: &Relay,
+    output: &Output,
+    name: &str,
+    head: &Head,
+    attempts: i64,
+    status: u16,
+    reason: &str,
+    now: i64,
+) -> Completion {
+    relay.metrics.attempt(name, "disabled");
+    tracing::error!(output = %name, status, reason = %reason, "output disabled; its deliveries are skipped until `kick-relay outputs enable {name}`");
+    output.disabled.store(true, Ordering::Release);
+    if let Err(err) = relay.store.disable_output(name, reason, now).await {
+        tracing::error!(output = %name, error = %format!("{err:#}"), "could not record the disabled output");
+    }
+    finish(
+        head,
+        Status::Skipped,
+        attempts,
+        Some(status),
+        Some(format!("output disabled: {reason}")),
+        now,
+    )
+}
+
 pub(super) fn finish(
     head: &Head,
     status: Status,
     attempts: i64,
     last_status: Option<u16>,
     last_error: Option<String>,
+    now: i64,
 ) -> Completion {
     Completion {
         id: head.id,
@@ -136,8 +156,8 @@ pub(super) fn finish(
         next_attempt_at: head.next_attempt_at,
         last_status: last_status.map(i64::from),
         last_error,
-        finished_at: Some(clock::now_ms()),
-        at: clock::now_ms(),
+        finished_at: Some(now),
+        at: now,
     }
 }
 
