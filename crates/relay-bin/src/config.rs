@@ -211,7 +211,7 @@ pub struct OutputConfig {
     pub broadcaster_user_ids: Option<Vec<u64>>,
     /// Waits between attempts, seconds.
     #[serde(default)]
-    pub retry_schedule_secs: Option<Spanned<Vec<u64>>>,
+    pub retry_schedule_secs: Option<Spanned<Vec<Seconds>>>,
     /// Give up on events older than this.
     #[serde(default)]
     pub max_age_secs: Option<u64>,
@@ -241,6 +241,32 @@ impl fmt::Debug for OutputConfig {
             .field("name", self.name.get_ref())
             .field("kind", &self.kind)
             .finish_non_exhaustive()
+    }
+}
+
+/// A number of seconds in the configuration: whole (`5`) or with a fraction (`0.25`).
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq)]
+#[serde(untagged)]
+pub enum Seconds {
+    /// Whole seconds.
+    Whole(u64),
+    /// Seconds with a fraction.
+    Fraction(f64),
+}
+
+impl Seconds {
+    /// As a duration; `None` for a negative, infinite or absurd (over a week) value.
+    pub fn checked(self) -> Option<Duration> {
+        match self {
+            Self::Whole(secs) => (secs <= 7 * 86_400).then(|| Duration::from_secs(secs)),
+            Self::Fraction(secs) => (secs.is_finite() && (0.0..=604_800.0).contains(&secs))
+                .then(|| Duration::from_secs_f64(secs)),
+        }
+    }
+
+    /// As a duration (validation refused the values [`Seconds::checked`] refuses).
+    pub fn duration(self) -> Duration {
+        self.checked().unwrap_or(Duration::ZERO)
     }
 }
 
@@ -367,12 +393,13 @@ impl OutputConfig {
 
     /// The retry schedule.
     pub fn schedule(&self) -> Vec<Duration> {
-        self.retry_schedule_secs
-            .as_ref()
-            .map_or(&DEFAULT_RETRY_SCHEDULE[..], |s| s.get_ref().as_slice())
-            .iter()
-            .map(|secs| Duration::from_secs(*secs))
-            .collect()
+        match &self.retry_schedule_secs {
+            Some(schedule) => schedule.get_ref().iter().map(|s| s.duration()).collect(),
+            None => DEFAULT_RETRY_SCHEDULE
+                .iter()
+                .map(|secs| Duration::from_secs(*secs))
+                .collect(),
+        }
     }
 
     /// Discord: the channel's messages per minute, when configured.

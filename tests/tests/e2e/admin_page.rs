@@ -59,7 +59,7 @@ async fn an_operator_sees_a_failure_replays_a_dead_letter_and_disables_an_output
     let relay = TestRelay::start_with_admin_token(
         TOKEN,
         &format!(
-            "[[output]]\nname = \"flaky\"\ntype = \"raw\"\nurl = \"{}\"\nretry_schedule_secs = [1]\n\
+            "[[output]]\nname = \"flaky\"\ntype = \"raw\"\nurl = \"{}\"\nretry_schedule_secs = [0.2]\n\
              [[output]]\nname = \"raw\"\ntype = \"raw\"\nurl = \"{}\"\n",
             flaky.url("/flaky"),
             raw.url("/raw")

@@ -19,7 +19,7 @@ async fn an_open_breaker_holds_against_new_traffic_and_then_probes_once() {
     .await;
     let witness = StandIn::always(Reply::status(204)).await;
     let mut relay = TestRelay::start(&format!(
-        "[[output]]\nname = \"flaky\"\ntype = \"raw\"\nurl = \"{}\"\nretry_schedule_secs = [1, 1, 1, 1, 1, 1, 1, 1]\n\
+        "[[output]]\nname = \"flaky\"\ntype = \"raw\"\nurl = \"{}\"\nretry_schedule_secs = [0.2, 0.2, 0.2, 0.2, 0.2, 0.2, 0.2, 0.2]\n\
          [[output]]\nname = \"witness\"\ntype = \"raw\"\nurl = \"{}\"\n",
         flaky.url("/flaky"),
         witness.url("/witness")

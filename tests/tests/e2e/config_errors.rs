@@ -183,3 +183,22 @@ fn typed_values_name_what_they_take() {
         relay_bin::config::Synchronous::Normal
     );
 }
+
+#[test]
+fn retry_schedules_take_fractions_of_a_second_within_bounds() {
+    let config = load_ok(
+        "[[output]]\nname = \"a\"\ntype = \"raw\"\nurl = \"http://127.0.0.1:1/\"\nretry_schedule_secs = [0.25, 2, 1.5]\n",
+    );
+    assert_eq!(
+        config.outputs[0].schedule(),
+        [
+            std::time::Duration::from_millis(250),
+            std::time::Duration::from_secs(2),
+            std::time::Duration::from_millis(1500)
+        ]
+    );
+    let err = load(
+        "[[output]]\nname = \"a\"\ntype = \"raw\"\nurl = \"http://127.0.0.1:1/\"\nretry_schedule_secs = [1, 1e9]\n",
+    );
+    assert!(err.contains("line 5") && err.contains("604800"), "{err}");
+}

@@ -187,10 +187,12 @@ impl OutputConfig {
             })?;
         }
         if let Some(schedule) = &self.retry_schedule_secs
-            && (schedule.get_ref().is_empty() || schedule.get_ref().len() > 50)
+            && (schedule.get_ref().is_empty()
+                || schedule.get_ref().len() > 50
+                || schedule.get_ref().iter().any(|s| s.checked().is_none()))
         {
             return Err(ConfigProblem(format!(
-                "{}: output {name:?} retry_schedule_secs must list 1 to 50 waits",
+                "{}: output {name:?} retry_schedule_secs must list 1 to 50 waits of 0 to 604800 seconds (fractions allowed, e.g. 0.5)",
                 at(schedule.span())
             )));
         }
