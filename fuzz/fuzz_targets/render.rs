@@ -1,5 +1,5 @@
 //! Discord, Raw and Forward rendering of arbitrary deliveries: never panics; Discord output
-//! never exceeds its limits and always disables mentions.
+//! never exceeds its limits and always disables mentions, also when chat lines are combined.
 #![no_main]
 
 use kick_models::{Delivery, DeliveryMeta, EventType, Timestamp, WebhookHeaders};
@@ -46,6 +46,17 @@ fuzz_target!(|data: &[u8]| {
         let content = json["content"].as_str().expect("content");
         assert!(!content.trim().is_empty() && content.chars().count() <= 2000);
         assert!(!content.contains("@everyone") && !content.contains("@here"));
+        // The same delivery as lines of a combined message, after a "skipped" line.
+        if let Some(line) = discord.batch_line(&delivery) {
+            let lines = [line.as_str(), line.as_str(), line.as_str()];
+            let (combined, used) = discord.combine(&lines, usize::from(selector)).expect("combines");
+            assert!((1..=3).contains(&used));
+            let json: serde_json::Value = serde_json::from_slice(&combined.body).expect("JSON");
+            assert_eq!(json["allowed_mentions"]["parse"], serde_json::json!([]));
+            let content = json["content"].as_str().expect("content");
+            assert!(content.chars().count() <= 2000);
+            assert!(!content.contains("@everyone") && !content.contains("@here"));
+        }
     }
     let _ = raw.render(&delivery);
     assert_eq!(
