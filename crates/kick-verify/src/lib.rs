@@ -20,5 +20,5 @@ pub use self::{
     freshness::{check_freshness, check_freshness_at, parse_timestamp},
     key::PublicKey,
     kick_key::{KICK_PUBLIC_KEY_PEM, KICK_PUBLIC_KEY_SPKI_SHA256},
-    message::SignedMessage,
+    message::{SignedMessage, header},
 };

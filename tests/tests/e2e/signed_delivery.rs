@@ -105,3 +105,14 @@ fn a_missing_header_is_named() {
         "missing header Kick-Event-Signature"
     );
 }
+
+/// kick-verify names the three headers it reads itself (it may not use kick-models); they are
+/// the ones kick-models parses.
+#[test]
+fn both_crates_name_the_signed_headers_alike() {
+    use kick_models::header as models;
+    use kick_verify::header as verify;
+    assert_eq!(verify::MESSAGE_ID, models::MESSAGE_ID);
+    assert_eq!(verify::MESSAGE_TIMESTAMP, models::MESSAGE_TIMESTAMP);
+    assert_eq!(verify::SIGNATURE, models::SIGNATURE);
+}
