@@ -18,7 +18,9 @@ use axum::{Router, body::Bytes, extract::State, http::StatusCode};
 
 mod common;
 
-use common::{BIN, dir_with_keys, free_port, listen, serve, terminate, wait_healthy};
+use common::{
+    BIN, dir_with_keys, free_port, listen, serve, terminate, wait_healthy, write_relay_toml,
+};
 
 /// Runs a CLI command in `dir`; its stdout, or a panic with stderr when it fails.
 fn cli(dir: &Path, args: &[&str]) -> String {
@@ -57,15 +59,14 @@ async fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
 async fn a_dead_letter_is_delivered_after_kick_relay_replay() {
     let dir = dir_with_keys("dead");
     let (public, admin, output) = (free_port(), free_port(), free_port());
-    std::fs::write(
-        dir.join("relay.toml"),
-        format!(
-            "[server]\nlisten = \"127.0.0.1:{public}\"\n[admin]\nlisten = \"127.0.0.1:{admin}\"\n\
-             [kick]\npublic_key_file = \"keys/public.pem\"\n[storage]\ndatabase_url = \"sqlite://relay.db\"\n\
-             [[output]]\nname = \"raw\"\ntype = \"raw\"\nurl = \"http://127.0.0.1:{output}/hook\"\nretry_schedule_secs = [1]\n"
+    write_relay_toml(
+        &dir,
+        public,
+        admin,
+        &format!(
+            "[[output]]\nname = \"raw\"\ntype = \"raw\"\nurl = \"http://127.0.0.1:{output}/hook\"\nretry_schedule_secs = [1]\n"
         ),
-    )
-    .unwrap();
+    );
     let count = Arc::new(AtomicUsize::new(0));
     listen(
         output,

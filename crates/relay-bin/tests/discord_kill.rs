@@ -14,7 +14,9 @@ use axum::{Router, body::Bytes, extract::State, http::HeaderMap, response::IntoR
 
 mod common;
 
-use common::{BIN, dir_with_keys, free_port, listen, serve, terminate, wait_healthy};
+use common::{
+    BIN, dir_with_keys, free_port, listen, serve, terminate, wait_healthy, write_relay_toml,
+};
 
 type Lines = Arc<Mutex<Vec<Vec<u64>>>>;
 
@@ -46,15 +48,14 @@ async fn take(State(seen): State<Lines>, _headers: HeaderMap, body: Bytes) -> im
 async fn kill_9_during_a_combined_discord_message_loses_no_chat_line() {
     let dir = dir_with_keys("discord-kill");
     let (public, admin, port) = (free_port(), free_port(), free_port());
-    std::fs::write(
-        dir.join("relay.toml"),
-        format!(
-            "[server]\nlisten = \"127.0.0.1:{public}\"\n[admin]\nlisten = \"127.0.0.1:{admin}\"\n\
-             [kick]\npublic_key_file = \"keys/public.pem\"\n[storage]\ndatabase_url = \"sqlite://relay.db\"\n\
-             [[output]]\nname = \"discord\"\ntype = \"discord\"\nurl = \"http://127.0.0.1:{port}/api/webhooks/1/t\"\nmax_lag_secs = 0\n"
+    write_relay_toml(
+        &dir,
+        public,
+        admin,
+        &format!(
+            "[[output]]\nname = \"discord\"\ntype = \"discord\"\nurl = \"http://127.0.0.1:{port}/api/webhooks/1/t\"\nmax_lag_secs = 0\n"
         ),
-    )
-    .unwrap();
+    );
     let seen: Lines = Arc::default();
     listen(port, Router::new().fallback(take).with_state(seen.clone())).await;
     let mut relay = serve(&dir);

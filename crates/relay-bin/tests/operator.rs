@@ -16,7 +16,7 @@ use axum::{Router, body::Bytes, extract::State, http::Uri};
 
 mod common;
 
-use common::{BIN, dir_with_keys, free_port, listen, terminate, wait_healthy};
+use common::{BIN, dir_with_keys, free_port, listen, terminate, wait_healthy, write_relay_toml};
 
 /// Runs a CLI command in `dir`; (success, stdout, stderr).
 fn cli(dir: &Path, port: u16, args: &[&str]) -> (bool, String, String) {
@@ -103,16 +103,15 @@ async fn an_operator_steers_a_running_relay() {
 
     let (public, admin, port) = (free_port(), free_port(), free_port());
     // The output URL is assembled from two variables, one of them inside the path.
-    std::fs::write(
-        dir.join("relay.toml"),
-        format!(
-            "[server]\nlisten = \"127.0.0.1:{public}\"\n[admin]\nlisten = \"127.0.0.1:{admin}\"\n\
-             [kick]\npublic_key_file = \"keys/public.pem\"\n[storage]\ndatabase_url = \"sqlite://relay.db\"\n\
-             [[output]]\nname = \"raw\"\ntype = \"raw\"\nurl = \"http://127.0.0.1:${{OUT_PORT}}/hooks/${{HOOK_TOKEN}}\"\n\
+    write_relay_toml(
+        &dir,
+        public,
+        admin,
+        &format!(
+            "[[output]]\nname = \"raw\"\ntype = \"raw\"\nurl = \"http://127.0.0.1:${{OUT_PORT}}/hooks/${{HOOK_TOKEN}}\"\n\
              [[output]]\nname = \"witness\"\ntype = \"raw\"\nurl = \"http://127.0.0.1:{port}/witness\"\n"
         ),
-    )
-    .unwrap();
+    );
     let seen: Seen = Arc::default();
     listen(
         port,

@@ -14,7 +14,7 @@ use axum::{Router, body::Bytes, extract::State, http::HeaderMap};
 
 mod common;
 
-use common::{BIN, dir_with_keys, free_port, serve, wait_healthy};
+use common::{BIN, dir_with_keys, free_port, serve, wait_healthy, write_relay_toml};
 
 /// Records the `webhook-id` of one request.
 async fn take(
@@ -50,15 +50,14 @@ async fn kill_9_loses_nothing_acknowledged_and_sigterm_is_clean() {
     let raw_socket = tokio::net::TcpSocket::new_v4().unwrap();
     raw_socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
     let raw = raw_socket.local_addr().unwrap().port();
-    std::fs::write(
-        dir.join("relay.toml"),
-        format!(
-            "[server]\nlisten = \"127.0.0.1:{public}\"\n[admin]\nlisten = \"127.0.0.1:{admin}\"\n\
-             [kick]\npublic_key_file = \"keys/public.pem\"\n[storage]\ndatabase_url = \"sqlite://relay.db\"\n\
-             [[output]]\nname = \"raw\"\ntype = \"raw\"\nurl = \"http://127.0.0.1:{raw}/hook\"\nretry_schedule_secs = [1, 1, 1, 1, 1, 1, 1, 1, 1, 1]\n"
+    write_relay_toml(
+        &dir,
+        public,
+        admin,
+        &format!(
+            "[[output]]\nname = \"raw\"\ntype = \"raw\"\nurl = \"http://127.0.0.1:{raw}/hook\"\nretry_schedule_secs = [1, 1, 1, 1, 1, 1, 1, 1, 1, 1]\n"
         ),
-    )
-    .unwrap();
+    );
 
     // The receiver is down: everything the relay acknowledges must wait in its outbox.
     let mut relay = serve(&dir);

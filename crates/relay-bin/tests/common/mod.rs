@@ -61,6 +61,19 @@ pub(crate) fn dir_with_keys(name: &str) -> ScratchDir {
     ScratchDir(dir)
 }
 
+/// Writes `dir/relay.toml`: loopback listeners on `public` and `admin`, the key pair of
+/// [`dir_with_keys`], a database in `dir`, and `outputs` (TOML) appended.
+pub(crate) fn write_relay_toml(dir: &std::path::Path, public: u16, admin: u16, outputs: &str) {
+    std::fs::write(
+        dir.join("relay.toml"),
+        format!(
+            "[server]\nlisten = \"127.0.0.1:{public}\"\n[admin]\nlisten = \"127.0.0.1:{admin}\"\n\
+             [kick]\npublic_key_file = \"keys/public.pem\"\n[storage]\ndatabase_url = \"sqlite://relay.db\"\n{outputs}"
+        ),
+    )
+    .unwrap();
+}
+
 /// Waits (up to 20 s) until the admin listener on `admin` answers `/healthz`.
 pub(crate) async fn wait_healthy(admin: u16) {
     let deadline = Instant::now() + Duration::from_secs(20);
