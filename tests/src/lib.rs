@@ -81,11 +81,25 @@ impl KickSigner {
 }
 
 pub mod discord;
+mod postgres;
 mod stand_in;
 mod test_relay;
 
 pub use self::{
     discord::{DiscordStandIn, Posted},
+    postgres::PgCluster,
     stand_in::{Received, Reply, StandIn},
     test_relay::{TestClock, TestRelay, metric, now_rfc3339},
 };
+
+/// A loopback port nobody listens on right now (for servers that pick their port from
+/// arguments, like PostgreSQL).
+///
+/// # Panics
+/// When no port can be bound.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .expect("a free loopback port")
+        .port()
+}

@@ -135,6 +135,26 @@ impl TestRelay {
         relay
     }
 
+    /// Starts a relay in a fresh directory (removed with it) on the database `database_url`
+    /// (a PostgreSQL replica, say) with `extra` TOML.
+    ///
+    /// # Panics
+    /// When the relay does not start.
+    pub async fn start_on_database(database_url: &str, extra: &str) -> Self {
+        let dir = Self::fresh_dir();
+        let path = Self::write_config_with(&dir, &[], extra);
+        let text = std::fs::read_to_string(&path).expect("the config just written");
+        let sqlite = format!(
+            "database_url = \"sqlite://{}\"",
+            dir.join("relay.db").display()
+        );
+        let text = text.replacen(&sqlite, &format!("database_url = \"{database_url}\""), 1);
+        std::fs::write(&path, text).expect("write config");
+        let mut relay = Self::start_from(dir, &path).await;
+        relay.owns_dir = true;
+        relay
+    }
+
     /// Starts a relay in a fresh directory (removed with it) that reads the time from `clock`.
     ///
     /// # Panics

@@ -34,7 +34,7 @@ pub struct Config {
     /// Kick: key and API credentials.
     #[serde(default)]
     pub kick: KickConfig,
-    /// The SQLite store.
+    /// The store (SQLite or PostgreSQL).
     #[serde(default)]
     pub storage: StorageConfig,
     /// Outputs (`[[output]]`).
@@ -167,11 +167,13 @@ impl fmt::Debug for KickConfig {
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct StorageConfig {
-    /// `sqlite://PATH` (created when missing).
+    /// `sqlite://PATH` (created when missing), or `postgres://USER:PASSWORD@HOST/DB` for a
+    /// database several replicas share (`KICK_RELAY_DATABASE_URL` overrides it).
     pub database_url: String,
     /// Days to keep inbox rows and finished deliveries.
     pub retention_days: u64,
-    /// SQLite `synchronous`: `full` (default: durable against power loss) or `normal`.
+    /// SQLite `synchronous`: `full` (default: durable against power loss) or `normal`
+    /// (PostgreSQL's durability is the server's `synchronous_commit`).
     pub synchronous: Synchronous,
 }
 
@@ -317,7 +319,7 @@ pub enum Source {
 
 impl Config {
     /// Reads `path`, or returns the defaults when `path` is `None`. Applies `KICK_CLIENT_ID` /
-    /// `KICK_CLIENT_SECRET` and validates.
+    /// `KICK_CLIENT_SECRET` / `KICK_RELAY_DATABASE_URL` and validates.
     ///
     /// # Errors
     /// A message naming the file, the key and the line of the first problem.
@@ -336,6 +338,9 @@ impl Config {
         }
         if let Ok(secret) = std::env::var("KICK_CLIENT_SECRET") {
             config.kick.client_secret = Some(secret);
+        }
+        if let Ok(url) = std::env::var("KICK_RELAY_DATABASE_URL") {
+            config.storage.database_url = url;
         }
         let file = match &source {
             Source::Defaults => "defaults".to_owned(),

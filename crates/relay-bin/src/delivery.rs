@@ -1,11 +1,7 @@
 //! Delivery workers: one per output, in id order, with up to `max_in_flight` requests out at
 //! once (one for Discord).
 
-use std::{
-    collections::VecDeque,
-    sync::{Arc, atomic::Ordering},
-    time::Duration,
-};
+use std::{collections::VecDeque, sync::Arc, time::Duration};
 
 use relay_sinks::SendOutcome;
 use tokio::task::JoinHandle;
@@ -62,8 +58,10 @@ pub async fn run(relay: Arc<Relay>, index: usize) {
     // Sends in flight; kept across batches, settled whenever the worker holds back or idles.
     let mut window = Window::with_capacity(output.in_flight);
     while !relay.stopping.is_cancelled() {
-        if output.disabled.load(Ordering::Acquire) {
-            // Re-enabling (from the store, see relay::watch_output_state) rings the bell.
+        if output.standing_by() {
+            // Re-enabling (from the store, see running::watch_output_state) and taking the
+            // lease ring the bell. A worker taking over resumes from the queue's head.
+            cursor = 0;
             pause(&relay, &output.wake, POLL).await;
             continue;
         }
@@ -97,10 +95,7 @@ pub async fn run(relay: Arc<Relay>, index: usize) {
         let mut caught_up = batch.len() < usize::try_from(BATCH).unwrap_or(usize::MAX);
         let mut rows: VecDeque<Head> = batch.into();
         while let Some(head) = rows.pop_front() {
-            if relay.stopping.is_cancelled()
-                || output.disabled.load(Ordering::Acquire)
-                || hold.any()
-            {
+            if relay.stopping.is_cancelled() || output.standing_by() || hold.any() {
                 caught_up = false;
                 break;
             }
@@ -148,7 +143,7 @@ pub async fn run(relay: Arc<Relay>, index: usize) {
             let send = tokio::spawn(async move { sink.send(&request, sent_at).await });
             window.push_back((group, send));
         }
-        if hold.any() || relay.stopping.is_cancelled() || output.disabled.load(Ordering::Acquire) {
+        if hold.any() || relay.stopping.is_cancelled() || output.standing_by() {
             worker.settle_all(&mut window, &mut hold).await;
             worker.hold_back(hold, &mut cursor).await;
         } else if caught_up {

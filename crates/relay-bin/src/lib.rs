@@ -9,6 +9,7 @@ pub mod config;
 pub mod delivery;
 pub mod ingest;
 pub mod instance_lock;
+pub mod leases;
 pub mod metrics;
 pub mod records;
 pub mod rejection;

@@ -264,12 +264,24 @@ impl Metrics {
         }
     }
 
-    /// The Prometheus text, with store counts.
-    pub fn render(&self, stats: &Stats, disabled: &[String]) -> String {
+    /// The Prometheus text, with store counts, the disabled outputs and the leases (name,
+    /// held by this replica).
+    pub fn render(&self, stats: &Stats, disabled: &[String], leases: &[(String, bool)]) -> String {
         let mut out = String::new();
         self.render_ingest(&mut out);
         render_store(&mut out, stats);
         self.render_delivery(&mut out, disabled);
+        let _ = writeln!(
+            out,
+            "# HELP kick_relay_lease_held Whether this replica runs the work a lease names (output:<name>, purge, reconciler).\n# TYPE kick_relay_lease_held gauge"
+        );
+        for (lease, held) in leases {
+            let _ = writeln!(
+                out,
+                "kick_relay_lease_held{{lease=\"{lease}\"}} {}",
+                u8::from(*held)
+            );
+        }
         out
     }
 

@@ -2,7 +2,10 @@
 //! key, the outputs, the counters. Starting and stopping it is `running`.
 
 use std::{
-    sync::{Arc, atomic::AtomicBool},
+    sync::{
+        Arc,
+        atomic::{AtomicBool, Ordering},
+    },
     time::Duration,
 };
 
@@ -18,6 +21,7 @@ use crate::{
     clock::Clock,
     config::Config,
     instance_lock::InstanceLock,
+    leases::{self, Lease},
     metrics::Metrics,
     store::{Store, database_file},
 };
@@ -39,6 +43,16 @@ pub struct Output {
     pub disabled: AtomicBool,
     /// Discord: chat waiting longer than this is skipped (folded into one line).
     pub max_lag: Option<Duration>,
+    /// Whether this replica sends this output (see `leases`).
+    pub lease: Lease,
+}
+
+impl Output {
+    /// Whether the worker must not send now: the output is disabled, or another replica
+    /// sends it.
+    pub fn standing_by(&self) -> bool {
+        self.disabled.load(Ordering::Acquire) || !self.lease.is_held()
+    }
 }
 
 /// State shared by every part of the relay.
@@ -63,6 +77,10 @@ pub struct Relay {
     pub body_budget: Semaphore,
     /// Where it reads the time.
     pub clock: Clock,
+    /// This replica's name in the store's leases.
+    pub holder: String,
+    /// The singleton leases besides the outputs': the purge and the reconciler.
+    pub singletons: [Lease; 2],
     /// This relay's claim on its database, released at shutdown.
     instance_lock: std::sync::Mutex<Option<InstanceLock>>,
 }
@@ -84,8 +102,12 @@ impl Relay {
         crate::config::check_runnable(&config)?;
         // The store first: a database that cannot be written is reported with its cause.
         let store = Store::open(&config.storage.database_url, config.storage.synchronous).await?;
-        let instance_lock =
-            InstanceLock::acquire(database_file(&config.storage.database_url).as_deref())?;
+        // One serving process per SQLite file; PostgreSQL replicas share by leases instead.
+        let instance_lock = if store.kind() == "sqlite" {
+            InstanceLock::acquire(database_file(&config.storage.database_url).as_deref())?
+        } else {
+            None
+        };
         let key = match &config.kick.public_key_file {
             Some(path) => {
                 let pem = std::fs::read_to_string(path).with_context(|| {
@@ -148,6 +170,7 @@ impl Relay {
                 wake: Notify::new(),
                 disabled: AtomicBool::new(disabled),
                 max_lag: output.max_lag(),
+                lease: Lease::new(leases::output_lease(&name)),
             });
         }
         let body_budget = Semaphore::new(config.server.max_buffered_body_bytes);
@@ -162,8 +185,33 @@ impl Relay {
             stopping: CancellationToken::new(),
             instance_lock: std::sync::Mutex::new(instance_lock),
             clock,
+            holder: leases::holder_name(),
+            singletons: [
+                Lease::new(leases::PURGE.into()),
+                Lease::new(leases::RECONCILER.into()),
+            ],
         });
         Ok(relay)
+    }
+
+    /// Every lease this replica wants: one per output, then the singletons.
+    pub fn leases(&self) -> impl Iterator<Item = &Lease> {
+        self.outputs
+            .iter()
+            .map(|o| &o.lease)
+            .chain(self.singletons.iter())
+    }
+
+    /// The singleton lease `name`.
+    pub fn singleton(&self, name: &str) -> Option<&Lease> {
+        self.singletons.iter().find(|l| l.name == name)
+    }
+
+    /// Wakes the worker whose lease is `name` (just taken: it has a queue to resume).
+    pub fn wake_holder_of(&self, name: &str) {
+        if let Some(output) = self.outputs.iter().find(|o| o.lease.name == name) {
+            output.wake.notify_one();
+        }
     }
 
     /// Lets another relay serve this database from now on (at shutdown, after the store closed).

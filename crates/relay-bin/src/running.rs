@@ -10,7 +10,7 @@ use anyhow::Context;
 use tokio::{net::TcpListener, task::JoinSet};
 use tokio_util::sync::CancellationToken;
 
-use crate::{admin, delivery, ingest, relay::Relay, serve::Limits};
+use crate::{admin, delivery, ingest, leases, relay::Relay, serve::Limits};
 
 /// Connections the admin listener serves at once (health checks and scrapes).
 const ADMIN_MAX_CONNECTIONS: usize = 64;
@@ -59,6 +59,7 @@ impl Running {
             self.tasks.abort_all();
             while self.tasks.join_next().await.is_some() {}
         }
+        leases::release_all(&self.relay).await;
         if let Err(err) = self.relay.store.close().await {
             tracing::warn!(error = %format!("{err:#}"), "closing the store");
         }
@@ -81,12 +82,16 @@ impl Running {
     }
 }
 
-/// Applies `storage.retention_days` at start and then hourly, until shutdown.
+/// Applies `storage.retention_days` at start and then hourly, until shutdown, on the replica
+/// holding the purge's lease.
 async fn purge_periodically(relay: &Relay) {
     let retention_ms = relay.config.storage.retention_ms();
     loop {
         let before = relay.clock.now_ms().saturating_sub(retention_ms);
-        if let Err(err) = relay.store.purge(before).await {
+        let held = relay
+            .singleton(leases::PURGE)
+            .is_some_and(leases::Lease::is_held);
+        if held && let Err(err) = relay.store.purge(before).await {
             tracing::warn!(error = %format!("{err:#}"), "retention purge failed; will try again");
         }
         tokio::select! {
@@ -168,6 +173,18 @@ pub async fn start(relay: Arc<Relay>) -> anyhow::Result<Running> {
     };
     tasks.spawn(async move {
         crate::serve::serve(admin_listener, admin_app, admin_limits, stopped, drain).await;
+        Ok(())
+    });
+    // Take what is free before the workers start (on SQLite: everything).
+    leases::renew_all(&relay).await;
+    let keeping = Arc::clone(&relay);
+    tasks.spawn(async move {
+        leases::keep(keeping).await;
+        Ok(())
+    });
+    let listening = Arc::clone(&relay);
+    tasks.spawn(async move {
+        leases::wake_on_announcements(listening).await;
         Ok(())
     });
     for index in 0..relay.outputs.len() {

@@ -1,110 +1,65 @@
-//! The SQLite store: inbox (idempotency) and outbox (durable delivery), written by one task that
-//! commits concurrent writes in groups so durability costs one fsync per group.
+//! The store: inbox (idempotency) and outbox (durable delivery), on SQLite (the embedded
+//! default) or PostgreSQL (shared by several replicas). [`Store`] is the one interface the rest
+//! of the relay sees; the backends live in `sqlite` and `postgres`.
 
-use std::{str::FromStr, time::Duration};
+use std::{collections::HashSet, sync::Arc, time::Duration};
 
-use anyhow::Context;
-use sqlx::{
-    Connection, SqliteConnection, SqlitePool,
-    sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous},
-};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{broadcast, oneshot};
 
-/// Most writes committed in one transaction.
-const MAX_GROUP: usize = 512;
-/// Queue of writes waiting for the writer; a full queue makes ingest wait (backpressure).
-const WRITE_QUEUE: usize = 4096;
+mod backend;
+mod dedup;
+mod postgres;
+mod read;
+mod sqlite;
+mod types;
 
-enum Write {
-    Accept(
-        Box<(InboxRow, Vec<NewDelivery>)>,
-        oneshot::Sender<anyhow::Result<Accepted>>,
-    ),
-    Complete(Completion, oneshot::Sender<anyhow::Result<()>>),
-    DisableOutput {
-        name: String,
-        reason: String,
-        at: i64,
-        reply: oneshot::Sender<anyhow::Result<()>>,
+use self::backend::Backend;
+pub use self::{
+    postgres::is_postgres_url,
+    sqlite::database_file,
+    types::{
+        Accepted, AttemptRow, Completion, DedupScope, DeliveryDetail, DeliveryRow, Head, InboxRow,
+        NewDelivery, OutputOverview, Replayed, Stats, Status, Synchronous,
     },
-    Probe(i64, oneshot::Sender<anyhow::Result<()>>),
-    Close(oneshot::Sender<anyhow::Result<()>>),
-    Purge(i64, oneshot::Sender<anyhow::Result<()>>),
-}
+};
 
-/// The store: a read pool and the writer's queue.
+/// The store, on whichever database `storage.database_url` names. Cloning is cheap.
 #[derive(Clone, Debug)]
 pub struct Store {
-    read: SqlitePool,
-    /// The one write connection, shared with the writer task (operator commands use it
-    /// directly; they are rare and serialise with the writer on the connection).
-    write: SqlitePool,
-    writes: mpsc::Sender<Write>,
+    backend: Arc<dyn Backend>,
 }
 
 impl Store {
-    /// Opens (creating if needed) the database and starts the writer.
+    /// Opens (creating the schema if needed) the database `url` names: `sqlite:` or
+    /// `postgres://` (`postgresql://`).
     ///
     /// # Errors
-    /// When the database cannot be opened or migrated.
+    /// When the database cannot be reached, opened or migrated.
     pub async fn open(url: &str, synchronous: Synchronous) -> anyhow::Result<Self> {
-        let options = SqliteConnectOptions::from_str(url)
-            .with_context(|| format!("storage.database_url {url:?} is not a SQLite URL"))?
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(match synchronous {
-                Synchronous::Normal => SqliteSynchronous::Normal,
-                Synchronous::Full => SqliteSynchronous::Full,
-            })
-            .busy_timeout(Duration::from_secs(5));
-        let write = SqlitePoolOptions::new()
-            .max_connections(1)
-            .connect_with(options.clone())
-            .await
-            .with_context(|| format!("cannot open database {url}{}", diagnose(url)))?;
-        sqlx::raw_sql(SCHEMA)
-            .execute(&write)
-            .await
-            .context("cannot create the schema")?;
-        migrate(&write).await?;
-        let read = SqlitePoolOptions::new()
-            .max_connections(4)
-            .connect_with(options.clone().read_only(true))
-            .await
-            .with_context(|| format!("cannot open database {url} for reading"))?;
-        let (writes, queue) = mpsc::channel(WRITE_QUEUE);
-        // Checkpoints (copying the WAL into the database file) run on their own connection,
-        // off the writer's commit path; the writer's own automatic checkpoint stays as a
-        // backstop far above the usual WAL size.
-        let writer_connection = SqliteConnection::connect_with(&options.clone().pragma(
-            "wal_autocheckpoint",
-            writer::WRITER_AUTOCHECKPOINT_PAGES.to_string(),
-        ))
-        .await
-        .with_context(|| format!("cannot open database {url} for the writer"))?;
-        let checkpoint_connection = SqliteConnection::connect_with(&options)
-            .await
-            .with_context(|| format!("cannot open database {url} for checkpoints"))?;
-        writer::start(writer_connection, checkpoint_connection, queue);
-        Ok(Self {
-            read,
-            write,
-            writes,
-        })
+        let backend: Arc<dyn Backend> = if is_postgres_url(url) {
+            Arc::new(postgres::PgStore::open(url).await?)
+        } else {
+            Arc::new(sqlite::SqliteStore::open(url, synchronous).await?)
+        };
+        Ok(Self { backend })
+    }
+
+    /// Which database this is: `sqlite` or `postgres`.
+    pub fn kind(&self) -> &'static str {
+        self.backend.kind()
     }
 
     /// Records an accepted delivery and its outbox rows in one transaction, committed with
     /// whatever else is waiting. Returns after the commit.
     ///
     /// # Errors
-    /// When the commit fails (disk full, read-only, …): nothing was stored.
+    /// When the commit fails (disk full, database down, …): nothing was stored.
     pub async fn accept(
         &self,
         inbox: InboxRow,
         deliveries: Vec<NewDelivery>,
     ) -> anyhow::Result<Accepted> {
-        self.call(|reply| Write::Accept(Box::new((inbox, deliveries)), reply))
-            .await
+        self.backend.accept(inbox, deliveries).await
     }
 
     /// Queues the outcome of a send without waiting for its commit; the receiver says when it
@@ -116,9 +71,7 @@ impl Store {
         &self,
         completion: Completion,
     ) -> anyhow::Result<oneshot::Receiver<anyhow::Result<()>>> {
-        let (reply, answer) = oneshot::channel();
-        self.send(Write::Complete(completion, reply)).await?;
-        Ok(answer)
+        self.backend.complete_queued(completion).await
     }
 
     /// Marks an output disabled and its pending deliveries skipped.
@@ -126,56 +79,48 @@ impl Store {
     /// # Errors
     /// When the commit fails.
     pub async fn disable_output(&self, name: &str, reason: &str, at: i64) -> anyhow::Result<()> {
-        self.call(|reply| Write::DisableOutput {
-            name: name.to_owned(),
-            reason: reason.to_owned(),
-            at,
-            reply,
-        })
-        .await
+        self.backend.disable_output(name, reason, at).await
     }
 
-    /// Closes the database: the writer commits what was queued before, the WAL is
-    /// checkpointed into the database file and truncated, every connection is closed. Later
-    /// writes fail with "the store's writer has stopped".
+    /// Enables an output again (operator command; [`Store::disable_output`] disables).
     ///
     /// # Errors
-    /// When the final checkpoint or close fails (the WAL then stays; the next open recovers it).
-    pub async fn close(&self) -> anyhow::Result<()> {
-        self.read.close().await;
-        self.write.close().await;
-        self.call(Write::Close).await
+    /// A write failure.
+    pub async fn enable_output(&self, name: &str, now: i64) -> anyhow::Result<()> {
+        self.backend.enable_output(name, now).await
     }
 
-    /// Checks that the database takes a write (for `/readyz`).
+    /// Queues one finished (dead, skipped or expired) delivery again; whether there was one.
     ///
     /// # Errors
-    /// When it does not.
-    pub async fn check_writable(&self, now: i64) -> anyhow::Result<()> {
-        // A real (tiny) write through the writer: proves it can commit.
-        self.call(|reply| Write::Probe(now, reply)).await
-    }
-}
-
-impl Store {
-    /// Queues a write for the writer task.
-    async fn send(&self, write: Write) -> anyhow::Result<()> {
-        self.writes
-            .send(write)
-            .await
-            .map_err(|_| anyhow::anyhow!("the store's writer has stopped"))
+    /// A write failure.
+    pub async fn replay_one(&self, id: i64, now: i64) -> anyhow::Result<bool> {
+        Ok(self.backend.requeue(&Replayed::One(id), now).await? == 1)
     }
 
-    /// Queues a write and waits for the writer's answer (after its group's commit).
-    async fn call<T>(
+    /// Queues finished deliveries of `output` with `status`, created in `[since, until)`, again.
+    ///
+    /// # Errors
+    /// A write failure, or `status` pending.
+    pub async fn replay(
         &self,
-        write: impl FnOnce(oneshot::Sender<anyhow::Result<T>>) -> Write,
-    ) -> anyhow::Result<T> {
-        let (reply, answer) = oneshot::channel();
-        self.send(write(reply)).await?;
-        answer
-            .await
-            .map_err(|_| anyhow::anyhow!("the store's writer has stopped"))?
+        output: &str,
+        status: Status,
+        since: Option<i64>,
+        until: Option<i64>,
+        now: i64,
+    ) -> anyhow::Result<u64> {
+        anyhow::ensure!(
+            status != Status::Pending,
+            "pending deliveries are already queued"
+        );
+        let range = Replayed::Range {
+            output: output.to_owned(),
+            status,
+            since,
+            until,
+        };
+        self.backend.requeue(&range, now).await
     }
 
     /// Deletes inbox rows received before `before` (the idempotency window has passed) and
@@ -185,61 +130,116 @@ impl Store {
     /// # Errors
     /// When the commit fails.
     pub async fn purge(&self, before: i64) -> anyhow::Result<()> {
-        self.call(|reply| Write::Purge(before, reply)).await
+        self.backend.purge(before).await
+    }
+
+    /// Checks that the database takes a write (for `/readyz`).
+    ///
+    /// # Errors
+    /// When it does not.
+    pub async fn check_writable(&self, now: i64) -> anyhow::Result<()> {
+        self.backend.check_writable(now).await
+    }
+
+    /// Closes the database: what was queued is committed, every connection closed. Later
+    /// writes fail with "the store's writer has stopped".
+    ///
+    /// # Errors
+    /// When the final commit or close fails (the next open recovers).
+    pub async fn close(&self) -> anyhow::Result<()> {
+        self.backend.close().await
+    }
+
+    /// Up to `limit` pending deliveries of `output` with ids above `after`, oldest first.
+    ///
+    /// # Errors
+    /// A read failure.
+    pub async fn pending_after(
+        &self,
+        output: &str,
+        after: i64,
+        limit: i64,
+    ) -> anyhow::Result<Vec<Head>> {
+        self.backend.pending_after(output, after, limit).await
+    }
+
+    /// Whether `output` is disabled, and why.
+    ///
+    /// # Errors
+    /// A read failure.
+    pub async fn output_disabled(&self, output: &str) -> anyhow::Result<Option<String>> {
+        self.backend.output_disabled(output).await
+    }
+
+    /// The names of every output disabled in the store (by a 401/403/404/410, or by an
+    /// operator's `kick-relay outputs disable`, possibly from another process).
+    ///
+    /// # Errors
+    /// A read failure.
+    pub async fn disabled_outputs(&self) -> anyhow::Result<HashSet<String>> {
+        self.backend.disabled_outputs().await
+    }
+
+    /// Counts for `/metrics` and `/readyz`.
+    ///
+    /// # Errors
+    /// A read failure.
+    pub async fn stats(&self, now: i64) -> anyhow::Result<Stats> {
+        self.backend.stats(now).await
+    }
+
+    /// Deliveries, newest first.
+    ///
+    /// # Errors
+    /// A read failure.
+    pub async fn list(
+        &self,
+        output: Option<&str>,
+        status: Option<Status>,
+        limit: i64,
+    ) -> anyhow::Result<Vec<DeliveryRow>> {
+        self.backend
+            .list(output, status.map(Status::as_str), limit.clamp(1, 100_000))
+            .await
+    }
+
+    /// One delivery with its history and event.
+    ///
+    /// # Errors
+    /// A read failure.
+    pub async fn detail(&self, id: i64) -> anyhow::Result<Option<DeliveryDetail>> {
+        self.backend.detail(id).await
+    }
+
+    /// Backlog, oldest pending age and newest error of `output`.
+    ///
+    /// # Errors
+    /// A read failure.
+    pub async fn overview(&self, output: &str, now: i64) -> anyhow::Result<OutputOverview> {
+        self.backend.overview(output, now).await
+    }
+
+    /// Takes or renews the lease `name` (an output's worker, the purge, the reconciler) for
+    /// `holder` until `ttl` from now on the database's clock; whether `holder` holds it. On
+    /// SQLite one serving process holds every lease (the instance lock keeps others out).
+    ///
+    /// # Errors
+    /// A database failure (the caller keeps what it holds until its own deadline).
+    pub async fn try_lease(&self, name: &str, holder: &str, ttl: Duration) -> anyhow::Result<bool> {
+        self.backend.try_lease(name, holder, ttl).await
+    }
+
+    /// Gives up `holder`'s lease `name`, so another replica takes it without waiting it out.
+    ///
+    /// # Errors
+    /// A database failure (the lease then runs out by itself).
+    pub async fn release_lease(&self, name: &str, holder: &str) -> anyhow::Result<()> {
+        self.backend.release_lease(name, holder).await
+    }
+
+    /// Names of outputs that got new or replayed rows from another replica, as announced by
+    /// the database (PostgreSQL's NOTIFY); `None` on SQLite.
+    pub fn announcements(&self) -> Option<broadcast::Receiver<String>> {
+        self.backend.announcements()
     }
 }
-
-/// The file a `sqlite:` URL names; `None` for an in-memory database.
-pub fn database_file(url: &str) -> Option<std::path::PathBuf> {
-    let path = url
-        .trim_start_matches("sqlite://")
-        .trim_start_matches("sqlite:")
-        .split('?')
-        .next()
-        .unwrap_or_default();
-    (!path.is_empty() && !path.starts_with(':')).then(|| std::path::PathBuf::from(path))
-}
-
-/// Why a database file cannot be opened for writing, in words SQLite's "unable to open database
-/// file" does not give: a read-only file system, a permission, a missing directory.
-fn diagnose(url: &str) -> String {
-    let Some(path) = database_file(url) else {
-        return String::new();
-    };
-    let path = path.as_path();
-    let probe = if path.exists() {
-        std::fs::OpenOptions::new().append(true).open(path).err()
-    } else {
-        match path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            Some(dir) if !dir.is_dir() => {
-                return format!(" (directory {} does not exist)", dir.display());
-            }
-            _ => None,
-        }
-    };
-    match probe.map(|err| err.kind()) {
-        Some(std::io::ErrorKind::ReadOnlyFilesystem) => format!(
-            " (the file system holding {} is read-only; the relay must be able to write its database)",
-            path.display()
-        ),
-        Some(std::io::ErrorKind::PermissionDenied) => format!(
-            " (no permission to write {}; run the relay as a user that may)",
-            path.display()
-        ),
-        _ => String::new(),
-    }
-}
-
-#[cfg(test)]
-mod migration_tests;
-mod operator;
-mod read;
-mod schema;
-mod types;
-mod writer;
-
-use self::schema::{SCHEMA, migrate};
-pub use self::types::{
-    Accepted, AttemptRow, Completion, DedupScope, DeliveryDetail, DeliveryRow, Head, InboxRow,
-    NewDelivery, OutputOverview, Stats, Status, Synchronous,
-};

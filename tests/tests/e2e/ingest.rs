@@ -245,7 +245,13 @@ async fn health_readiness_and_metrics_on_the_admin_listener() {
     );
     let ready = reqwest::get(relay.admin_url("/readyz")).await.unwrap();
     assert_eq!(ready.status().as_u16(), 200);
-    assert!(ready.text().await.unwrap().contains("database writable"));
+    assert!(
+        ready
+            .text()
+            .await
+            .unwrap()
+            .contains("database (sqlite) writable")
+    );
     let metrics = relay.metrics().await;
     assert!(
         metrics.contains("# TYPE kick_relay_requests_total counter"),

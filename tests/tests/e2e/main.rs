@@ -13,5 +13,7 @@ mod discord_limits;
 mod hostile;
 mod ingest;
 mod limits;
+mod replicas;
 mod signed_delivery;
 mod storage;
+mod store_suite;

@@ -62,7 +62,8 @@ async fn ready(State(admin): State<Admin>) -> impl IntoResponse {
         Ok(()) => (
             StatusCode::OK,
             format!(
-                "ready: database writable, key {}",
+                "ready: database ({}) writable, key {}",
+                relay.store.kind(),
                 relay.keys.current().fingerprint_hex()
             ),
         ),
@@ -86,9 +87,13 @@ async fn metrics(State(admin): State<Admin>) -> Response {
         .filter(|o| o.disabled.load(Ordering::Acquire))
         .map(|o| o.sink.name().to_owned())
         .collect();
+    let leases: Vec<(String, bool)> = relay
+        .leases()
+        .map(|l| (l.name.clone(), l.is_held()))
+        .collect();
     (
         [("content-type", "text/plain; version=0.0.4")],
-        relay.metrics.render(&stats, &disabled),
+        relay.metrics.render(&stats, &disabled, &leases),
     )
         .into_response()
 }

@@ -73,9 +73,11 @@ impl Config {
                 self.server.listen
             )));
         }
-        if !self.storage.database_url.starts_with("sqlite:") {
+        if !self.storage.database_url.starts_with("sqlite:")
+            && !crate::store::is_postgres_url(&self.storage.database_url)
+        {
             return Err(ConfigProblem(format!(
-                "{file}: storage.database_url must start with sqlite:// (e.g. sqlite://kick-relay.db)"
+                "{file}: storage.database_url must start with sqlite:// (e.g. sqlite://kick-relay.db) or postgres:// (e.g. postgres://relay:${{PGPASSWORD}}@db.internal/kick_relay)"
             )));
         }
         let mut names: Vec<&str> = Vec::new();

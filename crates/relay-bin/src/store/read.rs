@@ -1,200 +1,207 @@
-//! Reads: the queue, output state, counts, lists and details. They go through the read pool and
-//! never wait for the writer.
+//! The reads (the queue, output state, counts, lists and details), the same SQL on both
+//! backends: `reads!(Pool, Row)` defines them in a backend's `read` module.
 
-use anyhow::Context;
-use sqlx::{Row, sqlite::SqliteRow};
+/// Defines the read functions for one backend's pool and row types.
+macro_rules! reads {
+    ($pool:ty, $row:ty) => {
+        use std::collections::HashSet;
 
-use super::{AttemptRow, DeliveryDetail, DeliveryRow, Head, OutputOverview, Stats, Status, Store};
+        use anyhow::Context;
+        use sqlx::Row;
 
-impl Store {
-    /// Up to `limit` pending deliveries of `output` with ids above `after`, oldest first.
-    ///
-    /// # Errors
-    /// A read failure.
-    pub async fn pending_after(
-        &self,
-        output: &str,
-        after: i64,
-        limit: i64,
-    ) -> anyhow::Result<Vec<Head>> {
-        let rows = sqlx::query(
-            "SELECT o.id, o.message_id, o.attempts, o.created_at, o.next_attempt_at, b.headers, b.body, b.batch_line
-             FROM outbox o JOIN outbox_body b ON b.id = o.id
-             WHERE o.output = ? AND o.status = 'pending' AND o.id > ? ORDER BY o.id LIMIT ?",
-        )
-        .bind(output)
-        .bind(after)
-        .bind(limit)
-        .fetch_all(&self.read)
-        .await?;
-        rows.into_iter()
-            .map(|row| {
-                let headers: String = row.get("headers");
-                Ok(Head {
-                    id: row.get("id"),
-                    message_id: row.get("message_id"),
-                    attempts: row.get("attempts"),
-                    created_at: row.get("created_at"),
-                    next_attempt_at: row.get("next_attempt_at"),
-                    headers: serde_json::from_str(&headers)
-                        .context("stored headers are not JSON")?,
-                    body: row.get("body"),
-                    batch_line: row.get("batch_line"),
-                })
-            })
-            .collect()
-    }
+        use crate::store::{AttemptRow, DeliveryDetail, DeliveryRow, Head, OutputOverview, Stats};
 
-    /// Whether `output` is disabled, and why.
-    ///
-    /// # Errors
-    /// A read failure.
-    pub async fn output_disabled(&self, output: &str) -> anyhow::Result<Option<String>> {
-        let row = sqlx::query("SELECT reason FROM output_state WHERE name = ? AND disabled = 1")
+        /// Up to `limit` pending deliveries of `output` with ids above `after`, oldest first.
+        ///
+        /// # Errors
+        /// A read failure.
+        pub(in crate::store) async fn pending_after(
+            read: &$pool,
+            output: &str,
+            after: i64,
+            limit: i64,
+        ) -> anyhow::Result<Vec<Head>> {
+            let rows = sqlx::query(
+                "SELECT o.id, o.message_id, o.attempts, o.created_at, o.next_attempt_at, b.headers, b.body, b.batch_line
+                 FROM outbox o JOIN outbox_body b ON b.id = o.id
+                 WHERE o.output = $1 AND o.status = 'pending' AND o.id > $2 ORDER BY o.id LIMIT $3",
+            )
             .bind(output)
-            .fetch_optional(&self.read)
+            .bind(after)
+            .bind(limit)
+            .fetch_all(read)
             .await?;
-        Ok(row.map(|row| row.get::<Option<String>, _>("reason").unwrap_or_default()))
-    }
+            rows.into_iter()
+                .map(|row| {
+                    let headers: String = row.get("headers");
+                    Ok(Head {
+                        id: row.get("id"),
+                        message_id: row.get("message_id"),
+                        attempts: row.get("attempts"),
+                        created_at: row.get("created_at"),
+                        next_attempt_at: row.get("next_attempt_at"),
+                        headers: serde_json::from_str(&headers)
+                            .context("stored headers are not JSON")?,
+                        body: row.get("body"),
+                        batch_line: row.get("batch_line"),
+                    })
+                })
+                .collect()
+        }
 
-    /// The names of every output disabled in the store (by a 401/403/404/410, or by an
-    /// operator's `kick-relay outputs disable`, possibly from another process).
-    ///
-    /// # Errors
-    /// A read failure.
-    pub async fn disabled_outputs(&self) -> anyhow::Result<std::collections::HashSet<String>> {
-        let names = sqlx::query_scalar("SELECT name FROM output_state WHERE disabled = 1")
-            .fetch_all(&self.read)
-            .await?;
-        Ok(names.into_iter().collect())
-    }
-
-    /// Counts for `/metrics` and `/readyz`.
-    ///
-    /// # Errors
-    /// A read failure.
-    pub async fn stats(&self, now: i64) -> anyhow::Result<Stats> {
-        let inbox: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM inbox")
-            .fetch_one(&self.read)
-            .await?;
-        let rows =
-            sqlx::query("SELECT output, status, COUNT(*) AS n FROM outbox GROUP BY output, status")
-                .fetch_all(&self.read)
+        /// Whether `output` is disabled, and why.
+        ///
+        /// # Errors
+        /// A read failure.
+        pub(in crate::store) async fn output_disabled(read: &$pool, output: &str) -> anyhow::Result<Option<String>> {
+            let row = sqlx::query("SELECT reason FROM output_state WHERE name = $1 AND disabled")
+                .bind(output)
+                .fetch_optional(read)
                 .await?;
-        let oldest: Option<i64> =
-            sqlx::query_scalar("SELECT MIN(created_at) FROM outbox WHERE status = 'pending'")
-                .fetch_one(&self.read)
+            Ok(row.map(|row| row.get::<Option<String>, _>("reason").unwrap_or_default()))
+        }
+
+        /// The names of every output disabled in the store (by a 401/403/404/410, or by an
+        /// operator's `kick-relay outputs disable`, possibly from another process).
+        ///
+        /// # Errors
+        /// A read failure.
+        pub(in crate::store) async fn disabled_outputs(read: &$pool) -> anyhow::Result<HashSet<String>> {
+            let names = sqlx::query_scalar("SELECT name FROM output_state WHERE disabled")
+                .fetch_all(read)
                 .await?;
-        Ok(Stats {
-            inbox,
-            by_status: rows
-                .iter()
-                .map(|r| (r.get("output"), r.get("status"), r.get("n")))
-                .collect(),
-            oldest_pending_ms: oldest.map(|created| now.saturating_sub(created)),
-        })
-    }
+            Ok(names.into_iter().collect())
+        }
 
-    /// Deliveries, newest first.
-    ///
-    /// # Errors
-    /// A read failure.
-    pub async fn list(
-        &self,
-        output: Option<&str>,
-        status: Option<Status>,
-        limit: i64,
-    ) -> anyhow::Result<Vec<DeliveryRow>> {
-        let rows = sqlx::query(
-            "SELECT id, message_id, output, event_type, status, attempts, created_at, last_status, last_error FROM outbox
-             WHERE (?1 IS NULL OR output = ?1) AND (?2 IS NULL OR status = ?2) ORDER BY id DESC LIMIT ?3",
-        )
-        .bind(output)
-        .bind(status.map(Status::as_str))
-        .bind(limit.clamp(1, 100_000))
-        .fetch_all(&self.read)
-        .await?;
-        Ok(rows.iter().map(delivery_row).collect())
-    }
+        /// Counts for `/metrics` and `/readyz`.
+        ///
+        /// # Errors
+        /// A read failure.
+        pub(in crate::store) async fn stats(read: &$pool, now: i64) -> anyhow::Result<Stats> {
+            let inbox: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM inbox")
+                .fetch_one(read)
+                .await?;
+            let rows =
+                sqlx::query("SELECT output, status, COUNT(*) AS n FROM outbox GROUP BY output, status")
+                    .fetch_all(read)
+                    .await?;
+            let oldest: Option<i64> =
+                sqlx::query_scalar("SELECT MIN(created_at) FROM outbox WHERE status = 'pending'")
+                    .fetch_one(read)
+                    .await?;
+            Ok(Stats {
+                inbox,
+                by_status: rows
+                    .iter()
+                    .map(|r| (r.get("output"), r.get("status"), r.get("n")))
+                    .collect(),
+                oldest_pending_ms: oldest.map(|created| now.saturating_sub(created)),
+            })
+        }
 
-    /// One delivery with its history and event.
-    ///
-    /// # Errors
-    /// A read failure.
-    pub async fn detail(&self, id: i64) -> anyhow::Result<Option<DeliveryDetail>> {
-        let Some(r) = sqlx::query(
-            "SELECT o.id, o.message_id, o.output, o.event_type, o.status, o.attempts, o.created_at, o.last_status, o.last_error, o.finished_at,
-                    i.timestamp AS event_timestamp, i.body AS event_body
-             FROM outbox o LEFT JOIN inbox i ON i.message_id = o.message_id WHERE o.id = ?",
-        )
-        .bind(id)
-        .fetch_optional(&self.read)
-        .await?
-        else {
-            return Ok(None);
-        };
-        let attempts = sqlx::query(
-            "SELECT at, status, http_status, error FROM attempt WHERE outbox_id = ? ORDER BY id",
-        )
-        .bind(id)
-        .fetch_all(&self.read)
-        .await?
-        .iter()
-        .map(|a| AttemptRow {
-            at: a.get("at"),
-            status: a.get("status"),
-            http_status: a.get("http_status"),
-            error: a.get("error"),
-        })
-        .collect();
-        let body: Option<Vec<u8>> = r.get("event_body");
-        Ok(Some(DeliveryDetail {
-            delivery: delivery_row(&r),
-            attempts,
-            finished_at: r.get("finished_at"),
-            event_timestamp: r.get("event_timestamp"),
-            event_body: body.map(|b| String::from_utf8_lossy(&b).into_owned()),
-        }))
-    }
+        /// Deliveries, newest first.
+        ///
+        /// # Errors
+        /// A read failure.
+        pub(in crate::store) async fn list(
+            read: &$pool,
+            output: Option<&str>,
+            status: Option<&str>,
+            limit: i64,
+        ) -> anyhow::Result<Vec<DeliveryRow>> {
+            let rows = sqlx::query(
+                "SELECT id, message_id, output, event_type, status, attempts, created_at, last_status, last_error FROM outbox
+                 WHERE ($1 IS NULL OR output = $1) AND ($2 IS NULL OR status = $2) ORDER BY id DESC LIMIT $3",
+            )
+            .bind(output)
+            .bind(status)
+            .bind(limit)
+            .fetch_all(read)
+            .await?;
+            Ok(rows.iter().map(delivery_row).collect())
+        }
 
-    /// Backlog, oldest pending age and newest error of `output`.
-    ///
-    /// # Errors
-    /// A read failure.
-    pub async fn overview(&self, output: &str, now: i64) -> anyhow::Result<OutputOverview> {
-        let pending = sqlx::query(
-            "SELECT COUNT(*) AS n, MIN(created_at) AS oldest FROM outbox WHERE output = ? AND status = 'pending'",
-        )
-        .bind(output)
-        .fetch_one(&self.read)
-        .await?;
-        let oldest: Option<i64> = pending.get("oldest");
-        let error = sqlx::query(
-            "SELECT a.error, a.at FROM attempt a JOIN outbox o ON o.id = a.outbox_id
-             WHERE o.output = ? AND a.error IS NOT NULL ORDER BY a.id DESC LIMIT 1",
-        )
-        .bind(output)
-        .fetch_optional(&self.read)
-        .await?;
-        Ok(OutputOverview {
-            pending: pending.get("n"),
-            oldest_pending_ms: oldest.map(|created| now.saturating_sub(created)),
-            last_error: error.map(|e| (e.get("error"), e.get("at"))),
-        })
-    }
+        /// One delivery with its history and event.
+        ///
+        /// # Errors
+        /// A read failure.
+        pub(in crate::store) async fn detail(read: &$pool, id: i64) -> anyhow::Result<Option<DeliveryDetail>> {
+            let Some(r) = sqlx::query(
+                "SELECT o.id, o.message_id, o.output, o.event_type, o.status, o.attempts, o.created_at, o.last_status, o.last_error, o.finished_at,
+                        i.timestamp AS event_timestamp, i.body AS event_body
+                 FROM outbox o LEFT JOIN inbox i ON i.message_id = o.message_id WHERE o.id = $1",
+            )
+            .bind(id)
+            .fetch_optional(read)
+            .await?
+            else {
+                return Ok(None);
+            };
+            let attempts = sqlx::query(
+                "SELECT at, status, http_status, error FROM attempt WHERE outbox_id = $1 ORDER BY id",
+            )
+            .bind(id)
+            .fetch_all(read)
+            .await?
+            .iter()
+            .map(|a| AttemptRow {
+                at: a.get("at"),
+                status: a.get("status"),
+                http_status: a.get("http_status"),
+                error: a.get("error"),
+            })
+            .collect();
+            let body: Option<Vec<u8>> = r.get("event_body");
+            Ok(Some(DeliveryDetail {
+                delivery: delivery_row(&r),
+                attempts,
+                finished_at: r.get("finished_at"),
+                event_timestamp: r.get("event_timestamp"),
+                event_body: body.map(|b| String::from_utf8_lossy(&b).into_owned()),
+            }))
+        }
+
+        /// Backlog, oldest pending age and newest error of `output`.
+        ///
+        /// # Errors
+        /// A read failure.
+        pub(in crate::store) async fn overview(read: &$pool, output: &str, now: i64) -> anyhow::Result<OutputOverview> {
+            let pending = sqlx::query(
+                "SELECT COUNT(*) AS n, MIN(created_at) AS oldest FROM outbox WHERE output = $1 AND status = 'pending'",
+            )
+            .bind(output)
+            .fetch_one(read)
+            .await?;
+            let oldest: Option<i64> = pending.get("oldest");
+            let error = sqlx::query(
+                "SELECT a.error, a.at FROM attempt a JOIN outbox o ON o.id = a.outbox_id
+                 WHERE o.output = $1 AND a.error IS NOT NULL ORDER BY a.id DESC LIMIT 1",
+            )
+            .bind(output)
+            .fetch_optional(read)
+            .await?;
+            Ok(OutputOverview {
+                pending: pending.get("n"),
+                oldest_pending_ms: oldest.map(|created| now.saturating_sub(created)),
+                last_error: error.map(|e| (e.get("error"), e.get("at"))),
+            })
+        }
+
+        /// A delivery as listed, from a row with the outbox's columns.
+        fn delivery_row(r: &$row) -> DeliveryRow {
+            DeliveryRow {
+                id: r.get("id"),
+                message_id: r.get("message_id"),
+                output: r.get("output"),
+                event_type: r.get("event_type"),
+                status: r.get("status"),
+                attempts: r.get("attempts"),
+                created_at: r.get("created_at"),
+                last_status: r.get("last_status"),
+                last_error: r.get("last_error"),
+            }
+        }
+    };
 }
 
-/// A delivery as listed, from a row with the outbox's columns.
-fn delivery_row(r: &SqliteRow) -> DeliveryRow {
-    DeliveryRow {
-        id: r.get("id"),
-        message_id: r.get("message_id"),
-        output: r.get("output"),
-        event_type: r.get("event_type"),
-        status: r.get("status"),
-        attempts: r.get("attempts"),
-        created_at: r.get("created_at"),
-        last_status: r.get("last_status"),
-        last_error: r.get("last_error"),
-    }
-}
+pub(super) use reads;

@@ -58,6 +58,60 @@ impl FromStr for Status {
     }
 }
 
+/// Which finished rows a replay queues again.
+#[derive(Clone, Debug)]
+pub enum Replayed {
+    /// One row, when it is dead, skipped or expired.
+    One(i64),
+    /// An output's rows of one status created in `[since, until)`.
+    Range {
+        /// The output's name.
+        output: String,
+        /// Rows in this state.
+        status: Status,
+        /// Created at or after (Unix ms).
+        since: Option<i64>,
+        /// Created before (Unix ms).
+        until: Option<i64>,
+    },
+}
+
+impl Replayed {
+    /// Appends the `WHERE` clause selecting these rows of `outbox` (either backend).
+    pub(crate) fn push_where<'a, DB>(&'a self, query: &mut sqlx::QueryBuilder<'a, DB>)
+    where
+        DB: sqlx::Database,
+        i64: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+        &'a str: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+    {
+        match self {
+            Self::One(id) => {
+                query.push(" WHERE status IN ('dead', 'skipped', 'expired') AND id = ");
+                query.push_bind(*id);
+            }
+            Self::Range {
+                output,
+                status,
+                since,
+                until,
+            } => {
+                query.push(" WHERE output = ");
+                query.push_bind(output.as_str());
+                query.push(" AND status = ");
+                query.push_bind(status.as_str());
+                if let Some(since) = since {
+                    query.push(" AND created_at >= ");
+                    query.push_bind(*since);
+                }
+                if let Some(until) = until {
+                    query.push(" AND created_at < ");
+                    query.push_bind(*until);
+                }
+            }
+        }
+    }
+}
+
 /// Which earlier inbox rows with the same second key make a delivery a duplicate.
 #[derive(Clone, Copy, Debug, Eq, PartialEq)]
 pub enum DedupScope {

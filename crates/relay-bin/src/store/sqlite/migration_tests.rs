@@ -1,7 +1,7 @@
 //! A database written by an earlier development build (requests inside `outbox`) opens, keeps
 //! its queue, and its pending rows go out with the request they were stored with.
 
-use super::{Status, Store};
+use crate::store::{Status, Store};
 
 /// The outbox as development builds before `outbox_body` created it.
 const OLD_OUTBOX: &str = "

@@ -1,15 +1,16 @@
 //! The store's single writer: commits groups of queued writes in one transaction each, with
 //! multi-row statements; a checkpointer folds the WAL into the database off the commit path.
 
-use std::{
-    collections::{HashMap, HashSet},
-    time::Duration,
-};
+use std::{collections::HashMap, time::Duration};
 
 use sqlx::{Connection, QueryBuilder, Row, Sqlite, SqliteConnection};
 use tokio::sync::mpsc;
 
-use super::{Accepted, Completion, InboxRow, MAX_GROUP, NewDelivery, Status, Write};
+use super::{MAX_GROUP, Write};
+use crate::store::{
+    Accepted, Completion, InboxRow, NewDelivery, Status,
+    dedup::{Job, Known, decide},
+};
 
 /// The writer's own automatic checkpoint threshold (pages of 4 KiB): a backstop only.
 pub(super) const WRITER_AUTOCHECKPOINT_PAGES: u32 = 16_384;
@@ -168,7 +169,7 @@ async fn apply(
         .execute(&mut *connection)
         .await?;
     let tx = connection;
-    let jobs: Vec<&(InboxRow, Vec<NewDelivery>)> = group
+    let jobs: Vec<&Job> = group
         .iter()
         .filter_map(|w| match w {
             Write::Accept(job, _) => Some(&**job),
@@ -241,16 +242,11 @@ async fn apply(
 
 /// Decides duplicates for a group of accepts (against the table and within the group, in
 /// order) and inserts the new ones with multi-row statements.
-async fn accept_group(
-    tx: &mut SqliteConnection,
-    jobs: &[&(InboxRow, Vec<NewDelivery>)],
-) -> anyhow::Result<Vec<Accepted>> {
+async fn accept_group(tx: &mut SqliteConnection, jobs: &[&Job]) -> anyhow::Result<Vec<Accepted>> {
     if jobs.is_empty() {
         return Ok(Vec::new());
     }
-    let mut known_ids: HashSet<String> = HashSet::new();
-    // Second key → (subscription, latest receipt) of the rows that carry it.
-    let mut seen_keys: HashMap<String, Vec<(Option<String>, i64)>> = HashMap::new();
+    let mut known = Known::default();
     for chunk in jobs.chunks(ROWS_PER_STATEMENT) {
         let mut ids =
             QueryBuilder::<Sqlite>::new("SELECT message_id FROM inbox WHERE message_id IN (");
@@ -260,7 +256,7 @@ async fn accept_group(
         }
         ids.push(")");
         for row in ids.build().fetch_all(&mut *tx).await? {
-            known_ids.insert(row.get("message_id"));
+            known.ids.insert(row.get("message_id"));
         }
         let keys: Vec<&String> = chunk
             .iter()
@@ -276,54 +272,21 @@ async fn accept_group(
             }
             query.push(") GROUP BY dedup_key, subscription_id");
             for row in query.build().fetch_all(&mut *tx).await? {
-                seen_keys
+                known
+                    .keys
                     .entry(row.get("dedup_key"))
                     .or_default()
                     .push((row.get("subscription_id"), row.get("latest")));
             }
         }
     }
-    let mut results = Vec::with_capacity(jobs.len());
-    let mut fresh: Vec<&(InboxRow, Vec<NewDelivery>)> = Vec::with_capacity(jobs.len());
-    for job in jobs {
-        let inbox = &job.0;
-        if known_ids.contains(&inbox.message_id) || is_copy(inbox, &seen_keys) {
-            results.push(Accepted::Duplicate);
-            continue;
-        }
-        known_ids.insert(inbox.message_id.clone());
-        if let Some(key) = &inbox.dedup_key {
-            seen_keys
-                .entry(key.clone())
-                .or_default()
-                .push((inbox.subscription_id.clone(), inbox.received_at));
-        }
-        results.push(Accepted::New(job.1.len()));
-        fresh.push(job);
-    }
+    let (results, fresh) = decide(jobs, known);
     insert_fresh(tx, &fresh).await?;
     Ok(results)
 }
 
-/// Whether an earlier row carries `inbox`'s second key within its window and its scope.
-fn is_copy(inbox: &InboxRow, seen_keys: &HashMap<String, Vec<(Option<String>, i64)>>) -> bool {
-    let Some(rows) = inbox.dedup_key.as_ref().and_then(|k| seen_keys.get(k)) else {
-        return false;
-    };
-    let since = inbox.received_at.saturating_sub(inbox.dedup_window_ms);
-    rows.iter().any(|(subscription, latest)| {
-        *latest >= since
-            && inbox
-                .dedup_scope
-                .matches(inbox.subscription_id.as_deref(), subscription.as_deref())
-    })
-}
-
 /// Inserts new inbox rows and their outbox rows with multi-row statements.
-async fn insert_fresh(
-    tx: &mut SqliteConnection,
-    fresh: &[&(InboxRow, Vec<NewDelivery>)],
-) -> anyhow::Result<()> {
+async fn insert_fresh(tx: &mut SqliteConnection, fresh: &[&Job]) -> anyhow::Result<()> {
     for chunk in fresh.chunks(ROWS_PER_STATEMENT) {
         let mut insert = QueryBuilder::<Sqlite>::new(
             "INSERT INTO inbox (message_id, dedup_key, received_at, event_type, version, subscription_id, timestamp, signature, body, parse_error) ",
@@ -432,6 +395,3 @@ async fn complete_group(
     }
     Ok(())
 }
-
-#[cfg(test)]
-mod tests;

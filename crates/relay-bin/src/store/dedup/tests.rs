@@ -1,4 +1,4 @@
-//! The duplicate decision of the writer's accept step.
+//! The duplicate decision of a group of accepts.
 
 use super::*;
 use crate::store::DedupScope;
@@ -71,4 +71,38 @@ fn a_chat_message_id_matches_whoever_sent_it() {
         &row(Some("A"), 110_000, DedupScope::Any),
         &HashMap::new()
     ));
+}
+
+#[test]
+fn a_group_decides_in_order_against_the_table_and_itself() {
+    let job = |id: &str, subscription: &str, at: i64| -> Job {
+        let mut inbox = row(Some(subscription), at, DedupScope::OtherSubscription);
+        inbox.message_id = id.into();
+        (inbox, Vec::new())
+    };
+    let jobs = [
+        job("stored", "A", 1_000),
+        job("m1", "A", 1_000),
+        job("m1", "A", 1_001),
+        job("m2", "B", 1_002),
+        job("m3", "A", 1_003),
+    ];
+    let refs: Vec<&Job> = jobs.iter().collect();
+    let known = Known {
+        ids: HashSet::from(["stored".to_owned()]),
+        keys: SeenKeys::new(),
+    };
+    let (results, fresh) = decide(&refs, known);
+    assert_eq!(
+        results,
+        [
+            Accepted::Duplicate, // in the table
+            Accepted::New(0),
+            Accepted::Duplicate, // same id earlier in the group
+            Accepted::Duplicate, // m1's copy from another subscription
+            Accepted::New(0),    // a repeat from m1's own subscription
+        ]
+    );
+    let ids: Vec<&str> = fresh.iter().map(|j| j.0.message_id.as_str()).collect();
+    assert_eq!(ids, ["m1", "m3"]);
 }

@@ -1,0 +1,165 @@
+//! Singleton work across replicas: each output's worker, the retention purge and the
+//! subscription reconciler run on one replica at a time, by leases in the store. A replica
+//! renews what it holds and tries to take what nobody renews; a replica that dies (or loses
+//! the database) stops renewing, and another takes its work over within [`TTL`] + [`RENEW`].
+//! On SQLite the one serving process holds every lease.
+
+use std::{
+    sync::{
+        Arc,
+        atomic::{AtomicBool, Ordering},
+    },
+    time::{Duration, Instant},
+};
+
+use crate::relay::Relay;
+
+/// How long a lease lasts without renewal (on the database's clock).
+pub const TTL: Duration = Duration::from_secs(6);
+/// How often a replica renews its leases and tries to take free ones.
+pub const RENEW: Duration = Duration::from_millis(1500);
+/// A holder stops working this long before its lease could lapse (its clock and the
+/// database's may run slightly apart, and a renewal takes time).
+const MARGIN: Duration = Duration::from_secs(1);
+
+/// The lease of the retention purge.
+pub const PURGE: &str = "purge";
+/// The lease of the subscription reconciler.
+pub const RECONCILER: &str = "reconciler";
+
+/// One lease this replica wants, and whether it holds it.
+#[derive(Debug)]
+pub struct Lease {
+    /// Its name in the store (`output:<name>`, `purge`, `reconciler`).
+    pub name: String,
+    /// Whether this replica holds it now.
+    pub held: AtomicBool,
+    /// Until when this replica may work under it (`None`: not held).
+    valid_until: std::sync::Mutex<Option<Instant>>,
+}
+
+impl Lease {
+    /// A lease not held yet.
+    pub fn new(name: String) -> Self {
+        Self {
+            name,
+            held: AtomicBool::new(false),
+            valid_until: std::sync::Mutex::new(None),
+        }
+    }
+
+    /// Whether this replica holds it now.
+    pub fn is_held(&self) -> bool {
+        self.held.load(Ordering::Acquire)
+    }
+}
+
+/// The name of output `name`'s lease.
+pub fn output_lease(name: &str) -> String {
+    format!("output:{name}")
+}
+
+/// A name for this replica: host, process id and a random part (a restarted process with
+/// the same pid is another holder).
+pub fn holder_name() -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map_or_else(|_| "host".into(), |h| h.trim().to_owned());
+    let random = rsa::rand_core::RngCore::next_u32(&mut rsa::rand_core::OsRng);
+    format!("{host}:{}:{random:08x}", std::process::id())
+}
+
+/// Renews or takes every lease once; returns the leases newly taken.
+pub async fn renew_all(relay: &Relay) -> Vec<&Lease> {
+    let mut taken = Vec::new();
+    for lease in relay.leases() {
+        let started = Instant::now();
+        match relay.store.try_lease(&lease.name, &relay.holder, TTL).await {
+            Ok(true) => {
+                if let Ok(mut until) = lease.valid_until.lock() {
+                    *until = Some(started + TTL.saturating_sub(MARGIN));
+                }
+                if !lease.held.swap(true, Ordering::AcqRel) {
+                    tracing::info!(lease = %lease.name, holder = %relay.holder, "lease taken: this replica runs it now");
+                    taken.push(lease);
+                }
+            }
+            Ok(false) => give_up(lease, "another replica holds it"),
+            Err(err) => {
+                // Keep working until the lease could lapse: the database may come back first.
+                let lapsed = lease
+                    .valid_until
+                    .lock()
+                    .ok()
+                    .and_then(|until| *until)
+                    .is_none_or(|until| Instant::now() >= until);
+                if lapsed {
+                    give_up(lease, "cannot renew it (database unreachable)");
+                }
+                tracing::warn!(lease = %lease.name, error = %format!("{err:#}"), "cannot renew a lease; will try again");
+            }
+        }
+    }
+    taken
+}
+
+fn give_up(lease: &Lease, why: &str) {
+    if let Ok(mut until) = lease.valid_until.lock() {
+        *until = None;
+    }
+    if lease.held.swap(false, Ordering::AcqRel) {
+        tracing::warn!(lease = %lease.name, why, "lease lost: this replica stops running it");
+    }
+}
+
+/// Keeps the leases until shutdown, waking an output's worker when its lease is taken; then
+/// releases what it holds so another replica takes over at once.
+pub async fn keep(relay: Arc<Relay>) {
+    loop {
+        tokio::select! {
+            () = tokio::time::sleep(RENEW) => {}
+            () = relay.stopping.cancelled() => break,
+        }
+        for lease in renew_all(&relay).await {
+            relay.wake_holder_of(&lease.name);
+        }
+    }
+}
+
+/// Gives up every lease held (at shutdown, after the workers stopped).
+pub async fn release_all(relay: &Relay) {
+    for lease in relay.leases() {
+        if lease.held.swap(false, Ordering::AcqRel)
+            && let Err(err) = relay.store.release_lease(&lease.name, &relay.holder).await
+        {
+            tracing::warn!(lease = %lease.name, error = %format!("{err:#}"), "cannot release a lease; it lapses by itself");
+        }
+    }
+}
+
+/// Wakes the workers of outputs the database announces new rows for (another replica's
+/// ingest, a replay) until shutdown. Only on backends that announce (PostgreSQL).
+pub async fn wake_on_announcements(relay: Arc<Relay>) {
+    let Some(mut announcements) = relay.store.announcements() else {
+        return;
+    };
+    loop {
+        let name = tokio::select! {
+            received = announcements.recv() => received,
+            () = relay.stopping.cancelled() => return,
+        };
+        match name {
+            Ok(name) if name != "*" => {
+                if let Some(output) = relay.outputs.iter().find(|o| o.sink.name() == name) {
+                    output.wake.notify_one();
+                }
+            }
+            // "*" (notifications may have been missed) or a lagging receiver: wake everyone.
+            Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
+                for output in &relay.outputs {
+                    output.wake.notify_one();
+                }
+            }
+            Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+        }
+    }
+}

@@ -1,0 +1,207 @@
+//! The PostgreSQL store, shared by any number of replicas: the same tables and behaviour as
+//! SQLite's. Accepts and send outcomes are committed in groups by two tasks (one transaction
+//! each per group); reads, operator writes and leases use the pool. New rows are announced
+//! with NOTIFY so the replica sending an output wakes without polling.
+
+use std::{collections::HashSet, str::FromStr, sync::Mutex, time::Duration};
+
+use anyhow::Context;
+use async_trait::async_trait;
+use sqlx::{
+    PgPool,
+    postgres::{PgConnectOptions, PgPoolOptions},
+};
+use tokio::{
+    sync::{broadcast, oneshot},
+    task::JoinHandle,
+};
+
+use super::{
+    Accepted, Completion, DeliveryDetail, DeliveryRow, Head, InboxRow, NewDelivery, OutputOverview,
+    Replayed, Stats, backend::Backend, dedup::Job,
+};
+
+mod batch;
+mod lease;
+mod read;
+mod schema;
+mod write;
+
+use self::batch::Batcher;
+
+/// The NOTIFY channel new outbox rows are announced on (payload: the output's name).
+pub(super) const CHANNEL: &str = "kick_relay_outbox";
+
+/// Whether `url` names a PostgreSQL database.
+pub fn is_postgres_url(url: &str) -> bool {
+    url.starts_with("postgres://") || url.starts_with("postgresql://")
+}
+
+/// The PostgreSQL store.
+#[derive(Debug)]
+pub(super) struct PgStore {
+    pool: PgPool,
+    accepts: Batcher<Job, Accepted>,
+    completions: Batcher<Completion, ()>,
+    announced: broadcast::Sender<String>,
+    listener: Mutex<Option<JoinHandle<()>>>,
+}
+
+/// Connections in the pool: two group writers, the listener, reads and operator writes.
+const POOL_SIZE: u32 = 10;
+
+impl PgStore {
+    /// Connects, brings the schema up to date and starts the group writers and the listener.
+    pub(super) async fn open(url: &str) -> anyhow::Result<Self> {
+        let options = PgConnectOptions::from_str(url)
+            .map_err(|err| anyhow::anyhow!("storage.database_url is not a PostgreSQL URL: {err}"))?
+            .application_name("kick-relay");
+        let shown = redact(url);
+        let pool = PgPoolOptions::new()
+            .max_connections(POOL_SIZE)
+            .acquire_timeout(Duration::from_secs(5))
+            .connect_with(options)
+            .await
+            .with_context(|| format!("cannot connect to PostgreSQL at {shown}"))?;
+        schema::migrate(&pool)
+            .await
+            .with_context(|| format!("cannot prepare the schema in {shown}"))?;
+        let accepts = Batcher::start(pool.clone(), write::accept_group, Duration::ZERO);
+        let completions = Batcher::start(
+            pool.clone(),
+            write::complete_group,
+            write::COMPLETION_LINGER,
+        );
+        let (announced, _) = broadcast::channel(1024);
+        let listener = lease::listen(pool.clone(), announced.clone()).await?;
+        Ok(Self {
+            pool,
+            accepts,
+            completions,
+            announced,
+            listener: Mutex::new(Some(listener)),
+        })
+    }
+}
+
+/// `url` without its password, for messages.
+fn redact(url: &str) -> String {
+    match reqwest::Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("***"));
+            parsed.to_string()
+        }
+        Ok(parsed) => parsed.to_string(),
+        Err(_) => "(the configured URL)".into(),
+    }
+}
+
+#[async_trait]
+impl Backend for PgStore {
+    fn kind(&self) -> &'static str {
+        "postgres"
+    }
+
+    async fn accept(
+        &self,
+        inbox: InboxRow,
+        deliveries: Vec<NewDelivery>,
+    ) -> anyhow::Result<Accepted> {
+        self.accepts.call((inbox, deliveries)).await
+    }
+
+    async fn complete_queued(
+        &self,
+        completion: Completion,
+    ) -> anyhow::Result<oneshot::Receiver<anyhow::Result<()>>> {
+        self.completions.queue(completion).await
+    }
+
+    async fn disable_output(&self, name: &str, reason: &str, at: i64) -> anyhow::Result<()> {
+        write::disable_output(&self.pool, name, reason, at).await
+    }
+
+    async fn enable_output(&self, name: &str, at: i64) -> anyhow::Result<()> {
+        write::enable_output(&self.pool, name, at).await
+    }
+
+    async fn requeue(&self, which: &Replayed, now: i64) -> anyhow::Result<u64> {
+        write::requeue(&self.pool, which, now).await
+    }
+
+    async fn purge(&self, before: i64) -> anyhow::Result<()> {
+        write::purge(&self.pool, before).await
+    }
+
+    async fn check_writable(&self, now: i64) -> anyhow::Result<()> {
+        sqlx::query(
+            "INSERT INTO meta (key, value) VALUES ('ready_probe', $1)
+             ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
+        )
+        .bind(now.to_string())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn close(&self) -> anyhow::Result<()> {
+        self.accepts.close().await;
+        self.completions.close().await;
+        let listener = self.listener.lock().ok().and_then(|mut l| l.take());
+        if let Some(listener) = listener {
+            listener.abort();
+        }
+        self.pool.close().await;
+        Ok(())
+    }
+
+    async fn pending_after(
+        &self,
+        output: &str,
+        after: i64,
+        limit: i64,
+    ) -> anyhow::Result<Vec<Head>> {
+        read::pending_after(&self.pool, output, after, limit).await
+    }
+
+    async fn output_disabled(&self, output: &str) -> anyhow::Result<Option<String>> {
+        read::output_disabled(&self.pool, output).await
+    }
+
+    async fn disabled_outputs(&self) -> anyhow::Result<HashSet<String>> {
+        read::disabled_outputs(&self.pool).await
+    }
+
+    async fn stats(&self, now: i64) -> anyhow::Result<Stats> {
+        read::stats(&self.pool, now).await
+    }
+
+    async fn list(
+        &self,
+        output: Option<&str>,
+        status: Option<&str>,
+        limit: i64,
+    ) -> anyhow::Result<Vec<DeliveryRow>> {
+        read::list(&self.pool, output, status, limit).await
+    }
+
+    async fn detail(&self, id: i64) -> anyhow::Result<Option<DeliveryDetail>> {
+        read::detail(&self.pool, id).await
+    }
+
+    async fn overview(&self, output: &str, now: i64) -> anyhow::Result<OutputOverview> {
+        read::overview(&self.pool, output, now).await
+    }
+
+    async fn try_lease(&self, name: &str, holder: &str, ttl: Duration) -> anyhow::Result<bool> {
+        lease::try_lease(&self.pool, name, holder, ttl).await
+    }
+
+    async fn release_lease(&self, name: &str, holder: &str) -> anyhow::Result<()> {
+        lease::release(&self.pool, name, holder).await
+    }
+
+    fn announcements(&self) -> Option<broadcast::Receiver<String>> {
+        Some(self.announced.subscribe())
+    }
+}

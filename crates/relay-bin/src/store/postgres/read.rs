@@ -1,0 +1,3 @@
+//! Reads on PostgreSQL: through the pool.
+
+crate::store::read::reads!(sqlx::PgPool, sqlx::postgres::PgRow);

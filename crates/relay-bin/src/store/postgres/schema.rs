@@ -1,0 +1,121 @@
+//! PostgreSQL's tables, created (or brought up to date) by whichever replica starts first.
+
+use anyhow::Context;
+use sqlx::PgPool;
+
+/// Every step of the schema, oldest first; `meta.schema_version` says how many a database has.
+/// Add a step to change the schema; never edit one that shipped.
+const STEPS: &[&str] = &["
+CREATE TABLE inbox (
+    message_id TEXT PRIMARY KEY,
+    dedup_key TEXT,
+    received_at BIGINT NOT NULL,
+    event_type TEXT NOT NULL,
+    version TEXT NOT NULL,
+    subscription_id TEXT,
+    timestamp TEXT NOT NULL,
+    signature TEXT NOT NULL,
+    body BYTEA NOT NULL,
+    parse_error TEXT
+);
+CREATE INDEX inbox_dedup ON inbox(dedup_key, received_at);
+CREATE INDEX inbox_received ON inbox(received_at);
+CREATE TABLE outbox (
+    id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    message_id TEXT NOT NULL,
+    output TEXT NOT NULL,
+    event_type TEXT NOT NULL,
+    status TEXT NOT NULL,
+    attempts BIGINT NOT NULL DEFAULT 0,
+    created_at BIGINT NOT NULL,
+    next_attempt_at BIGINT NOT NULL,
+    last_status BIGINT,
+    last_error TEXT,
+    finished_at BIGINT
+);
+CREATE INDEX outbox_queue ON outbox(output, status, id);
+CREATE TABLE outbox_body (
+    id BIGINT PRIMARY KEY,
+    headers TEXT NOT NULL,
+    body BYTEA NOT NULL,
+    batch_line TEXT
+);
+CREATE TABLE attempt (
+    id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    outbox_id BIGINT NOT NULL,
+    at BIGINT NOT NULL,
+    status TEXT NOT NULL,
+    http_status BIGINT,
+    error TEXT
+);
+CREATE INDEX attempt_outbox ON attempt(outbox_id);
+CREATE TABLE output_state (
+    name TEXT PRIMARY KEY,
+    disabled BOOLEAN NOT NULL,
+    reason TEXT,
+    changed_at BIGINT NOT NULL
+);
+CREATE TABLE lease (
+    name TEXT PRIMARY KEY,
+    holder TEXT NOT NULL,
+    expires_at BIGINT NOT NULL
+);
+"];
+
+/// Advisory lock key held while the schema is checked, so replicas starting together do not
+/// both create it (`kick-relay` in ASCII).
+const SCHEMA_LOCK: i64 = 0x6b69_636b_7265_6c61;
+
+/// Creates the tables or applies the steps a database lacks, under an advisory lock.
+pub(super) async fn migrate(pool: &PgPool) -> anyhow::Result<()> {
+    let mut connection = pool.acquire().await?;
+    sqlx::query("SELECT pg_advisory_lock($1)")
+        .bind(SCHEMA_LOCK)
+        .execute(&mut *connection)
+        .await?;
+    let result = apply_missing(&mut connection).await;
+    sqlx::query("SELECT pg_advisory_unlock($1)")
+        .bind(SCHEMA_LOCK)
+        .execute(&mut *connection)
+        .await?;
+    result
+}
+
+async fn apply_missing(connection: &mut sqlx::PgConnection) -> anyhow::Result<()> {
+    sqlx::raw_sql("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+        .execute(&mut *connection)
+        .await
+        .context("cannot create the meta table (does the role may create tables?)")?;
+    let version: Option<String> =
+        sqlx::query_scalar("SELECT value FROM meta WHERE key = 'schema_version'")
+            .fetch_optional(&mut *connection)
+            .await?;
+    let have: usize = match version {
+        None => 0,
+        Some(v) => v
+            .parse()
+            .with_context(|| format!("meta.schema_version {v:?} is not a number"))?,
+    };
+    anyhow::ensure!(
+        have <= STEPS.len(),
+        "the database has schema version {have}, newer than this kick-relay knows ({}): run the newer kick-relay, or a database of its own",
+        STEPS.len()
+    );
+    for (index, step) in STEPS.iter().enumerate().skip(have) {
+        let mut tx = sqlx::Connection::begin(&mut *connection).await?;
+        sqlx::raw_sql(step)
+            .execute(&mut *tx)
+            .await
+            .with_context(|| format!("schema step {}", index + 1))?;
+        sqlx::query(
+            "INSERT INTO meta (key, value) VALUES ('schema_version', $1)
+             ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
+        )
+        .bind((index + 1).to_string())
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        tracing::info!(step = index + 1, "database schema step applied");
+    }
+    Ok(())
+}

@@ -1,0 +1,412 @@
+//! The store's behaviour, run against both backends: a real SQLite file and a real PostgreSQL
+//! server (a throwaway cluster per test). Each case is written once and run twice.
+
+use std::time::Duration;
+
+use relay_bin::store::{
+    Accepted, Completion, DedupScope, InboxRow, NewDelivery, Status, Store, Synchronous,
+};
+use relay_tests::{PgCluster, TestRelay};
+
+/// A store on a fresh database of `backend` and what keeps that database alive.
+struct Fixture {
+    store: Store,
+    url: String,
+    _cluster: Option<PgCluster>,
+    dir: std::path::PathBuf,
+}
+
+impl Drop for Fixture {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+async fn fixture(backend: Backend) -> Fixture {
+    let dir = TestRelay::fresh_dir();
+    let (url, cluster) = match backend {
+        Backend::Sqlite => (format!("sqlite://{}", dir.join("relay.db").display()), None),
+        Backend::Postgres => {
+            let cluster = PgCluster::start();
+            (cluster.new_database(), Some(cluster))
+        }
+    };
+    let store = Store::open(&url, Synchronous::Full).await.unwrap();
+    Fixture {
+        store,
+        url,
+        _cluster: cluster,
+        dir,
+    }
+}
+
+/// Runs `case` on SQLite and on PostgreSQL, one test each.
+macro_rules! on_both {
+    ($case:ident) => {
+        mod $case {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                super::$case(super::fixture(super::Backend::Sqlite).await).await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                super::$case(super::fixture(super::Backend::Postgres).await).await;
+            }
+        }
+    };
+}
+
+fn inbox(id: &str, key: Option<&str>, subscription: Option<&str>, at: i64) -> InboxRow {
+    InboxRow {
+        message_id: id.into(),
+        dedup_key: key.map(str::to_owned),
+        dedup_window_ms: 30_000,
+        dedup_scope: DedupScope::OtherSubscription,
+        received_at: at,
+        event_type: "channel.followed".into(),
+        version: "1".into(),
+        subscription_id: subscription.map(str::to_owned),
+        timestamp: "2026-12-01T00:00:00Z".into(),
+        signature: "c2ln".into(),
+        body: format!("{{\"id\":\"{id}\"}}").into_bytes(),
+        parse_error: None,
+    }
+}
+
+fn to(output: &str, id: &str) -> NewDelivery {
+    NewDelivery {
+        output: output.into(),
+        status: Status::Pending,
+        headers: r#"[["content-type","application/json"]]"#.into(),
+        body: format!("{{\"to\":\"{output}\",\"id\":\"{id}\"}}").into_bytes(),
+        batch_line: None,
+        last_error: None,
+    }
+}
+
+async fn accept(store: &Store, row: InboxRow, outputs: &[&str]) -> Accepted {
+    let id = row.message_id.clone();
+    let deliveries = outputs.iter().map(|o| to(o, &id)).collect();
+    store.accept(row, deliveries).await.unwrap()
+}
+
+fn done(id: i64, status: Status, attempts: i64, at: i64) -> Completion {
+    Completion {
+        id,
+        status,
+        attempts,
+        next_attempt_at: at,
+        last_status: Some(if status == Status::Delivered {
+            200
+        } else {
+            500
+        }),
+        last_error: (status != Status::Delivered).then(|| "HTTP 500".to_owned()),
+        finished_at: (status != Status::Pending).then_some(at),
+        at,
+    }
+}
+
+async fn complete(store: &Store, completion: Completion) {
+    store
+        .complete_queued(completion)
+        .await
+        .unwrap()
+        .await
+        .unwrap()
+        .unwrap();
+}
+
+on_both!(a_message_id_is_stored_once_with_its_outbox_rows);
+async fn a_message_id_is_stored_once_with_its_outbox_rows(f: Fixture) {
+    let s = &f.store;
+    assert_eq!(
+        accept(s, inbox("m1", None, None, 1_000), &["raw", "discord"]).await,
+        Accepted::New(2)
+    );
+    assert_eq!(
+        accept(s, inbox("m1", None, None, 2_000), &["raw", "discord"]).await,
+        Accepted::Duplicate
+    );
+    let stats = s.stats(3_000).await.unwrap();
+    assert_eq!(stats.inbox, 1);
+    let pending: i64 = stats
+        .by_status
+        .iter()
+        .filter(|(_, st, _)| st == "pending")
+        .map(|(_, _, n)| n)
+        .sum();
+    assert_eq!(pending, 2);
+    assert_eq!(stats.oldest_pending_ms, Some(2_000));
+    let raw = s.pending_after("raw", 0, 10).await.unwrap();
+    assert_eq!(raw.len(), 1);
+    assert_eq!(raw[0].message_id, "m1");
+    assert_eq!(
+        raw[0].headers,
+        [("content-type".to_owned(), "application/json".to_owned())]
+    );
+    assert_eq!(raw[0].body, br#"{"to":"raw","id":"m1"}"#);
+}
+
+on_both!(a_second_key_matches_another_subscriptions_copy_inside_its_window);
+async fn a_second_key_matches_another_subscriptions_copy_inside_its_window(f: Fixture) {
+    let s = &f.store;
+    let key = Some("body:follow");
+    assert_eq!(
+        accept(s, inbox("a", key, Some("sub-A"), 10_000), &["raw"]).await,
+        Accepted::New(1)
+    );
+    assert_eq!(
+        accept(s, inbox("b", key, Some("sub-B"), 12_000), &["raw"]).await,
+        Accepted::Duplicate
+    );
+    assert_eq!(
+        accept(s, inbox("c", key, Some("sub-A"), 13_000), &["raw"]).await,
+        Accepted::New(1),
+        "same subscription: a new event"
+    );
+    assert_eq!(
+        accept(s, inbox("d", key, Some("sub-B"), 50_000), &["raw"]).await,
+        Accepted::New(1),
+        "window over"
+    );
+}
+
+on_both!(outcomes_move_rows_and_keep_their_history);
+async fn outcomes_move_rows_and_keep_their_history(f: Fixture) {
+    let s = &f.store;
+    for (i, id) in (0_i64..).zip(["m1", "m2", "m3"]) {
+        accept(s, inbox(id, None, None, 1_000 + i), &["raw"]).await;
+    }
+    let heads = s.pending_after("raw", 0, 10).await.unwrap();
+    let ids: Vec<i64> = heads.iter().map(|h| h.id).collect();
+    assert!(ids.windows(2).all(|w| w[0] < w[1]), "queue order {ids:?}");
+    assert_eq!(s.pending_after("raw", ids[0], 10).await.unwrap().len(), 2);
+    complete(s, done(ids[0], Status::Delivered, 1, 2_000)).await;
+    complete(s, done(ids[1], Status::Pending, 1, 2_100)).await;
+    complete(s, done(ids[1], Status::Delivered, 2, 2_200)).await;
+    complete(s, done(ids[2], Status::Dead, 8, 2_300)).await;
+    let left: Vec<i64> = s
+        .pending_after("raw", 0, 10)
+        .await
+        .unwrap()
+        .iter()
+        .map(|h| h.id)
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+    let first = s.detail(ids[0]).await.unwrap().unwrap();
+    assert_eq!(first.delivery.status, "delivered");
+    assert!(
+        first.attempts.is_empty(),
+        "a first-try delivery has no history"
+    );
+    assert_eq!(first.event_body.as_deref(), Some(r#"{"id":"m1"}"#));
+    let second = s.detail(ids[1]).await.unwrap().unwrap();
+    let history: Vec<&str> = second.attempts.iter().map(|a| a.status.as_str()).collect();
+    assert_eq!(history, ["pending", "delivered"]);
+    let dead = s.list(Some("raw"), Some(Status::Dead), 10).await.unwrap();
+    assert_eq!(dead.len(), 1);
+    assert_eq!(dead[0].message_id, "m3");
+    let overview = s.overview("raw", 3_000).await.unwrap();
+    assert_eq!(overview.pending, 0);
+    assert_eq!(overview.last_error, Some(("HTTP 500".to_owned(), 2_300)));
+    assert!(s.detail(9_999).await.unwrap().is_none());
+}
+
+on_both!(disabling_skips_pending_rows_and_replay_queues_them_again);
+async fn disabling_skips_pending_rows_and_replay_queues_them_again(f: Fixture) {
+    let s = &f.store;
+    accept(s, inbox("m1", None, None, 1_000), &["raw", "other"]).await;
+    accept(s, inbox("m2", None, None, 1_001), &["raw"]).await;
+    s.disable_output("raw", "HTTP 404", 2_000).await.unwrap();
+    assert_eq!(
+        s.output_disabled("raw").await.unwrap().as_deref(),
+        Some("HTTP 404")
+    );
+    assert!(s.disabled_outputs().await.unwrap().contains("raw"));
+    assert!(s.pending_after("raw", 0, 10).await.unwrap().is_empty());
+    assert_eq!(
+        s.pending_after("other", 0, 10).await.unwrap().len(),
+        1,
+        "other outputs untouched"
+    );
+    s.enable_output("raw", 3_000).await.unwrap();
+    assert_eq!(s.output_disabled("raw").await.unwrap(), None);
+    let mut announced = s.announcements();
+    let skipped = s
+        .list(Some("raw"), Some(Status::Skipped), 10)
+        .await
+        .unwrap();
+    assert_eq!(skipped.len(), 2);
+    assert!(s.replay_one(skipped[0].id, 4_000).await.unwrap());
+    assert!(
+        !s.replay_one(skipped[0].id, 4_000).await.unwrap(),
+        "already pending"
+    );
+    assert_eq!(
+        s.replay("raw", Status::Skipped, None, None, 4_000)
+            .await
+            .unwrap(),
+        1
+    );
+    assert!(
+        s.replay("raw", Status::Pending, None, None, 4_000)
+            .await
+            .is_err()
+    );
+    assert_eq!(s.pending_after("raw", 0, 10).await.unwrap().len(), 2);
+    let history = s.detail(skipped[0].id).await.unwrap().unwrap().attempts;
+    assert_eq!(
+        history.last().and_then(|a| a.error.as_deref()),
+        Some("replayed by an operator")
+    );
+    if let Some(announced) = &mut announced {
+        // PostgreSQL announces the replay to whichever replica sends `raw`.
+        let name = tokio::time::timeout(Duration::from_secs(5), announced.recv())
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(name, "raw");
+    }
+}
+
+on_both!(the_purge_keeps_what_still_needs_work);
+async fn the_purge_keeps_what_still_needs_work(f: Fixture) {
+    let s = &f.store;
+    for (i, id) in (0_i64..).zip(["old-done", "old-dead", "old-pending"]) {
+        accept(s, inbox(id, None, None, 1_000 + i), &["raw"]).await;
+    }
+    let heads = s.pending_after("raw", 0, 10).await.unwrap();
+    complete(s, done(heads[0].id, Status::Delivered, 1, 2_000)).await;
+    complete(s, done(heads[1].id, Status::Dead, 8, 2_000)).await;
+    accept(s, inbox("new", None, None, 50_000), &["raw"]).await;
+    s.purge(10_000).await.unwrap();
+    let stats = s.stats(60_000).await.unwrap();
+    assert_eq!(stats.inbox, 1, "only the newer event keeps its inbox row");
+    let left: Vec<String> = s
+        .list(None, None, 10)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r.message_id)
+        .collect();
+    assert_eq!(left, ["new", "old-pending", "old-dead"]);
+    // The inbox row is gone: the same id is new again (the window has passed).
+    assert_eq!(
+        accept(s, inbox("old-done", None, None, 60_000), &[]).await,
+        Accepted::New(0)
+    );
+}
+
+on_both!(a_closed_store_refuses_writes_and_reopens_with_its_rows);
+async fn a_closed_store_refuses_writes_and_reopens_with_its_rows(f: Fixture) {
+    let s = &f.store;
+    accept(s, inbox("m1", None, None, 1_000), &["raw"]).await;
+    s.check_writable(1_000).await.unwrap();
+    s.close().await.unwrap();
+    let err = s
+        .accept(inbox("m2", None, None, 1_000), Vec::new())
+        .await
+        .unwrap_err();
+    assert!(
+        format!("{err:#}").contains("stopped") || format!("{err:#}").contains("closed"),
+        "{err:#}"
+    );
+    let again = Store::open(&f.url, Synchronous::Full).await.unwrap();
+    assert_eq!(again.pending_after("raw", 0, 10).await.unwrap().len(), 1);
+    assert_eq!(
+        accept(&again, inbox("m1", None, None, 2_000), &["raw"]).await,
+        Accepted::Duplicate
+    );
+    again.close().await.unwrap();
+}
+
+// Leases: on PostgreSQL one holder at a time until it lapses or is released; on SQLite the
+// one serving process holds them all.
+on_both!(a_lease_has_one_holder_until_it_lapses_or_is_released);
+async fn a_lease_has_one_holder_until_it_lapses_or_is_released(f: Fixture) {
+    let s = &f.store;
+    let ttl = Duration::from_millis(600);
+    assert!(s.try_lease("output:raw", "a", ttl).await.unwrap());
+    assert!(
+        s.try_lease("output:raw", "a", ttl).await.unwrap(),
+        "renewal"
+    );
+    if s.kind() == "sqlite" {
+        assert!(s.try_lease("output:raw", "b", ttl).await.unwrap());
+        return;
+    }
+    assert!(
+        !s.try_lease("output:raw", "b", ttl).await.unwrap(),
+        "held by a"
+    );
+    assert!(
+        s.try_lease("purge", "b", ttl).await.unwrap(),
+        "another lease is free"
+    );
+    // a stops renewing: b gets it once it lapses.
+    let started = std::time::Instant::now();
+    while !s.try_lease("output:raw", "b", ttl).await.unwrap() {
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "the lease never lapsed"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(
+        started.elapsed() >= Duration::from_millis(300),
+        "taken before it lapsed"
+    );
+    assert!(!s.try_lease("output:raw", "a", ttl).await.unwrap());
+    s.release_lease("output:raw", "b").await.unwrap();
+    assert!(
+        s.try_lease("output:raw", "a", ttl).await.unwrap(),
+        "released: free at once"
+    );
+}
+
+/// Two stores on one PostgreSQL database (two replicas) receive the same deliveries at once:
+/// each message id and each copy is stored once, with one outbox row per output.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_replicas_store_each_delivery_once() {
+    let f = fixture(Backend::Postgres).await;
+    let other = Store::open(&f.url, Synchronous::Full).await.unwrap();
+    let mut tasks = Vec::new();
+    for i in 0..400_i64 {
+        for store in [f.store.clone(), other.clone()] {
+            // Even i: the same message id to both; odd i: Kick's copies for two subscriptions.
+            let (id, subscription) = if i % 2 == 0 {
+                (format!("same-{i}"), "sub-A".to_owned())
+            } else {
+                (
+                    format!("copy-{i}-{}", tasks.len() % 2),
+                    format!("sub-{}", tasks.len() % 2),
+                )
+            };
+            let key = format!("body:{i}");
+            tasks.push(tokio::spawn(async move {
+                let row = inbox(&id, Some(&key), Some(&subscription), 1_000 + i);
+                accept(&store, row, &["raw", "discord"]).await
+            }));
+        }
+    }
+    let mut new = 0;
+    for task in tasks {
+        if let Accepted::New(rows) = task.await.unwrap() {
+            assert_eq!(rows, 2);
+            new += 1;
+        }
+    }
+    assert_eq!(new, 400, "one of each pair stored");
+    let stats = f.store.stats(0).await.unwrap();
+    assert_eq!(stats.inbox, 400);
+    let rows: i64 = stats.by_status.iter().map(|(_, _, n)| n).sum();
+    assert_eq!(rows, 800);
+    other.close().await.unwrap();
+}
