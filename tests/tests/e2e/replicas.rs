@@ -4,6 +4,7 @@
 
 use std::time::{Duration, Instant};
 
+use relay_bin::store::{Status, Store, Synchronous};
 use relay_tests::{PgCluster, Reply, StandIn, TestRelay, metric};
 
 const HELD: &str = "kick_relay_lease_held{lease=\"output:forward\"}";
@@ -133,4 +134,99 @@ async fn a_replica_that_stops_hands_its_output_over() {
     assert_eq!(ids(&forward), expected);
     // A released lease is taken at the survivor's next renewal, not after it lapses.
     assert!(took < relay_bin::leases::TTL, "took {took:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_operator_elsewhere_disables_and_replays_on_the_replica_sending() {
+    let cluster = PgCluster::start();
+    let url = cluster.new_database();
+    let forward = StandIn::always(Reply::status(200)).await;
+    let relays = [
+        TestRelay::start_on_database(&url, &outputs(&forward)).await,
+        TestRelay::start_on_database(&url, &outputs(&forward)).await,
+    ];
+    let sending = holder(&[&relays[0], &relays[1]]).await;
+    let sender = &relays[sending];
+    // What `kick-relay outputs disable` and `deliveries replay` do, from any host.
+    let operator = Store::open(&url, Synchronous::Full).await.unwrap();
+    operator
+        .disable_output("forward", "disabled by operator", 1)
+        .await
+        .unwrap();
+    sender
+        .wait_for_metric(
+            "kick_relay_output_disabled{output=\"forward\"} 1",
+            Duration::from_secs(5),
+        )
+        .await;
+    for i in 0..3 {
+        let id = format!("01JOPERATOR{i:015}");
+        assert_eq!(
+            sender.post(&id, "channel.followed", &follow(i)).await.1,
+            "accepted"
+        );
+    }
+    sender
+        .wait_for_metric(
+            "kick_relay_outbox_rows{output=\"forward\",status=\"skipped\"} 3",
+            Duration::from_secs(5),
+        )
+        .await;
+    operator.enable_output("forward", 2).await.unwrap();
+    let now = relay_bin::clock::now_ms();
+    let queued = operator
+        .replay("forward", Status::Skipped, None, None, now)
+        .await
+        .unwrap();
+    assert_eq!(queued, 3);
+    let got = forward.wait_for(3, Duration::from_secs(10)).await;
+    assert_eq!(got.len(), 3);
+    assert_eq!(
+        ids(&forward),
+        (0..3)
+            .map(|i| format!("01JOPERATOR{i:015}"))
+            .collect::<Vec<_>>()
+    );
+    operator.close().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_down_gives_503_and_the_relay_recovers_by_itself() {
+    let cluster = PgCluster::start();
+    let url = cluster.new_database();
+    let forward = StandIn::always(Reply::status(200)).await;
+    let relay = TestRelay::start_on_database(&url, &outputs(&forward)).await;
+    holder(&[&relay]).await;
+    let id = |i: usize| format!("01JPGDOWN{i:017}");
+    assert_eq!(
+        relay.post(&id(0), "channel.followed", &follow(0)).await.1,
+        "accepted"
+    );
+    forward.wait_for(1, Duration::from_secs(10)).await;
+
+    cluster.stop();
+    let (status, text) = relay.post(&id(1), "channel.followed", &follow(1)).await;
+    assert_eq!(status, 503, "{text}");
+    let ready = reqwest::get(relay.admin_url("/readyz")).await.unwrap();
+    assert_eq!(ready.status().as_u16(), 503);
+
+    cluster.start_server();
+    // Kick retries what got 503: the retry is accepted once the database is back.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let (status, text) = relay.post(&id(1), "channel.followed", &follow(1)).await;
+        if status == 200 {
+            assert_eq!(text, "accepted");
+            break;
+        }
+        assert_eq!(status, 503, "{text}");
+        assert!(Instant::now() < deadline, "the relay never recovered");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(
+        relay.post(&id(2), "channel.followed", &follow(2)).await.1,
+        "accepted"
+    );
+    forward.wait_for(3, Duration::from_secs(20)).await;
+    assert_eq!(ids(&forward), [id(0), id(1), id(2)]);
 }

@@ -47,6 +47,10 @@ pub(super) struct PgStore {
     listener: Mutex<Option<JoinHandle<()>>>,
 }
 
+/// How long a write waits for a connection: while the database is down, a request gets its
+/// 503 after this (Kick retries it later).
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(2);
+
 /// Connections in the pool: two group writers, the listener, reads and operator writes.
 const POOL_SIZE: u32 = 10;
 
@@ -59,7 +63,7 @@ impl PgStore {
         let shown = redact(url);
         let pool = PgPoolOptions::new()
             .max_connections(POOL_SIZE)
-            .acquire_timeout(Duration::from_secs(5))
+            .acquire_timeout(ACQUIRE_TIMEOUT)
             .connect_with(options)
             .await
             .with_context(|| format!("cannot connect to PostgreSQL at {shown}"))?;
