@@ -81,12 +81,14 @@ impl KickSigner {
 }
 
 pub mod discord;
+mod kick_api;
 mod postgres;
 mod stand_in;
 mod test_relay;
 
 pub use self::{
     discord::{DiscordStandIn, Posted},
+    kick_api::{FakeKickApi, Subscription},
     postgres::PgCluster,
     stand_in::{Received, Reply, StandIn},
     test_relay::{TestClock, TestRelay, metric, now_rfc3339},

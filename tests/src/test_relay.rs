@@ -141,14 +141,27 @@ impl TestRelay {
     /// # Panics
     /// When the relay does not start.
     pub async fn start_on_database(database_url: &str, extra: &str) -> Self {
+        Self::start_configured(Some(database_url), "", extra).await
+    }
+
+    /// Starts a relay in a fresh directory (removed with it), on `database_url` when given
+    /// (else a SQLite file in the directory), with `kick` lines added to its `[kick]` table and
+    /// `extra` TOML appended.
+    ///
+    /// # Panics
+    /// When the relay does not start.
+    pub async fn start_configured(database_url: Option<&str>, kick: &str, extra: &str) -> Self {
         let dir = Self::fresh_dir();
         let path = Self::write_config_with(&dir, &[], extra);
-        let text = std::fs::read_to_string(&path).expect("the config just written");
-        let sqlite = format!(
-            "database_url = \"sqlite://{}\"",
-            dir.join("relay.db").display()
-        );
-        let text = text.replacen(&sqlite, &format!("database_url = \"{database_url}\""), 1);
+        let mut text = std::fs::read_to_string(&path).expect("the config just written");
+        if let Some(database_url) = database_url {
+            let sqlite = format!(
+                "database_url = \"sqlite://{}\"",
+                dir.join("relay.db").display()
+            );
+            text = text.replacen(&sqlite, &format!("database_url = \"{database_url}\""), 1);
+        }
+        text = text.replacen("[kick]\n", &format!("[kick]\n{kick}"), 1);
         std::fs::write(&path, text).expect("write config");
         let mut relay = Self::start_from(dir, &path).await;
         relay.owns_dir = true;

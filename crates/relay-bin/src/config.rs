@@ -133,6 +133,9 @@ pub struct KickConfig {
     pub oauth_base_url: String,
     /// Fetch Kick's key from the API when a signature fails (at most once a minute).
     pub refresh_public_key: bool,
+    /// How often `serve` makes Kick's subscriptions match `[[subscription]]` (with the app's
+    /// credentials; one replica does it); 0 turns it off.
+    pub reconcile_interval_secs: u64,
 }
 
 impl Default for KickConfig {
@@ -144,6 +147,7 @@ impl Default for KickConfig {
             api_base_url: "https://api.kick.com".into(),
             oauth_base_url: "https://id.kick.com".into(),
             refresh_public_key: true,
+            reconcile_interval_secs: 300,
         }
     }
 }

@@ -11,6 +11,7 @@ pub mod ingest;
 pub mod instance_lock;
 pub mod leases;
 pub mod metrics;
+pub mod reconciler;
 pub mod records;
 pub mod rejection;
 pub mod relay;

@@ -93,6 +93,9 @@ pub struct Metrics {
     last_event_ms: AtomicI64,
     /// Recent ingest-to-delivery latencies per output: (when delivered, ms).
     recent_lags: Mutex<BTreeMap<String, VecDeque<(i64, u64)>>>,
+    /// Subscription reconciler: runs that worked, runs that failed, subscriptions created,
+    /// refused, removed.
+    reconciler: [AtomicU64; 5],
 }
 
 /// Minutes of accepted-event counts kept for the admin page's chart.
@@ -112,6 +115,16 @@ pub struct Lag {
 }
 
 impl Metrics {
+    /// Counts one run of the subscription reconciler and what it changed.
+    pub fn reconciled(&self, ok: bool, report: &crate::reconciler::Report) {
+        let [runs_ok, runs_failed, created, failed, removed] = &self.reconciler;
+        if ok { runs_ok } else { runs_failed }.fetch_add(1, Ordering::Relaxed);
+        let count = |n: usize| u64::try_from(n).unwrap_or(u64::MAX);
+        created.fetch_add(count(report.created.len()), Ordering::Relaxed);
+        failed.fetch_add(count(report.failed.len()), Ordering::Relaxed);
+        removed.fetch_add(count(report.removed.len()), Ordering::Relaxed);
+    }
+
     /// Counts one ingest outcome.
     pub fn request(&self, outcome: Outcome) {
         if let Some(counter) = self.requests.get(outcome.index()) {
@@ -282,6 +295,18 @@ impl Metrics {
                 u8::from(*held)
             );
         }
+        let [runs_ok, runs_failed, created, failed, removed] = self
+            .reconciler
+            .each_ref()
+            .map(|n| n.load(Ordering::Relaxed));
+        let _ = writeln!(
+            out,
+            "# HELP kick_relay_reconcile_runs_total Subscription reconciler runs by result.\n# TYPE kick_relay_reconcile_runs_total counter\n\
+             kick_relay_reconcile_runs_total{{result=\"ok\"}} {runs_ok}\nkick_relay_reconcile_runs_total{{result=\"error\"}} {runs_failed}\n\
+             # HELP kick_relay_subscriptions_changed_total Subscriptions the reconciler changed at Kick.\n# TYPE kick_relay_subscriptions_changed_total counter\n\
+             kick_relay_subscriptions_changed_total{{change=\"created\"}} {created}\nkick_relay_subscriptions_changed_total{{change=\"refused\"}} {failed}\n\
+             kick_relay_subscriptions_changed_total{{change=\"removed\"}} {removed}"
+        );
         out
     }
 

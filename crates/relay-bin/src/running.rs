@@ -10,7 +10,7 @@ use anyhow::Context;
 use tokio::{net::TcpListener, task::JoinSet};
 use tokio_util::sync::CancellationToken;
 
-use crate::{admin, delivery, ingest, leases, relay::Relay, serve::Limits};
+use crate::{admin, delivery, ingest, leases, reconciler, relay::Relay, serve::Limits};
 
 /// Connections the admin listener serves at once (health checks and scrapes).
 const ADMIN_MAX_CONNECTIONS: usize = 64;
@@ -197,6 +197,11 @@ pub async fn start(relay: Arc<Relay>) -> anyhow::Result<Running> {
     let purging = Arc::clone(&relay);
     tasks.spawn(async move {
         purge_periodically(&purging).await;
+        Ok(())
+    });
+    let reconciling = Arc::clone(&relay);
+    tasks.spawn(async move {
+        reconciler::run(reconciling).await;
         Ok(())
     });
     let watching = Arc::clone(&relay);

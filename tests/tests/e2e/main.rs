@@ -13,6 +13,7 @@ mod discord_limits;
 mod hostile;
 mod ingest;
 mod limits;
+mod reconciler;
 mod replicas;
 mod signed_delivery;
 mod storage;

@@ -6,19 +6,15 @@ use anyhow::bail;
 use kick_models::{EventType, UserId, api::SubscribeRequest};
 
 use super::args::SubscriptionAction;
-use crate::config::Config;
+use crate::{config::Config, reconciler};
 
 fn api_client(config: &Config) -> anyhow::Result<kick_api::KickClient> {
-    let (Some(id), Some(secret)) = (&config.kick.client_id, &config.kick.client_secret) else {
-        bail!(
+    match reconciler::app_client(config)? {
+        Some(client) => Ok(client),
+        None => bail!(
             "set kick.client_id and kick.client_secret in the config, or KICK_CLIENT_ID and KICK_CLIENT_SECRET"
-        );
-    };
-    Ok(kick_api::KickClient::builder()
-        .api_base_url(&config.kick.api_base_url)
-        .oauth_base_url(&config.kick.oauth_base_url)
-        .credentials(id.clone(), secret.as_str())
-        .build()?)
+        ),
+    }
 }
 
 pub(super) async fn subscriptions(
@@ -59,41 +55,22 @@ pub(super) async fn subscriptions(
             println!("deleted {} subscription(s)", ids.len());
         }
         SubscriptionAction::Sync => {
-            let existing = app.subscriptions(None).await?;
-            let mut seen = std::collections::HashSet::new();
-            let mut duplicates = Vec::new();
-            let mut sorted = existing.clone();
-            sorted.sort_by(|a, b| a.created_at.cmp(&b.created_at).then(a.id.cmp(&b.id)));
-            for sub in &sorted {
-                if !seen.insert((sub.broadcaster_user_id, sub.event.clone(), sub.version)) {
-                    duplicates.push(sub.id.clone());
-                }
+            let report = reconciler::reconcile(&client, &config).await?;
+            for (broadcaster, event, id) in &report.created {
+                println!("broadcaster {broadcaster}: {event} subscribed ({id})");
             }
-            for wanted in &config.subscriptions {
-                let broadcaster = UserId(wanted.broadcaster_user_id);
-                let missing: Vec<EventType> = wanted
-                    .events
-                    .get_ref()
-                    .iter()
-                    .map(|e| EventType::from(e.as_str()))
-                    .filter(|e| !seen.contains(&(broadcaster, e.clone(), 1)))
-                    .collect();
-                if missing.is_empty() {
-                    println!("broadcaster {broadcaster}: up to date");
-                } else {
-                    report_created(
-                        app.subscribe(&SubscribeRequest::new(Some(broadcaster), &missing))
-                            .await?,
-                    );
-                }
+            for (broadcaster, event, error) in &report.failed {
+                println!("broadcaster {broadcaster}: {event} FAILED: {error}");
             }
-            if !duplicates.is_empty() {
-                app.unsubscribe(&duplicates).await?;
+            if !report.removed.is_empty() {
                 println!(
                     "removed {} duplicate subscription(s): {}",
-                    duplicates.len(),
-                    duplicates.join(", ")
+                    report.removed.len(),
+                    report.removed.join(", ")
                 );
+            }
+            if report.created.is_empty() && report.failed.is_empty() && report.removed.is_empty() {
+                println!("up to date");
             }
         }
     }
