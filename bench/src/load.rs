@@ -64,6 +64,27 @@ pub(crate) async fn run(
     duration: Duration,
     rate: Option<f64>,
 ) -> Measured {
+    run_spread(
+        &[url.to_owned()],
+        requests,
+        concurrency,
+        warmup,
+        duration,
+        rate,
+    )
+    .await
+}
+
+/// [`run`] with the workers spread over `urls` (worker k sends to `urls[k % len]`: replicas
+/// behind a balancer).
+pub(crate) async fn run_spread(
+    urls: &[String],
+    requests: Arc<Vec<Signed>>,
+    concurrency: usize,
+    warmup: Duration,
+    duration: Duration,
+    rate: Option<f64>,
+) -> Measured {
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(concurrency)
         .tcp_nodelay(true)
@@ -85,7 +106,7 @@ pub(crate) async fn run(
                 client.clone(),
                 Arc::clone(&requests),
                 Arc::clone(&next),
-                url.to_owned(),
+                urls[k % urls.len()].clone(),
             );
             tokio::spawn(async move {
                 let mut out = Measured::default();

@@ -17,6 +17,7 @@ mod discord_lag;
 mod hostile;
 mod load;
 mod orchestrate;
+mod postgres;
 mod presign;
 mod stand_in;
 mod util;
@@ -99,6 +100,22 @@ enum Command {
         /// Only the hostile-load phase (memory bound), no kills.
         #[arg(long)]
         hostile_only: bool,
+    },
+    /// Ingest on PostgreSQL next to SQLite, and two replicas, on one pinned core; prints a
+    /// Markdown section (and writes it to `--out`).
+    Postgres {
+        /// The release `kick-relay` binary.
+        #[arg(long)]
+        relay_bin: PathBuf,
+        /// Working directory (keys, pre-signed requests, databases).
+        #[arg(long)]
+        work: PathBuf,
+        /// Measured seconds per row.
+        #[arg(long, default_value_t = 8)]
+        secs: u64,
+        /// Also write the report here.
+        #[arg(long)]
+        out: Option<PathBuf>,
     },
     /// Run every target at concurrency 1, 16 and 64 and write docs/BENCHMARKS.md.
     All {
@@ -194,6 +211,17 @@ fn main() -> anyhow::Result<()> {
             report,
             kills,
             hostile_only,
+        })),
+        Command::Postgres {
+            relay_bin,
+            work,
+            secs,
+            out,
+        } => runtime.block_on(postgres::run(postgres::Options {
+            relay_bin,
+            work,
+            secs,
+            out,
         })),
         Command::All {
             quick,

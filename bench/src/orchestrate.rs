@@ -70,7 +70,7 @@ struct Row {
 
 /// CPU time `pid` has used (`self` for this process), seconds: user + system from
 /// `/proc/PID/stat` (fields 14 and 15, in clock ticks of 1/100 s).
-fn cpu_seconds(pid: &str) -> f64 {
+pub(crate) fn cpu_seconds(pid: &str) -> f64 {
     let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
         return 0.0;
     };
@@ -91,7 +91,7 @@ fn cpu_seconds(pid: &str) -> f64 {
 }
 
 /// Peak resident memory of `pid`, MB (`VmHWM`).
-fn peak_rss_mb(pid: &str) -> f64 {
+pub(crate) fn peak_rss_mb(pid: &str) -> f64 {
     std::fs::read_to_string(format!("/proc/{pid}/status"))
         .ok()
         .and_then(|s| {
@@ -107,7 +107,7 @@ fn peak_rss_mb(pid: &str) -> f64 {
         .map_or(0.0, |kb| kb / 1024.0)
 }
 
-async fn stop(mut child: Child) {
+pub(crate) async fn stop(mut child: Child) {
     if let Some(pid) = child.id() {
         let _ = Command::new("kill")
             .args(["-TERM", &pid.to_string()])
@@ -122,7 +122,7 @@ async fn stop(mut child: Child) {
     }
 }
 
-async fn wait_port(port: u16) -> anyhow::Result<()> {
+pub(crate) async fn wait_port(port: u16) -> anyhow::Result<()> {
     let deadline = Instant::now() + Duration::from_secs(30);
     while Instant::now() < deadline {
         if tokio::net::TcpStream::connect(("127.0.0.1", port))

@@ -24,6 +24,8 @@ pub struct PgCluster {
     /// Loopback port it listens on.
     pub port: u16,
     as_postgres: bool,
+    /// Whether the server fsyncs (off for tests, on for benchmarks).
+    fsync: bool,
 }
 
 impl PgCluster {
@@ -34,6 +36,56 @@ impl PgCluster {
     /// When the server binaries are missing (install Debian's `postgresql`; `.ci/run` does) or
     /// the cluster does not start (its log is printed).
     pub fn start() -> Self {
+        Self::start_with_fsync(false)
+    }
+
+    /// [`Self::start`] with the server's default durability (fsync on), for benchmarks that
+    /// compare it with SQLite's `synchronous = full`.
+    ///
+    /// # Panics
+    /// As [`Self::start`].
+    pub fn start_durable() -> Self {
+        Self::start_with_fsync(true)
+    }
+
+    /// Whether the server binaries can be found (a benchmark skips PostgreSQL without them).
+    pub fn available() -> bool {
+        server_bin().is_some()
+    }
+
+    /// The server's processes now: the postmaster and its children (for pinning them to a core
+    /// and reading their CPU time).
+    pub fn server_pids(&self) -> Vec<u32> {
+        let pid_file = self.dir.join("data").join("postmaster.pid");
+        let Some(postmaster) = std::fs::read_to_string(pid_file)
+            .ok()
+            .and_then(|text| text.lines().next()?.trim().parse::<u32>().ok())
+        else {
+            return Vec::new();
+        };
+        let mut pids = vec![postmaster];
+        for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+            let Some(pid) = entry
+                .file_name()
+                .to_str()
+                .and_then(|n| n.parse::<u32>().ok())
+            else {
+                continue;
+            };
+            let parent = std::fs::read_to_string(entry.path().join("stat"))
+                .ok()
+                .and_then(|stat| {
+                    let rest = stat.rsplit_once(')')?.1.to_owned();
+                    rest.split_whitespace().nth(1)?.parse::<u32>().ok()
+                });
+            if parent == Some(postmaster) {
+                pids.push(pid);
+            }
+        }
+        pids
+    }
+
+    fn start_with_fsync(fsync: bool) -> Self {
         let bin = server_bin().expect(
             "PostgreSQL's server binaries (initdb, pg_ctl) were not found: install Debian's \
              `postgresql` package (.ci/run does) or set KICK_RELAY_PG_BIN to their folder",
@@ -65,6 +117,7 @@ impl PgCluster {
             dir,
             bin,
             as_postgres,
+            fsync,
         };
         cluster.run(
             "initdb",
@@ -91,9 +144,10 @@ impl PgCluster {
     /// When it does not start.
     pub fn start_server(&self) {
         let options = format!(
-            "-c listen_addresses=127.0.0.1 -p {} -k {} -c fsync=off -c max_connections=200",
+            "-c listen_addresses=127.0.0.1 -p {} -k {} -c fsync={} -c max_connections=200",
             self.port,
-            self.dir.display()
+            self.dir.display(),
+            if self.fsync { "on" } else { "off" }
         );
         self.run(
             "pg_ctl",

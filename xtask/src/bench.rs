@@ -14,21 +14,32 @@ pub(crate) fn run(quick: bool) -> Result<(), String> {
     )?;
     let work = root.join("target").join("bench");
     std::fs::create_dir_all(&work).map_err(|err| format!("create {}: {err}", work.display()))?;
-    // Extra sections of the report: the Discord lag scenarios, then (full runs) criterion.
-    let discord = work.join("discord.md");
-    crate::run(
+    // Extra sections of the report: the Discord lag scenarios, PostgreSQL next to SQLite,
+    // then (full runs) criterion.
+    let secs = if quick { "15" } else { "60" };
+    let mut extra_text = section(
         "Discord lag (relay-bench discord)",
-        Command::new(root.join("target/release/relay-bench"))
-            .args([
-                "discord",
-                "--secs",
-                if quick { "15" } else { "60" },
-                "--out",
-            ])
-            .arg(&discord),
+        &work.join("discord.md"),
+        &["discord", "--secs", secs],
     )?;
-    let mut extra_text = std::fs::read_to_string(&discord)
-        .map_err(|err| format!("read {}: {err}", discord.display()))?;
+    let relay_bin = root.join("target/release/kick-relay");
+    let work_arg = work.display().to_string();
+    let relay_arg = relay_bin.display().to_string();
+    let secs = if quick { "5" } else { "8" };
+    extra_text.push('\n');
+    extra_text.push_str(&section(
+        "PostgreSQL next to SQLite (relay-bench postgres)",
+        &work.join("postgres.md"),
+        &[
+            "postgres",
+            "--relay-bin",
+            &relay_arg,
+            "--work",
+            &work_arg,
+            "--secs",
+            secs,
+        ],
+    )?);
     if !quick {
         let mut text = String::from("Criterion (same machine, same session):\n\n```\n");
         for (package, features, bench) in [
@@ -94,6 +105,18 @@ pub(crate) fn run(quick: bool) -> Result<(), String> {
     }
     command.arg("--extra").arg(&extra);
     crate::run("relay-bench", &mut command)
+}
+
+/// Runs `relay-bench ARGS --out OUT` and returns what it wrote.
+fn section(step: &str, out: &std::path::Path, args: &[&str]) -> Result<String, String> {
+    crate::run(
+        step,
+        Command::new(project_root().join("target/release/relay-bench"))
+            .args(args)
+            .arg("--out")
+            .arg(out),
+    )?;
+    std::fs::read_to_string(out).map_err(|err| format!("read {}: {err}", out.display()))
 }
 
 /// `cargo xtask chaos`: release build, then `relay-bench chaos`.

@@ -27,8 +27,9 @@ cargo xtask <command>
   fuzz    every cargo-fuzz target for N seconds (`fuzz 60`); writes docs/RELIABILITY.md
   chaos   kill -9 / SIGTERM the relay at random moments under load; writes docs/RELIABILITY.md
   dist    release binary, man pages and shell completions in target/dist/
-  bench   kick-relay against the ceiling and kickcom.py, plus criterion benches; writes
-          docs/BENCHMARKS.md (`bench --quick`: short runs, no criterion)
+  bench   kick-relay against the ceiling and kickcom.py, PostgreSQL next to SQLite, plus
+          criterion benches; writes docs/BENCHMARKS.md (`bench --quick`: short runs, no
+          criterion)
 ";
 
 fn main() -> ExitCode {
