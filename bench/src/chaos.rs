@@ -45,7 +45,7 @@ pub(crate) enum Answer {
 }
 
 /// A cheap random number in `0..bound` (timing only, not security).
-fn random_below(bound: u64) -> u64 {
+pub(crate) fn random_below(bound: u64) -> u64 {
     let nanos = u64::from(Instant::now().elapsed().subsec_nanos())
         ^ std::time::SystemTime::UNIX_EPOCH
             .elapsed()
@@ -79,16 +79,29 @@ impl Harness {
         for suffix in ["", "-wal", "-shm"] {
             let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
         }
+        let url = format!("sqlite://{}", db.display());
+        Self::prepare_on(relay_bin, work, name, keys, &url, output_url, output_extra)
+    }
+
+    /// [`Self::prepare`] on the database `database_url` (which may be shared).
+    pub(crate) fn prepare_on(
+        relay_bin: &Path,
+        work: &Path,
+        name: &str,
+        keys: &Path,
+        database_url: &str,
+        output_url: &str,
+        output_extra: &str,
+    ) -> anyhow::Result<Self> {
         let (public, admin) = (free_port()?, free_port()?);
         let config = work.join(format!("{name}.toml"));
         std::fs::write(
             &config,
             format!(
                 "[server]\nlisten = \"127.0.0.1:{public}\"\ntimestamp_tolerance_secs = 0\n[admin]\nlisten = \"127.0.0.1:{admin}\"\n\
-                 [kick]\npublic_key_file = \"{}\"\n[storage]\ndatabase_url = \"sqlite://{}\"\n\
+                 [kick]\npublic_key_file = \"{}\"\n[storage]\ndatabase_url = \"{database_url}\"\n\
                  [[output]]\nname = \"raw\"\ntype = \"raw\"\nurl = \"{output_url}\"\n{output_extra}",
                 keys.join("public.pem").display(),
-                db.display()
             ),
         )?;
         Ok(Self {

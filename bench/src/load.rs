@@ -173,3 +173,44 @@ pub(crate) async fn run_spread(
     }
     total
 }
+
+/// `relay-bench load`: loads `url` with the pre-signed set in `set` and prints what it measured.
+///
+/// # Errors
+/// A set that cannot be read or holds nothing.
+pub(crate) async fn from_file(
+    url: &str,
+    set: &std::path::Path,
+    concurrency: usize,
+    seconds: u64,
+    rate: Option<f64>,
+) -> anyhow::Result<()> {
+    let text = std::fs::read_to_string(set)?;
+    let requests: Vec<Signed> = text
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect();
+    anyhow::ensure!(
+        !requests.is_empty(),
+        "{} holds no pre-signed requests",
+        set.display()
+    );
+    let m = run(
+        url,
+        Arc::new(requests),
+        concurrency,
+        Duration::from_secs(1),
+        Duration::from_secs(seconds),
+        rate,
+    )
+    .await;
+    println!(
+        "{:.0} req/s  p50 {:.2} ms  p99 {:.2} ms  errors {}  duplicates {}",
+        m.rps(),
+        m.percentile_ms(50.0),
+        m.percentile_ms(99.0),
+        m.errors,
+        m.duplicates
+    );
+    Ok(())
+}

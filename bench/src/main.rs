@@ -13,6 +13,7 @@
 
 mod ceiling;
 mod chaos;
+mod chaos_pg;
 mod discord_lag;
 mod hostile;
 mod load;
@@ -100,6 +101,9 @@ enum Command {
         /// Only the hostile-load phase (memory bound), no kills.
         #[arg(long)]
         hostile_only: bool,
+        /// Two replicas on a throwaway PostgreSQL instead (kills, then PostgreSQL restarted).
+        #[arg(long)]
+        postgres: bool,
     },
     /// Ingest on PostgreSQL next to SQLite, and two replicas, on one pinned core; prints a
     /// Markdown section (and writes it to `--out`).
@@ -161,36 +165,7 @@ fn main() -> anyhow::Result<()> {
             concurrency,
             seconds,
             rate,
-        } => runtime.block_on(async {
-            let text = std::fs::read_to_string(&set)?;
-            let requests: Vec<presign::Signed> = text
-                .lines()
-                .filter_map(|l| serde_json::from_str(l).ok())
-                .collect();
-            anyhow::ensure!(
-                !requests.is_empty(),
-                "{} holds no pre-signed requests",
-                set.display()
-            );
-            let m = load::run(
-                &url,
-                std::sync::Arc::new(requests),
-                concurrency,
-                std::time::Duration::from_secs(1),
-                std::time::Duration::from_secs(seconds),
-                rate,
-            )
-            .await;
-            println!(
-                "{:.0} req/s  p50 {:.2} ms  p99 {:.2} ms  errors {}  duplicates {}",
-                m.rps(),
-                m.percentile_ms(50.0),
-                m.percentile_ms(99.0),
-                m.errors,
-                m.duplicates
-            );
-            Ok(())
-        }),
+        } => runtime.block_on(load::from_file(&url, &set, concurrency, seconds, rate)),
         Command::Discord { secs, out } => runtime.block_on(async {
             let report = discord_lag::run(secs).await?;
             print!("{report}");
@@ -205,13 +180,21 @@ fn main() -> anyhow::Result<()> {
             report,
             kills,
             hostile_only,
-        } => runtime.block_on(chaos::run(chaos::Options {
-            relay_bin,
-            work,
-            report,
-            kills,
-            hostile_only,
-        })),
+            postgres,
+        } => {
+            let options = chaos::Options {
+                relay_bin,
+                work,
+                report,
+                kills,
+                hostile_only,
+            };
+            if postgres {
+                runtime.block_on(chaos_pg::run(&options))
+            } else {
+                runtime.block_on(chaos::run(options))
+            }
+        }
         Command::Postgres {
             relay_bin,
             work,

@@ -16,6 +16,9 @@ pub(crate) struct Arrivals {
     /// Every raw request, repeats included.
     pub(crate) raw_total: u64,
     pub(crate) discord: u64,
+    /// `Kick-Event-Message-Id` of every request to `/ordered` (a forward output), in arrival
+    /// order, repeats included.
+    pub(crate) ordered: Vec<String>,
 }
 
 type Shared = Arc<Mutex<Arrivals>>;
@@ -29,6 +32,18 @@ async fn raw(State(arrivals): State<Shared>, headers: HeaderMap) -> &'static str
     if let Ok(mut a) = arrivals.lock() {
         a.raw_total += 1;
         a.raw.entry(id).or_insert_with(Instant::now);
+    }
+    ""
+}
+
+async fn ordered(State(arrivals): State<Shared>, headers: HeaderMap) -> &'static str {
+    let id = headers
+        .get("kick-event-message-id")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    if let Ok(mut a) = arrivals.lock() {
+        a.ordered.push(id);
     }
     ""
 }
@@ -47,6 +62,7 @@ pub(crate) async fn start(listen: SocketAddr) -> anyhow::Result<(SocketAddr, Sha
     let app = Router::new()
         .route("/raw", axum::routing::post(raw))
         .route("/discord", axum::routing::post(discord))
+        .route("/ordered", axum::routing::post(ordered))
         .with_state(arrivals.clone());
     let listener = tokio::net::TcpListener::bind(listen).await?;
     let addr = listener.local_addr()?;

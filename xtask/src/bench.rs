@@ -119,8 +119,8 @@ fn section(step: &str, out: &std::path::Path, args: &[&str]) -> Result<String, S
     std::fs::read_to_string(out).map_err(|err| format!("read {}: {err}", out.display()))
 }
 
-/// `cargo xtask chaos`: release build, then `relay-bench chaos`.
-pub(crate) fn chaos() -> Result<(), String> {
+/// `cargo xtask chaos [--postgres]`: release build, then `relay-bench chaos`.
+pub(crate) fn chaos(postgres: bool) -> Result<(), String> {
     let root = project_root();
     crate::run(
         "build release binaries",
@@ -135,5 +135,8 @@ pub(crate) fn chaos() -> Result<(), String> {
         .arg(root.join("target").join("chaos"))
         .arg("--report")
         .arg(root.join("docs/RELIABILITY.md"));
+    if postgres {
+        command.arg("--postgres");
+    }
     crate::run("relay-bench chaos", &mut command)
 }

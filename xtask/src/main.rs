@@ -26,6 +26,7 @@ cargo xtask <command>
           no path outside the repository
   fuzz    every cargo-fuzz target for N seconds (`fuzz 60`); writes docs/RELIABILITY.md
   chaos   kill -9 / SIGTERM the relay at random moments under load; writes docs/RELIABILITY.md
+          (`chaos --postgres`: two replicas on PostgreSQL, kill -9 of either, PostgreSQL restarted)
   dist    release binary, man pages and shell completions in target/dist/
   bench   kick-relay against the ceiling and kickcom.py, PostgreSQL next to SQLite, plus
           criterion benches; writes docs/BENCHMARKS.md (`bench --quick`: short runs, no
@@ -41,7 +42,7 @@ fn main() -> ExitCode {
         "deny" => ci::deny(),
         "tidy" => tidy::run(&project_root()),
         "bench" => bench::run(env::args().nth(2).as_deref() == Some("--quick")),
-        "chaos" => bench::chaos(),
+        "chaos" => bench::chaos(env::args().nth(2).as_deref() == Some("--postgres")),
         "dist" => dist::run_dist(),
         "fuzz" => fuzz::run(
             env::args()
