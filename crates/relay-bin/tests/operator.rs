@@ -18,6 +18,11 @@ mod common;
 
 use common::{BIN, dir_with_keys, free_port, listen, terminate, wait_healthy, write_relay_toml};
 
+// relay-tests' throwaway cluster (std only), shared by path: relay-tests depends on this crate.
+#[allow(unreachable_pub, dead_code)]
+#[path = "../../../tests/src/postgres.rs"]
+mod postgres;
+
 /// Runs a CLI command in `dir`; (success, stdout, stderr).
 fn cli(dir: &Path, port: u16, args: &[&str]) -> (bool, String, String) {
     let output = Command::new(BIN)
@@ -155,6 +160,67 @@ async fn an_operator_steers_a_running_relay() {
     let mut next = serve_with_env(&dir, port);
     wait_healthy(admin).await;
     terminate(&mut next);
+}
+
+/// The same operator commands against a relay whose store is PostgreSQL, run from another
+/// process: `deliveries list`, `outputs disable|enable`, `replay` reach the serving relay.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_operator_steers_a_relay_on_postgres() {
+    let cluster = postgres::PgCluster::start();
+    let database = cluster.new_database();
+    let dir = dir_with_keys("operator-pg");
+    let (public, admin, port) = (free_port(), free_port(), free_port());
+    write_relay_toml(
+        &dir,
+        public,
+        admin,
+        &format!(
+            "[[output]]\nname = \"raw\"\ntype = \"raw\"\nurl = \"http://127.0.0.1:${{OUT_PORT}}/hooks/${{HOOK_TOKEN}}\"\n\
+             [[output]]\nname = \"witness\"\ntype = \"raw\"\nurl = \"http://127.0.0.1:{port}/witness\"\n"
+        ),
+    );
+    let config = std::fs::read_to_string(dir.join("relay.toml")).unwrap();
+    std::fs::write(
+        dir.join("relay.toml"),
+        config.replace("sqlite://relay.db", &database),
+    )
+    .unwrap();
+    let seen: Seen = Arc::default();
+    listen(
+        port,
+        Router::new().fallback(record).with_state(seen.clone()),
+    )
+    .await;
+    let mut relay = serve_with_env(&dir, port);
+    wait_healthy(admin).await;
+    let url = format!("http://127.0.0.1:{public}/webhooks/kick");
+    for _ in 0..2 {
+        let out = send_two(&dir, port, &url);
+        assert_eq!(out.matches("200 accepted").count(), 2, "{out}");
+    }
+    wait_until("four deliveries", || count(&seen, "/hooks/t0k3n") == 4).await;
+    let listed = cli_ok(
+        &dir,
+        port,
+        &[
+            "deliveries",
+            "list",
+            "--output",
+            "raw",
+            "--status",
+            "delivered",
+        ],
+    );
+    assert_eq!(listed.lines().count(), 4, "{listed}");
+    disable_then_enable(&dir, port, admin, &url, &seen).await;
+    let ready = reqwest::get(format!("http://127.0.0.1:{admin}/readyz"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(ready.contains("database (postgres) writable"), "{ready}");
+    terminate(&mut relay);
 }
 
 /// `outputs disable raw` on the running relay: nothing more is sent to it and new events are

@@ -203,6 +203,14 @@ async fn postgres_down_gives_503_and_the_relay_recovers_by_itself() {
         "accepted"
     );
     forward.wait_for(1, Duration::from_secs(10)).await;
+    // Its outcome recorded too: an outcome still waiting for its commit when the database goes
+    // away is lost with it, and that delivery is sent again (at least once).
+    relay
+        .wait_for_metric(
+            "kick_relay_outbox_rows{output=\"forward\",status=\"delivered\"} 1",
+            Duration::from_secs(10),
+        )
+        .await;
 
     cluster.stop();
     let (status, text) = relay.post(&id(1), "channel.followed", &follow(1)).await;
