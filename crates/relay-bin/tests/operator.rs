@@ -93,6 +93,20 @@ async fn metrics(admin: u16) -> String {
         .unwrap()
 }
 
+/// `relay.toml` with two raw outputs: `raw`, whose URL is assembled from two variables (one of
+/// them inside the path), and `witness` on `port`.
+fn write_two_outputs(dir: &Path, public: u16, admin: u16, port: u16) {
+    write_relay_toml(
+        dir,
+        public,
+        admin,
+        &format!(
+            "[[output]]\nname = \"raw\"\ntype = \"raw\"\nurl = \"http://127.0.0.1:${{OUT_PORT}}/hooks/${{HOOK_TOKEN}}\"\n\
+             [[output]]\nname = \"witness\"\ntype = \"raw\"\nurl = \"http://127.0.0.1:{port}/witness\"\n"
+        ),
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_operator_steers_a_running_relay() {
     let dir = dir_with_keys("operator");
@@ -107,16 +121,7 @@ async fn an_operator_steers_a_running_relay() {
     );
 
     let (public, admin, port) = (free_port(), free_port(), free_port());
-    // The output URL is assembled from two variables, one of them inside the path.
-    write_relay_toml(
-        &dir,
-        public,
-        admin,
-        &format!(
-            "[[output]]\nname = \"raw\"\ntype = \"raw\"\nurl = \"http://127.0.0.1:${{OUT_PORT}}/hooks/${{HOOK_TOKEN}}\"\n\
-             [[output]]\nname = \"witness\"\ntype = \"raw\"\nurl = \"http://127.0.0.1:{port}/witness\"\n"
-        ),
-    );
+    write_two_outputs(&dir, public, admin, port);
     let seen: Seen = Arc::default();
     listen(
         port,
@@ -170,15 +175,7 @@ async fn an_operator_steers_a_relay_on_postgres() {
     let database = cluster.new_database();
     let dir = dir_with_keys("operator-pg");
     let (public, admin, port) = (free_port(), free_port(), free_port());
-    write_relay_toml(
-        &dir,
-        public,
-        admin,
-        &format!(
-            "[[output]]\nname = \"raw\"\ntype = \"raw\"\nurl = \"http://127.0.0.1:${{OUT_PORT}}/hooks/${{HOOK_TOKEN}}\"\n\
-             [[output]]\nname = \"witness\"\ntype = \"raw\"\nurl = \"http://127.0.0.1:{port}/witness\"\n"
-        ),
-    );
+    write_two_outputs(&dir, public, admin, port);
     let config = std::fs::read_to_string(dir.join("relay.toml")).unwrap();
     std::fs::write(
         dir.join("relay.toml"),
