@@ -410,3 +410,15 @@ async fn two_replicas_store_each_delivery_once() {
     assert_eq!(rows, 800);
     other.close().await.unwrap();
 }
+
+/// An unreachable PostgreSQL is reported with its cause and without the password.
+#[tokio::test]
+async fn an_unreachable_postgres_says_why_and_hides_the_password() {
+    let port = relay_tests::free_port();
+    let url = format!("postgres://relay:hunter2@127.0.0.1:{port}/kick");
+    let err = Store::open(&url, Synchronous::Full).await.unwrap_err();
+    let message = format!("{err:#}");
+    assert!(message.contains("Connection refused"), "{message}");
+    assert!(message.contains("relay:***@127.0.0.1"), "{message}");
+    assert!(!message.contains("hunter2"), "{message}");
+}

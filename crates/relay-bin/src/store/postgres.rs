@@ -8,7 +8,7 @@ use std::{collections::HashSet, str::FromStr, sync::Mutex, time::Duration};
 use anyhow::Context;
 use async_trait::async_trait;
 use sqlx::{
-    PgPool,
+    Connection, PgPool,
     postgres::{PgConnectOptions, PgPoolOptions},
 };
 use tokio::{
@@ -61,6 +61,14 @@ impl PgStore {
             .map_err(|err| anyhow::anyhow!("storage.database_url is not a PostgreSQL URL: {err}"))?
             .application_name("kick-relay");
         let shown = redact(url);
+        // One connection first: its error says why (refused, no such database, password);
+        // the pool's own says only that it timed out.
+        let first = sqlx::PgConnection::connect_with(&options)
+            .await
+            .map_err(|err| {
+                anyhow::anyhow!("cannot connect to PostgreSQL at {shown}: {err} (is the server running and reachable, and do the user, password and database exist?)")
+            })?;
+        first.close().await.ok();
         let pool = PgPoolOptions::new()
             .max_connections(POOL_SIZE)
             .acquire_timeout(ACQUIRE_TIMEOUT)
