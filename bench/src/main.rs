@@ -16,6 +16,7 @@ mod chaos;
 mod chaos_pg;
 mod discord_lag;
 mod hostile;
+mod instructions;
 mod load;
 mod orchestrate;
 mod postgres;
@@ -121,6 +122,25 @@ enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Instructions per event of the ingest path and of one delivery, counted by callgrind;
+    /// prints a Markdown section (and writes it to `--out`).
+    Instructions {
+        /// The release `kick-relay` binary.
+        #[arg(long)]
+        relay_bin: PathBuf,
+        /// Working directory (keys, pre-signed requests, databases).
+        #[arg(long)]
+        work: PathBuf,
+        /// Events in the shorter run.
+        #[arg(long, default_value_t = 200)]
+        small: usize,
+        /// Events in the longer run.
+        #[arg(long, default_value_t = 1200)]
+        large: usize,
+        /// Also write the report here.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     /// Run every target at concurrency 1, 16 and 64 and write docs/BENCHMARKS.md.
     All {
         /// Short runs for development.
@@ -204,6 +224,18 @@ fn main() -> anyhow::Result<()> {
             relay_bin,
             work,
             secs,
+            out,
+        })),
+        Command::Instructions {
+            relay_bin,
+            work,
+            small,
+            large,
+            out,
+        } => runtime.block_on(instructions::run(instructions::Options {
+            relay_bin,
+            work,
+            counts: (small, large),
             out,
         })),
         Command::All {

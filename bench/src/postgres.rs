@@ -12,13 +12,13 @@ use std::{
     time::Duration,
 };
 
-use tokio::process::{Child, Command};
+use tokio::process::Child;
 
 use crate::{
     load::{self, Measured},
     orchestrate::{cpu_seconds, stop, wait_port},
     presign::{self, Signed},
-    util::{bench_keys, free_port},
+    util::{bench_keys, free_port, pin, pinned},
 };
 
 /// Options from the command line.
@@ -34,15 +34,6 @@ pub(crate) struct Options {
 const CONCURRENCY: usize = 64;
 /// Warm-up before the measured window.
 const WARMUP: Duration = Duration::from_secs(2);
-
-/// Pins `pid` (all its threads) to `core`.
-async fn pin(pid: u32, core: u32) {
-    let _ = Command::new("taskset")
-        .args(["-a", "-p", "-c", &core.to_string(), &pid.to_string()])
-        .stdout(Stdio::null())
-        .status()
-        .await;
-}
 
 /// `kick-relay serve` on core 0 with `database_url`, no outputs; its process and public port.
 async fn relay(
@@ -61,9 +52,7 @@ async fn relay(
             keys.join("public.pem").display()
         ),
     )?;
-    let child = Command::new("taskset")
-        .args(["-c", "0"])
-        .arg(&o.relay_bin)
+    let child = pinned(0, &o.relay_bin)
         .arg("--config")
         .arg(&config)
         .arg("serve")

@@ -32,3 +32,20 @@ pub(crate) fn bench_keys(relay_bin: &Path, work: &Path) -> anyhow::Result<PathBu
     }
     Ok(keys)
 }
+
+/// Pins `pid` (all its threads) to `core` (`taskset -a -p -c`); the benchmark pins each target
+/// to core 0 and itself (load generator, stand-ins) to core 1.
+pub(crate) async fn pin(pid: u32, core: u32) {
+    let _ = tokio::process::Command::new("taskset")
+        .args(["-a", "-p", "-c", &core.to_string(), &pid.to_string()])
+        .stdout(Stdio::null())
+        .status()
+        .await;
+}
+
+/// A command that runs `program` pinned to `core` (`taskset -c core program`).
+pub(crate) fn pinned(core: u32, program: impl AsRef<std::ffi::OsStr>) -> tokio::process::Command {
+    let mut command = tokio::process::Command::new("taskset");
+    command.args(["-c", &core.to_string()]).arg(program);
+    command
+}

@@ -15,7 +15,7 @@ pub(crate) fn run(quick: bool) -> Result<(), String> {
     let work = root.join("target").join("bench");
     std::fs::create_dir_all(&work).map_err(|err| format!("create {}: {err}", work.display()))?;
     // Extra sections of the report: the Discord lag scenarios, PostgreSQL next to SQLite,
-    // then (full runs) criterion.
+    // instructions per event (callgrind), then (full runs) criterion.
     let secs = if quick { "15" } else { "60" };
     let mut extra_text = section(
         "Discord lag (relay-bench discord)",
@@ -40,51 +40,21 @@ pub(crate) fn run(quick: bool) -> Result<(), String> {
             secs,
         ],
     )?);
+    extra_text.push('\n');
+    extra_text.push_str(&section(
+        "instructions per event (relay-bench instructions, callgrind)",
+        &work.join("instructions.md"),
+        &[
+            "instructions",
+            "--relay-bin",
+            &relay_arg,
+            "--work",
+            &work_arg,
+        ],
+    )?);
     if !quick {
-        let mut text = String::from("Criterion (same machine, same session):\n\n```\n");
-        for (package, features, bench) in [
-            ("kick-verify", Some("aws-lc-rs"), "verify"),
-            ("kick-dispatch", None, "dispatch"),
-        ] {
-            let mut command = cargo();
-            command.args(["bench", "-p", package, "--bench", bench]);
-            if let Some(features) = features {
-                command.args(["--features", features]);
-            }
-            command.args(["--", "--warm-up-time", "2", "--measurement-time", "5"]);
-            println!("\n==> criterion {package}: {command:?}");
-            let output = command
-                .output()
-                .map_err(|err| format!("criterion {package}: {err}"))?;
-            if !output.status.success() {
-                return Err(format!("criterion {package} failed"));
-            }
-            let stdout = String::from_utf8_lossy(&output.stdout);
-            let mut name = String::new();
-            for line in stdout.lines() {
-                let trimmed = line.trim();
-                if !line.starts_with(' ')
-                    && !trimmed.is_empty()
-                    && !trimmed.starts_with("Benchmarking")
-                    && !trimmed.starts_with("Found")
-                {
-                    trimmed
-                        .split_whitespace()
-                        .next()
-                        .unwrap_or_default()
-                        .clone_into(&mut name);
-                }
-                if (trimmed.starts_with("time:") || trimmed.starts_with("thrpt:"))
-                    && !trimmed.contains('%')
-                {
-                    let value = trimmed.rsplit_once("time:").map_or(trimmed, |(_, v)| v);
-                    let _ = writeln!(text, "{name:<40} {}", value.trim());
-                }
-            }
-        }
-        text.push_str("```\n");
         extra_text.push('\n');
-        extra_text.push_str(&text);
+        extra_text.push_str(&criterion()?);
     }
     let extra = work.join("extra.md");
     std::fs::write(&extra, extra_text)
@@ -105,6 +75,53 @@ pub(crate) fn run(quick: bool) -> Result<(), String> {
     }
     command.arg("--extra").arg(&extra);
     crate::run("relay-bench", &mut command)
+}
+
+/// Runs the criterion benches of kick-verify and kick-dispatch; their times as a report section.
+fn criterion() -> Result<String, String> {
+    let mut text = String::from("Criterion (same machine, same session):\n\n```\n");
+    for (package, features, bench) in [
+        ("kick-verify", Some("aws-lc-rs"), "verify"),
+        ("kick-dispatch", None, "dispatch"),
+    ] {
+        let mut command = cargo();
+        command.args(["bench", "-p", package, "--bench", bench]);
+        if let Some(features) = features {
+            command.args(["--features", features]);
+        }
+        command.args(["--", "--warm-up-time", "2", "--measurement-time", "5"]);
+        println!("\n==> criterion {package}: {command:?}");
+        let output = command
+            .output()
+            .map_err(|err| format!("criterion {package}: {err}"))?;
+        if !output.status.success() {
+            return Err(format!("criterion {package} failed"));
+        }
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        let mut name = String::new();
+        for line in stdout.lines() {
+            let trimmed = line.trim();
+            if !line.starts_with(' ')
+                && !trimmed.is_empty()
+                && !trimmed.starts_with("Benchmarking")
+                && !trimmed.starts_with("Found")
+            {
+                trimmed
+                    .split_whitespace()
+                    .next()
+                    .unwrap_or_default()
+                    .clone_into(&mut name);
+            }
+            if (trimmed.starts_with("time:") || trimmed.starts_with("thrpt:"))
+                && !trimmed.contains('%')
+            {
+                let value = trimmed.rsplit_once("time:").map_or(trimmed, |(_, v)| v);
+                let _ = writeln!(text, "{name:<40} {}", value.trim());
+            }
+        }
+    }
+    text.push_str("```\n");
+    Ok(text)
 }
 
 /// Runs `relay-bench ARGS --out OUT` and returns what it wrote.
