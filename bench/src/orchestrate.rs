@@ -530,7 +530,10 @@ fn machine() -> String {
                 .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_owned())
         })
         .unwrap_or_else(|| "unknown CPU".into());
-    let cores = std::thread::available_parallelism().map_or(0, std::num::NonZero::get);
+    // The machine's cores, not this process's (it is pinned to one).
+    let cores = std::fs::read_to_string("/proc/cpuinfo").map_or(0, |s| {
+        s.lines().filter(|l| l.starts_with("processor")).count()
+    });
     let mem = std::fs::read_to_string("/proc/meminfo")
         .ok()
         .and_then(|s| {

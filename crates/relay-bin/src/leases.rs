@@ -92,10 +92,14 @@ pub async fn renew_all(relay: &Relay) -> Vec<&Lease> {
                     .ok()
                     .and_then(|until| *until)
                     .is_none_or(|until| Instant::now() >= until);
+                if lease.is_held() {
+                    tracing::warn!(lease = %lease.name, error = %format!("{err:#}"), "cannot renew a lease; will try again");
+                } else {
+                    tracing::debug!(lease = %lease.name, error = %format!("{err:#}"), "cannot take a lease; will try again");
+                }
                 if lapsed {
                     give_up(lease, "cannot renew it (database unreachable)");
                 }
-                tracing::warn!(lease = %lease.name, error = %format!("{err:#}"), "cannot renew a lease; will try again");
             }
         }
     }
