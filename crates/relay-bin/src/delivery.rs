@@ -13,6 +13,7 @@ use crate::{
 
 mod chat;
 mod outcome;
+mod prepare;
 mod uncommitted;
 
 use self::{
@@ -65,14 +66,14 @@ pub async fn run(relay: Arc<Relay>, index: usize) {
             pause(&relay, &output.wake, POLL).await;
             continue;
         }
-        let batch = match relay.store.pending_after(&worker.name, cursor, BATCH).await {
-            Ok(batch) => batch,
-            Err(err) => {
-                tracing::error!(output = %worker.name, error = %format!("{err:#}"), "cannot read the outbox");
-                pause(&relay, &output.wake, POLL).await;
-                continue;
-            }
+        let Some((batch, read, last_read)) = worker.read_batch(cursor).await else {
+            pause(&relay, &output.wake, POLL).await;
+            continue;
         };
+        if batch.is_empty() && read > 0 {
+            cursor = last_read.unwrap_or(cursor);
+            continue;
+        }
         if batch.is_empty() && !window.is_empty() {
             // Nothing new: settle what is in flight before idling or scanning again.
             let mut hold = Hold::default();
@@ -92,7 +93,7 @@ pub async fn run(relay: Arc<Relay>, index: usize) {
         let mut hold = Hold::default();
         // A batch shorter than asked for held every pending row past the cursor: once all of
         // it is sent, nothing is left to read until new rows are announced.
-        let mut caught_up = batch.len() < usize::try_from(BATCH).unwrap_or(usize::MAX);
+        let mut caught_up = read < usize::try_from(BATCH).unwrap_or(usize::MAX);
         let mut rows: VecDeque<Head> = batch.into();
         while let Some(head) = rows.pop_front() {
             if relay.stopping.is_cancelled() || output.standing_by() || hold.any() {
@@ -132,7 +133,7 @@ pub async fn run(relay: Arc<Relay>, index: usize) {
                 caught_up = false;
                 break;
             }
-            let (request, group) = if head.batch_line.is_some() {
+            let (request, group) = if head.batch_line().is_some() {
                 worker.combine(head, &mut rows, now)
             } else {
                 alone(head)

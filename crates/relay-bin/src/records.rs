@@ -4,7 +4,6 @@
 use std::{fmt::Write as _, sync::atomic::Ordering, time::Duration};
 
 use kick_models::{Delivery, KickEvent};
-use relay_sinks::RenderError;
 use sha2::{Digest, Sha256};
 
 use crate::{
@@ -20,8 +19,7 @@ use crate::{
 pub const BODY_DEDUP_WINDOW: Duration = Duration::from_secs(30);
 
 /// The inbox row and one outbox row per output that takes the delivery (skipped for a
-/// disabled output, dead when the output cannot render it), `retention_ms` being how long a chat
-/// message id counts as seen.
+/// disabled output), `retention_ms` being how long a chat message id counts as seen.
 pub fn records(
     outputs: &[Output],
     retention_ms: i64,
@@ -76,40 +74,24 @@ pub fn records(
         body: delivery.body.to_vec(),
         parse_error: delivery.event.as_ref().err().map(ToString::to_string),
     };
-    let mut outbox = Vec::new();
-    for output in outputs {
-        // Rendered once: an output with nothing to send for this event (Discord and an unknown
-        // type) says so by `Unsupported`, which is what `Sink::wants` would have found out.
-        if !output.sink.filter().matches(delivery) {
-            continue;
-        }
-        let name = output.sink.name().to_owned();
-        let disabled = output.disabled.load(Ordering::Acquire);
-        let row = match output.sink.render(delivery) {
-            Ok(request) => NewDelivery {
-                output: name,
+    // No request is rendered here: the worker renders it from the inbox row when it sends,
+    // so a duplicate costs no rendering and the stored rows stay small.
+    let outbox = outputs
+        .iter()
+        .filter(|output| output.sink.wants(delivery))
+        .map(|output| {
+            let disabled = output.disabled.load(Ordering::Acquire);
+            NewDelivery {
+                output: output.sink.name().to_owned(),
                 status: if disabled {
                     Status::Skipped
                 } else {
                     Status::Pending
                 },
-                headers: serde_json::to_string(&request.headers).unwrap_or_else(|_| "[]".into()),
-                body: request.body,
-                batch_line: output.sink.batch_line(delivery),
                 last_error: disabled.then(|| "output disabled".to_owned()),
-            },
-            Err(RenderError::Unsupported(_)) => continue,
-            Err(err) => NewDelivery {
-                output: name,
-                status: Status::Dead,
-                headers: "[]".into(),
-                body: Vec::new(),
-                batch_line: None,
-                last_error: Some(format!("render failed: {err}")),
-            },
-        };
-        outbox.push(row);
-    }
+            }
+        })
+        .collect();
     (inbox, outbox)
 }
 
@@ -190,15 +172,8 @@ mod tests {
         assert_eq!(inbox.dedup_window_ms, 7 * 86_400_000);
         assert_eq!(inbox.received_at, 1_000);
         assert_eq!(inbox.subscription_id.as_deref(), Some("SUB"));
-        assert_eq!(outbox.len(), 2);
-        assert!(
-            outbox[0]
-                .batch_line
-                .as_deref()
-                .is_some_and(|l| l.starts_with("**")),
-            "discord chat combines"
-        );
-        assert!(outbox[1].batch_line.is_none(), "raw never combines");
+        let names: Vec<&str> = outbox.iter().map(|row| row.output.as_str()).collect();
+        assert_eq!(names, ["discord", "raw"]);
         assert!(outbox.iter().all(|row| row.status == Status::Pending));
     }
 

@@ -9,6 +9,7 @@ use tokio::sync::{broadcast, oneshot};
 mod backend;
 mod dedup;
 mod postgres;
+mod purge;
 mod read;
 mod sqlite;
 mod types;
@@ -19,7 +20,7 @@ pub use self::{
     sqlite::database_file,
     types::{
         Accepted, AttemptRow, Completion, DedupScope, DeliveryDetail, DeliveryRow, Head, InboxRow,
-        NewDelivery, OutputOverview, Replayed, Stats, Status, Synchronous,
+        NewDelivery, OutputOverview, Replayed, Request, Stats, Status, StoredEvent, Synchronous,
     },
 };
 

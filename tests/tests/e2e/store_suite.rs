@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use relay_bin::store::{
-    Accepted, Completion, DedupScope, InboxRow, NewDelivery, Status, Store, Synchronous,
+    Accepted, Completion, DedupScope, InboxRow, NewDelivery, Request, Status, Store, Synchronous,
 };
 use relay_tests::{PgCluster, TestRelay};
 
@@ -79,20 +79,16 @@ fn inbox(id: &str, key: Option<&str>, subscription: Option<&str>, at: i64) -> In
     }
 }
 
-fn to(output: &str, id: &str) -> NewDelivery {
+fn to(output: &str) -> NewDelivery {
     NewDelivery {
         output: output.into(),
         status: Status::Pending,
-        headers: r#"[["content-type","application/json"]]"#.into(),
-        body: format!("{{\"to\":\"{output}\",\"id\":\"{id}\"}}").into_bytes(),
-        batch_line: None,
         last_error: None,
     }
 }
 
 async fn accept(store: &Store, row: InboxRow, outputs: &[&str]) -> Accepted {
-    let id = row.message_id.clone();
-    let deliveries = outputs.iter().map(|o| to(o, &id)).collect();
+    let deliveries = outputs.iter().map(|o| to(o)).collect();
     store.accept(row, deliveries).await.unwrap()
 }
 
@@ -147,11 +143,16 @@ async fn a_message_id_is_stored_once_with_its_outbox_rows(f: Fixture) {
     let raw = s.pending_after("raw", 0, 10).await.unwrap();
     assert_eq!(raw.len(), 1);
     assert_eq!(raw[0].message_id, "m1");
+    // The event as Kick sent it, for the worker to render for its output.
+    let Request::Event(event) = &raw[0].request else {
+        panic!("a new row carries its event: {:?}", raw[0].request);
+    };
+    assert_eq!(event.body, br#"{"id":"m1"}"#);
     assert_eq!(
-        raw[0].headers,
-        [("content-type".to_owned(), "application/json".to_owned())]
+        (event.event_type.as_str(), event.version.as_str()),
+        ("channel.followed", "1")
     );
-    assert_eq!(raw[0].body, br#"{"to":"raw","id":"m1"}"#);
+    assert_eq!(event.signature, "c2ln");
 }
 
 on_both!(a_second_key_matches_another_subscriptions_copy_inside_its_window);
@@ -288,7 +289,14 @@ async fn the_purge_keeps_what_still_needs_work(f: Fixture) {
     accept(s, inbox("new", None, None, 50_000), &["raw"]).await;
     s.purge(10_000).await.unwrap();
     let stats = s.stats(60_000).await.unwrap();
-    assert_eq!(stats.inbox, 1, "only the newer event keeps its inbox row");
+    // The delivered event's inbox row goes; the pending and dead ones' stay (their requests
+    // are rendered from it when sent or replayed), and the newer one's.
+    assert_eq!(stats.inbox, 3);
+    let pending = s.pending_after("raw", 0, 10).await.unwrap();
+    assert!(
+        matches!(&pending[0].request, Request::Event(e) if e.body == br#"{"id":"old-pending"}"#),
+        "{pending:?}"
+    );
     let left: Vec<String> = s
         .list(None, None, 10)
         .await

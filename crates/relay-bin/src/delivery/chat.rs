@@ -6,7 +6,7 @@ use std::collections::VecDeque;
 use relay_sinks::{RenderedRequest, SendOutcome};
 
 use super::{POLL, Worker, pause_uninterrupted};
-use crate::store::{Completion, Head, Status};
+use crate::store::{Completion, Head, Request, Status};
 
 impl Worker<'_> {
     /// Sends the "skipped" line on its own when chat rows were skipped for lag and no chat
@@ -49,13 +49,13 @@ impl Worker<'_> {
         now: i64,
     ) -> Option<i64> {
         let max_lag = i64::try_from(self.output.max_lag?.as_millis()).unwrap_or(i64::MAX);
-        if head.batch_line.is_none() || now.saturating_sub(head.created_at) <= max_lag {
+        if head.batch_line().is_none() || now.saturating_sub(head.created_at) <= max_lag {
             return None;
         }
         let keep_after = now.saturating_sub(max_lag / 2);
         let mut stale = vec![(head.id, head.attempts)];
         while let Some(next) = rows.front() {
-            if next.batch_line.is_none() || next.created_at >= keep_after {
+            if next.batch_line().is_none() || next.created_at >= keep_after {
                 break;
             }
             stale.push((next.id, next.attempts));
@@ -98,7 +98,7 @@ impl Worker<'_> {
     ) -> (RenderedRequest, Vec<Head>) {
         let mut group = vec![head];
         while let Some(next) = rows.front() {
-            if next.batch_line.is_none() || next.next_attempt_at > now {
+            if next.batch_line().is_none() || next.next_attempt_at > now {
                 break;
             }
             group.extend(rows.pop_front());
@@ -106,7 +106,7 @@ impl Worker<'_> {
         let combined = if group.len() > 1 || self.folded > 0 {
             let lines: Vec<&str> = group
                 .iter()
-                .map(|row| row.batch_line.as_deref().unwrap_or_default())
+                .map(|row| row.batch_line().unwrap_or_default())
                 .collect();
             self.output.sink.combine(&lines, self.folded)
         } else {
@@ -130,11 +130,15 @@ impl Worker<'_> {
     }
 }
 
-/// The request stored for `head`, sent on its own.
+/// The request rendered for `head`, sent on its own.
 pub(super) fn alone(mut head: Head) -> (RenderedRequest, Vec<Head>) {
-    let request = RenderedRequest {
-        headers: std::mem::take(&mut head.headers),
-        body: std::mem::take(&mut head.body),
+    let request = match std::mem::replace(&mut head.request, Request::Gone) {
+        Request::Rendered { headers, body, .. } => RenderedRequest { headers, body },
+        // `Worker::prepare` renders every row before it is sent.
+        Request::Event(_) | Request::Gone => RenderedRequest {
+            headers: Vec::new(),
+            body: Vec::new(),
+        },
     };
     (request, vec![head])
 }

@@ -9,9 +9,14 @@ macro_rules! reads {
         use anyhow::Context;
         use sqlx::Row;
 
-        use crate::store::{AttemptRow, DeliveryDetail, DeliveryRow, Head, OutputOverview, Stats};
+        use crate::store::{
+            AttemptRow, DeliveryDetail, DeliveryRow, Head, OutputOverview, Request, Stats,
+            StoredEvent,
+        };
 
-        /// Up to `limit` pending deliveries of `output` with ids above `after`, oldest first.
+        /// Up to `limit` pending deliveries of `output` with ids above `after`, oldest first,
+        /// each with its event from the inbox (or the request stored with it by an older
+        /// version).
         ///
         /// # Errors
         /// A read failure.
@@ -22,8 +27,12 @@ macro_rules! reads {
             limit: i64,
         ) -> anyhow::Result<Vec<Head>> {
             let rows = sqlx::query(
-                "SELECT o.id, o.message_id, o.attempts, o.created_at, o.next_attempt_at, b.headers, b.body, b.batch_line
-                 FROM outbox o JOIN outbox_body b ON b.id = o.id
+                "SELECT o.id, o.message_id, o.attempts, o.created_at, o.next_attempt_at,
+                        b.headers, b.body AS stored_body, b.batch_line,
+                        i.event_type, i.version, i.subscription_id, i.timestamp, i.signature, i.body
+                 FROM outbox o
+                 LEFT JOIN outbox_body b ON b.id = o.id
+                 LEFT JOIN inbox i ON i.message_id = o.message_id
                  WHERE o.output = $1 AND o.status = 'pending' AND o.id > $2 ORDER BY o.id LIMIT $3",
             )
             .bind(output)
@@ -33,17 +42,32 @@ macro_rules! reads {
             .await?;
             rows.into_iter()
                 .map(|row| {
-                    let headers: String = row.get("headers");
+                    let stored: Option<String> = row.get("headers");
+                    let event_type: Option<String> = row.get("event_type");
+                    let request = match (stored, event_type) {
+                        (Some(headers), _) => Request::Rendered {
+                            headers: serde_json::from_str(&headers)
+                                .context("stored headers are not JSON")?,
+                            body: row.get("stored_body"),
+                            batch_line: row.get("batch_line"),
+                        },
+                        (None, Some(event_type)) => Request::Event(StoredEvent {
+                            event_type,
+                            version: row.get("version"),
+                            subscription_id: row.get("subscription_id"),
+                            timestamp: row.get("timestamp"),
+                            signature: row.get("signature"),
+                            body: row.get("body"),
+                        }),
+                        (None, None) => Request::Gone,
+                    };
                     Ok(Head {
                         id: row.get("id"),
                         message_id: row.get("message_id"),
                         attempts: row.get("attempts"),
                         created_at: row.get("created_at"),
                         next_attempt_at: row.get("next_attempt_at"),
-                        headers: serde_json::from_str(&headers)
-                            .context("stored headers are not JSON")?,
-                        body: row.get("body"),
-                        batch_line: row.get("batch_line"),
+                        request,
                     })
                 })
                 .collect()

@@ -161,19 +161,15 @@ pub struct InboxRow {
     pub parse_error: Option<String>,
 }
 
-/// One outbox row to create with an accepted delivery.
+/// One outbox row to create with an accepted delivery. The request is not stored: the worker
+/// renders it from the inbox row when it sends (so nothing is rendered for a duplicate, and a
+/// raw output's signed timestamp is the time of sending).
 #[derive(Debug)]
 pub struct NewDelivery {
     /// The output's name.
     pub output: String,
     /// Its state.
     pub status: Status,
-    /// Request headers (JSON list of pairs when stored).
-    pub headers: String,
-    /// The body bytes.
-    pub body: Vec<u8>,
-    /// The line it contributes when several go out as one message (Discord chat).
-    pub batch_line: Option<String>,
     /// Why the last attempt failed, or why it was not sent.
     pub last_error: Option<String>,
 }
@@ -268,12 +264,55 @@ pub struct Head {
     pub created_at: i64,
     /// Not before this time (Unix ms).
     pub next_attempt_at: i64,
-    /// Request headers (JSON list of pairs when stored).
-    pub headers: Vec<(String, String)>,
+    /// What to send.
+    pub request: Request,
+}
+
+impl Head {
+    /// The line it contributes when several go out as one message (Discord chat), once
+    /// rendered.
+    pub fn batch_line(&self) -> Option<&str> {
+        match &self.request {
+            Request::Rendered { batch_line, .. } => batch_line.as_deref(),
+            Request::Event(_) | Request::Gone => None,
+        }
+    }
+}
+
+/// What a queued delivery sends.
+#[derive(Clone, Debug)]
+pub enum Request {
+    /// A request ready to send: rendered by the worker, or stored with the row by an older
+    /// version of the relay.
+    Rendered {
+        /// Request headers.
+        headers: Vec<(String, String)>,
+        /// The body bytes.
+        body: Vec<u8>,
+        /// The line it contributes when several go out as one message (Discord chat).
+        batch_line: Option<String>,
+    },
+    /// The event as stored in the inbox, to render for the output.
+    Event(StoredEvent),
+    /// Neither: the event is no longer in the inbox (an older row outlived its retention).
+    Gone,
+}
+
+/// An event as the inbox keeps it: Kick's headers and body, verbatim.
+#[derive(Clone, Debug)]
+pub struct StoredEvent {
+    /// `Kick-Event-Type`.
+    pub event_type: String,
+    /// `Kick-Event-Version`.
+    pub version: String,
+    /// `Kick-Event-Subscription-Id`, when sent.
+    pub subscription_id: Option<String>,
+    /// `Kick-Event-Message-Timestamp`, verbatim.
+    pub timestamp: String,
+    /// `Kick-Event-Signature`, verbatim.
+    pub signature: String,
     /// The body bytes.
     pub body: Vec<u8>,
-    /// The line it contributes when several go out as one message (Discord chat).
-    pub batch_line: Option<String>,
 }
 
 /// A delivery as listed by the CLI.

@@ -113,7 +113,7 @@ impl Sink for DiscordSink {
     /// The filter matches and there is a Discord message for the event (not for unknown types
     /// or bodies that did not parse).
     fn wants(&self, delivery: &Delivery) -> bool {
-        self.filter.matches(delivery) && delivery.event().and_then(render::message).is_some()
+        self.filter.matches(delivery) && delivery.event().is_some_and(render::has_message)
     }
 
     fn render(&self, delivery: &Delivery) -> Result<RenderedRequest, RenderError> {

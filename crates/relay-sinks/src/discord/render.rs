@@ -81,6 +81,26 @@ fn with_detail(mut content: String, text: &str) -> String {
 }
 
 /// The message for `event`, or `None` for events Discord has no message for (unknown types).
+/// Whether [`message`] has a message for `event`, without rendering it: every known event but
+/// a chat message with nothing to show.
+pub(crate) fn has_message(event: &KickEvent) -> bool {
+    if let KickEvent::ChatMessageSent(chat) = event {
+        return !chat.plain_text().trim().is_empty();
+    }
+    matches!(
+        event,
+        KickEvent::LivestreamStatusUpdated(_)
+            | KickEvent::ChannelFollowed(_)
+            | KickEvent::ChannelSubscriptionNew(_)
+            | KickEvent::ChannelSubscriptionRenewal(_)
+            | KickEvent::ChannelSubscriptionGifts(_)
+            | KickEvent::KicksGifted(_)
+            | KickEvent::ChannelRewardRedemptionUpdated(_)
+            | KickEvent::ModerationBanned(_)
+            | KickEvent::LivestreamMetadataUpdated(_)
+    )
+}
+
 pub(crate) fn message(event: &KickEvent) -> Option<DiscordMessage> {
     let (content, username, avatar) = match event {
         KickEvent::LivestreamStatusUpdated(status) => {

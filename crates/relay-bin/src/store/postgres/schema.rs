@@ -5,7 +5,8 @@ use sqlx::PgPool;
 
 /// Every step of the schema, oldest first; `meta.schema_version` says how many a database has.
 /// Add a step to change the schema; never edit one that shipped.
-const STEPS: &[&str] = &["
+const STEPS: &[&str] = &[
+    "
 CREATE TABLE inbox (
     message_id TEXT PRIMARY KEY,
     dedup_key TEXT,
@@ -60,7 +61,11 @@ CREATE TABLE lease (
     holder TEXT NOT NULL,
     expires_at BIGINT NOT NULL
 );
-"];
+",
+    "
+CREATE INDEX outbox_message ON outbox(message_id);
+",
+];
 
 /// Advisory lock key held while the schema is checked, so replicas starting together do not
 /// both create it (`kick-relay` in ASCII).

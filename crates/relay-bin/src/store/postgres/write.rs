@@ -10,7 +10,7 @@
 //! - outbox ids are drawn under one advisory lock held until commit, so ids become visible in
 //!   order: a worker that has read up to id N never sees a smaller id appear later.
 
-use std::{collections::HashMap, future::Future, pin::Pin, time::Duration};
+use std::{future::Future, pin::Pin, time::Duration};
 
 use sqlx::{PgPool, Postgres, QueryBuilder, Row, Transaction};
 
@@ -146,7 +146,7 @@ async fn insert_inbox(
     Ok(rows.iter().map(|r| r.get("message_id")).collect())
 }
 
-/// Inserts the outbox rows (and their requests) of stored deliveries, under the outbox lock,
+/// Inserts the outbox rows of stored deliveries, under the outbox lock,
 /// and announces the outputs that got pending rows.
 async fn insert_outbox(tx: &mut Transaction<'_, Postgres>, fresh: &[&Job]) -> anyhow::Result<()> {
     let rows: Vec<(&Job, &crate::store::NewDelivery)> = fresh
@@ -162,10 +162,9 @@ async fn insert_outbox(tx: &mut Transaction<'_, Postgres>, fresh: &[&Job]) -> an
         .bind(OUTBOX_LOCK)
         .execute(&mut **tx)
         .await?;
-    let inserted = sqlx::query(
+    sqlx::query(
         "INSERT INTO outbox (message_id, output, event_type, status, created_at, next_attempt_at, last_error, finished_at)
-         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int8[], $5::int8[], $6::text[], $7::int8[])
-         RETURNING id, message_id, output",
+         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int8[], $5::int8[], $6::text[], $7::int8[])",
     )
     .bind(ordered.iter().map(|(j, _)| j.0.message_id.as_str()).collect::<Vec<_>>())
     .bind(ordered.iter().map(|(_, d)| d.output.as_str()).collect::<Vec<_>>())
@@ -177,49 +176,6 @@ async fn insert_outbox(tx: &mut Transaction<'_, Postgres>, fresh: &[&Job]) -> an
         ordered
             .iter()
             .map(|(j, d)| (d.status != Status::Pending).then_some(j.0.received_at))
-            .collect::<Vec<_>>(),
-    )
-    .fetch_all(&mut **tx)
-    .await?;
-    let mut ids: HashMap<(&str, &str), i64> = HashMap::with_capacity(inserted.len());
-    for row in &inserted {
-        let key = (
-            row.get::<&str, _>("message_id"),
-            row.get::<&str, _>("output"),
-        );
-        ids.insert(key, row.get("id"));
-    }
-    let mut body_ids = Vec::with_capacity(ordered.len());
-    for (job, delivery) in &ordered {
-        let id = ids
-            .get(&(job.0.message_id.as_str(), delivery.output.as_str()))
-            .copied()
-            .ok_or_else(|| {
-                anyhow::anyhow!("outbox insert returned no id for {}", job.0.message_id)
-            })?;
-        body_ids.push(id);
-    }
-    sqlx::query(
-        "INSERT INTO outbox_body (id, headers, body, batch_line)
-         SELECT * FROM unnest($1::int8[], $2::text[], $3::bytea[], $4::text[])",
-    )
-    .bind(&body_ids)
-    .bind(
-        ordered
-            .iter()
-            .map(|(_, d)| d.headers.as_str())
-            .collect::<Vec<_>>(),
-    )
-    .bind(
-        ordered
-            .iter()
-            .map(|(_, d)| d.body.as_slice())
-            .collect::<Vec<_>>(),
-    )
-    .bind(
-        ordered
-            .iter()
-            .map(|(_, d)| d.batch_line.as_deref())
             .collect::<Vec<_>>(),
     )
     .execute(&mut **tx)
@@ -360,7 +316,7 @@ pub(super) async fn requeue(pool: &PgPool, which: &Replayed, now: i64) -> anyhow
 /// their requests and history) finished before it.
 pub(super) async fn purge(pool: &PgPool, before: i64) -> anyhow::Result<()> {
     let mut tx = pool.begin().await?;
-    sqlx::query("DELETE FROM inbox WHERE received_at < $1")
+    sqlx::query(crate::store::purge::INBOX)
         .bind(before)
         .execute(&mut *tx)
         .await?;

@@ -5,9 +5,8 @@ use sqlx::SqlitePool;
 
 /// The schema; `CREATE … IF NOT EXISTS` keeps it idempotent. Times are Unix milliseconds.
 ///
-/// An outbox row's request (headers and body) lives in `outbox_body` under the same id: the
-/// request never changes, while the row's state is updated after every attempt, and SQLite
-/// rewrites a whole row (and its pages) on update.
+/// The worker renders each delivery's request from its inbox row when it sends;
+/// `outbox_body` holds the requests older versions stored with their rows (read when present).
 pub(super) const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS inbox (
     message_id TEXT PRIMARY KEY,
@@ -37,6 +36,7 @@ CREATE TABLE IF NOT EXISTS outbox (
     finished_at INTEGER
 );
 CREATE INDEX IF NOT EXISTS outbox_queue ON outbox(output, status, id);
+CREATE INDEX IF NOT EXISTS outbox_message ON outbox(message_id);
 CREATE TABLE IF NOT EXISTS outbox_body (
     id INTEGER PRIMARY KEY,
     headers TEXT NOT NULL,

@@ -1,7 +1,7 @@
 //! The store's single writer: commits groups of queued writes in one transaction each, with
 //! multi-row statements; a checkpointer folds the WAL into the database off the commit path.
 
-use std::{collections::HashMap, time::Duration};
+use std::time::Duration;
 
 use sqlx::{Connection, QueryBuilder, Row, Sqlite, SqliteConnection};
 use tokio::sync::mpsc;
@@ -198,7 +198,9 @@ async fn apply(
                 None
             }
             Write::Purge(before, _) => {
-                sqlx::query("DELETE FROM inbox WHERE received_at < ?")
+                // An event stays while a delivery of it may still be sent (pending, or dead or
+                // skipped and replayable): the worker renders it from the inbox.
+                sqlx::query(crate::store::purge::INBOX)
                     .bind(before)
                     .execute(&mut *tx)
                     .await?;
@@ -325,25 +327,7 @@ async fn insert_fresh(tx: &mut SqliteConnection, fresh: &[&Job]) -> anyhow::Resu
                 .push_bind(&delivery.last_error)
                 .push_bind(finished);
         });
-        // RETURNING's row order is unspecified: match ids back by (message id, output), which
-        // is unique within a group (duplicates were dropped above).
-        insert.push(" RETURNING id, message_id, output");
-        let mut ids: HashMap<(String, String), i64> = HashMap::with_capacity(chunk.len());
-        for row in insert.build().fetch_all(&mut *tx).await? {
-            ids.insert((row.get("message_id"), row.get("output")), row.get("id"));
-        }
-        let mut bodies =
-            QueryBuilder::<Sqlite>::new("INSERT INTO outbox_body (id, headers, body, batch_line) ");
-        bodies.push_values(chunk, |mut row, (inbox, delivery)| {
-            let id = ids
-                .get(&(inbox.message_id.clone(), delivery.output.clone()))
-                .copied();
-            row.push_bind(id)
-                .push_bind(&delivery.headers)
-                .push_bind(&delivery.body)
-                .push_bind(&delivery.batch_line);
-        });
-        bodies.build().execute(&mut *tx).await?;
+        insert.build().execute(&mut *tx).await?;
     }
     Ok(())
 }
