@@ -327,24 +327,35 @@ impl TestRelay {
     }
 }
 
-/// A clock a test moves: the system's time plus however far [`TestClock::advance`] went.
+/// A clock a test moves: the system's time plus however far [`TestClock::advance`] went. The
+/// relay's waits on its clock (an open breaker's pause) end when it is moved past them.
 #[derive(Clone, Debug, Default)]
-pub struct TestClock(std::sync::Arc<std::sync::atomic::AtomicU64>);
+pub struct TestClock {
+    ahead: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    moved: std::sync::Arc<tokio::sync::Notify>,
+}
 
 impl TestClock {
     /// Moves this clock `by` forward.
     pub fn advance(&self, by: std::time::Duration) {
         let ms = u64::try_from(by.as_millis()).unwrap_or(u64::MAX);
-        self.0.fetch_add(ms, std::sync::atomic::Ordering::SeqCst);
+        self.ahead
+            .fetch_add(ms, std::sync::atomic::Ordering::SeqCst);
+        self.moved.notify_waiters();
     }
 
     /// The relay's view of it.
     pub fn clock(&self) -> Clock {
-        let ahead = std::sync::Arc::clone(&self.0);
-        Clock::from_fn(move || {
-            relay_bin::clock::now()
-                + std::time::Duration::from_millis(ahead.load(std::sync::atomic::Ordering::SeqCst))
-        })
+        let ahead = std::sync::Arc::clone(&self.ahead);
+        Clock::moved_by(
+            move || {
+                relay_bin::clock::now()
+                    + std::time::Duration::from_millis(
+                        ahead.load(std::sync::atomic::Ordering::SeqCst),
+                    )
+            },
+            std::sync::Arc::clone(&self.moved),
+        )
     }
 }
 

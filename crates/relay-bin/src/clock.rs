@@ -7,24 +7,75 @@ use std::{
     time::{Duration, SystemTime, UNIX_EPOCH},
 };
 
+use tokio::sync::Notify;
+
 /// Where the relay reads the time: the system's clock, or one a test controls.
 #[derive(Clone)]
-pub struct Clock(Arc<dyn Fn() -> SystemTime + Send + Sync>);
+pub struct Clock {
+    now: Arc<dyn Fn() -> SystemTime + Send + Sync>,
+    /// Rung when a test moves the clock, so that [`Clock::sleep`] looks again.
+    moved: Option<Arc<Notify>>,
+}
 
 impl Clock {
     /// The system's wall clock.
     pub fn system() -> Self {
-        Self(Arc::new(now))
+        Self {
+            now: Arc::new(now),
+            moved: None,
+        }
     }
 
     /// A clock that reads `now` (a test's).
     pub fn from_fn(now: impl Fn() -> SystemTime + Send + Sync + 'static) -> Self {
-        Self(Arc::new(now))
+        Self {
+            now: Arc::new(now),
+            moved: None,
+        }
+    }
+
+    /// A clock that reads `now` and is moved by its owner, who rings `moved` each time
+    /// ([`Clock::sleep`] then wakes to look again).
+    pub fn moved_by(
+        now: impl Fn() -> SystemTime + Send + Sync + 'static,
+        moved: Arc<Notify>,
+    ) -> Self {
+        Self {
+            now: Arc::new(now),
+            moved: Some(moved),
+        }
     }
 
     /// Now.
     pub fn now(&self) -> SystemTime {
-        (self.0)()
+        (self.now)()
+    }
+
+    /// Waits until this clock has moved `by` forward: real time on the system's clock, or a
+    /// test's moves (and real time) on a test's.
+    pub async fn sleep(&self, by: Duration) {
+        let deadline = self
+            .now_ms()
+            .saturating_add(i64::try_from(by.as_millis()).unwrap_or(i64::MAX));
+        loop {
+            let notified = self.moved.as_ref().map(|moved| moved.notified());
+            let Some(left) = u64::try_from(deadline.saturating_sub(self.now_ms()))
+                .ok()
+                .filter(|left| *left > 0)
+            else {
+                return;
+            };
+            let wait = tokio::time::sleep(Duration::from_millis(left));
+            match notified {
+                Some(notified) => {
+                    tokio::select! {
+                        () = wait => {}
+                        () = notified => {}
+                    }
+                }
+                None => wait.await,
+            }
+        }
     }
 
     /// Now in Unix milliseconds.

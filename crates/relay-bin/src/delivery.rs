@@ -257,8 +257,12 @@ impl<'a> Worker<'a> {
         if hold.breaker {
             tracing::warn!(output = %name, pause = ?BREAKER_COOLDOWN, failures = self.failures, "breaker open: nothing is sent to this output until the pause ends, then one request probes it");
             relay.metrics.breaker(name, true);
-            // New deliveries ring the worker's bell; an open breaker does not answer it.
-            pause_uninterrupted(relay, BREAKER_COOLDOWN).await;
+            // New deliveries ring the worker's bell; an open breaker does not answer it. The
+            // pause is on the relay's clock (a test moves it instead of waiting).
+            tokio::select! {
+                () = relay.clock.sleep(BREAKER_COOLDOWN) => {}
+                () = relay.stopping.cancelled() => {}
+            }
         }
         if let Some(wait) = hold.wait {
             relay.metrics.rate_limit_wait();
