@@ -71,7 +71,10 @@ async fn an_open_breaker_holds_against_new_traffic_and_then_probes_once() {
     let all = flaky.wait_for(12, Duration::from_secs(30)).await;
     assert_eq!(all.len(), 12, "{all:?}");
     let probe = &all[5];
-    assert!(probe.at >= pause_over, "a request went out during the pause");
+    assert!(
+        probe.at >= pause_over,
+        "a request went out during the pause"
+    );
     assert_eq!(probe.headers["webhook-id"], "01JBREAKER0000000000000000");
     assert!(
         all[6].at.duration_since(probe.at) >= Duration::from_millis(500),
