@@ -208,6 +208,13 @@ async fn log_in(client: &Client, relay: &TestRelay) {
         .click()
         .await
         .unwrap();
+    // The form's POST redirects to the status page with the session cookie; navigating before
+    // it has would abort it (seen once under a loaded CI run).
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while client.current_url().await.unwrap().path() == "/login" {
+        assert!(Instant::now() < deadline, "the login form never answered");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     wait_for_text(client, &home, "Log out").await;
 }
 
