@@ -282,6 +282,14 @@ async fn disable_with_a_click(
         .click()
         .await
         .unwrap();
+    // The form's POST has been handled before the page is loaded again (navigating earlier
+    // would abort it).
+    relay
+        .wait_for_metric(
+            "kick_relay_output_disabled{output=\"raw\"} 1",
+            Duration::from_secs(20),
+        )
+        .await;
     let page = wait_for_text(client, &home, "disabled by operator").await;
     assert!(page.contains("Enable"), "{page}");
     assert_eq!(
