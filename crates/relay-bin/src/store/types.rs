@@ -162,8 +162,8 @@ pub struct InboxRow {
 }
 
 /// One outbox row to create with an accepted delivery. The request is not stored: the worker
-/// renders it from the inbox row when it sends (so nothing is rendered for a duplicate, and a
-/// raw output's signed timestamp is the time of sending).
+/// renders it from the inbox row when it sends (so nothing is rendered for a duplicate, and the
+/// event's body is stored once whatever the number of outputs).
 #[derive(Debug)]
 pub struct NewDelivery {
     /// The output's name.
