@@ -118,3 +118,81 @@ fn render(
         Err(err) => Err((Status::Dead, format!("render failed: {err}"))),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use relay_sinks::{DiscordSink, EventFilter, ForwardSink, HttpOptions};
+
+    use super::*;
+
+    fn stored(event_type: &str, body: &str, timestamp: &str) -> StoredEvent {
+        StoredEvent {
+            event_type: event_type.into(),
+            version: "1".into(),
+            subscription_id: Some("01SUB".into()),
+            timestamp: timestamp.into(),
+            signature: "c2ln".into(),
+            body: body.as_bytes().to_vec(),
+        }
+    }
+
+    const FOLLOW: &str = r#"{"broadcaster":{"user_id":1,"username":"s","channel_slug":"s"},"follower":{"user_id":2,"username":"f","channel_slug":"f"}}"#;
+
+    #[test]
+    fn a_forward_output_sends_kicks_request_as_stored() {
+        let sink = ForwardSink::new(
+            "fwd",
+            "https://example.com/kick",
+            EventFilter::all(),
+            HttpOptions::default(),
+        )
+        .unwrap();
+        let event = stored("channel.followed", FOLLOW, "2025-02-21T23:23:36Z");
+        let Ok(Request::Rendered {
+            headers,
+            body,
+            batch_line,
+        }) = render(&sink, "01MSG", event)
+        else {
+            panic!("rendered");
+        };
+        assert_eq!(body, FOLLOW.as_bytes());
+        assert!(batch_line.is_none());
+        let header = |name: &str| {
+            headers
+                .iter()
+                .find(|(n, _)| n.eq_ignore_ascii_case(name))
+                .map(|(_, v)| v.as_str())
+        };
+        assert_eq!(header("Kick-Event-Message-Id"), Some("01MSG"));
+        assert_eq!(header("Kick-Event-Signature"), Some("c2ln"));
+        assert_eq!(header("Kick-Event-Subscription-Id"), Some("01SUB"));
+    }
+
+    #[test]
+    fn nothing_to_send_is_skipped_and_a_broken_row_is_dead() {
+        let discord = DiscordSink::new(
+            "d",
+            "https://discord.com/api/webhooks/1/t",
+            EventFilter::all(),
+            HttpOptions::default(),
+        )
+        .unwrap();
+        let unknown = stored(
+            "channel.raid.started",
+            r#"{"raid":1}"#,
+            "2025-02-21T23:23:36Z",
+        );
+        let Err((status, why)) = render(&discord, "01MSG", unknown) else {
+            panic!("discord has no message for an unknown event");
+        };
+        assert_eq!(status, Status::Skipped);
+        assert!(why.starts_with("nothing to send"), "{why}");
+        let broken = stored("channel.followed", FOLLOW, "not a time");
+        let Err((status, why)) = render(&discord, "01MSG", broken) else {
+            panic!("stored headers that no longer parse");
+        };
+        assert_eq!(status, Status::Dead);
+        assert!(why.contains("no longer parse"), "{why}");
+    }
+}
