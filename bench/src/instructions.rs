@@ -20,7 +20,7 @@ use tokio::process::Command;
 use crate::{
     presign::{self, Signed},
     stand_in,
-    util::{bench_keys, free_port},
+    util::{bench_keys, relay_config},
 };
 
 /// Options from the command line.
@@ -42,7 +42,6 @@ async fn run_once(
     events: usize,
     output: Option<&str>,
 ) -> anyhow::Result<u64> {
-    let (public, admin) = (free_port()?, free_port()?);
     let name = format!("cg-{events}-{}", output.is_some());
     let db = o.work.join(format!("{name}.db"));
     for suffix in ["", "-wal", "-shm", ".lock"] {
@@ -51,16 +50,8 @@ async fn run_once(
     let outputs = output.map_or_else(String::new, |url| {
         format!("[[output]]\nname = \"raw\"\ntype = \"raw\"\nurl = \"{url}\"\nmax_in_flight = 1\n")
     });
-    let config = o.work.join(format!("{name}.toml"));
-    std::fs::write(
-        &config,
-        format!(
-            "[server]\nlisten = \"127.0.0.1:{public}\"\ntimestamp_tolerance_secs = 0\n[admin]\nlisten = \"127.0.0.1:{admin}\"\n\
-             [kick]\npublic_key_file = \"{}\"\nrefresh_public_key = false\n[storage]\ndatabase_url = \"sqlite://{}\"\n{outputs}",
-            keys.join("public.pem").display(),
-            db.display()
-        ),
-    )?;
+    let database_url = format!("sqlite://{}", db.display());
+    let (config, public, admin) = relay_config(&o.work, &name, keys, &database_url, &outputs)?;
     let counts = o.work.join(format!("{name}.callgrind"));
     let mut child = Command::new("valgrind")
         .arg("--tool=callgrind")

@@ -18,7 +18,7 @@ use crate::{
     load::{self, Measured},
     orchestrate::{cpu_seconds, stop, wait_port},
     presign::{self, Signed},
-    util::{bench_keys, free_port, pin, pinned},
+    util::{bench_keys, pin, pinned, relay_config},
 };
 
 /// Options from the command line.
@@ -42,16 +42,7 @@ async fn relay(
     name: &str,
     database_url: &str,
 ) -> anyhow::Result<(Child, u16)> {
-    let (public, admin) = (free_port()?, free_port()?);
-    let config = o.work.join(format!("{name}.toml"));
-    std::fs::write(
-        &config,
-        format!(
-            "[server]\nlisten = \"127.0.0.1:{public}\"\ntimestamp_tolerance_secs = 0\n[admin]\nlisten = \"127.0.0.1:{admin}\"\n\
-             [kick]\npublic_key_file = \"{}\"\n[storage]\ndatabase_url = \"{database_url}\"\nsynchronous = \"full\"\n",
-            keys.join("public.pem").display()
-        ),
-    )?;
+    let (config, public, _) = relay_config(&o.work, name, keys, database_url, "")?;
     let child = pinned(0, &o.relay_bin)
         .arg("--config")
         .arg(&config)

@@ -49,3 +49,29 @@ pub(crate) fn pinned(core: u32, program: impl AsRef<std::ffi::OsStr>) -> tokio::
     command.args(["-c", &core.to_string()]).arg(program);
     command
 }
+
+/// A relay config `work/{name}.toml` on free loopback ports: the bench key, `database_url`,
+/// no timestamp window (pre-signed deliveries may be old) and `outputs` (TOML) appended; the
+/// file and the (public, admin) ports.
+///
+/// # Errors
+/// No free port, or the file cannot be written.
+pub(crate) fn relay_config(
+    work: &Path,
+    name: &str,
+    keys: &Path,
+    database_url: &str,
+    outputs: &str,
+) -> anyhow::Result<(PathBuf, u16, u16)> {
+    let (public, admin) = (free_port()?, free_port()?);
+    let config = work.join(format!("{name}.toml"));
+    std::fs::write(
+        &config,
+        format!(
+            "[server]\nlisten = \"127.0.0.1:{public}\"\ntimestamp_tolerance_secs = 0\n[admin]\nlisten = \"127.0.0.1:{admin}\"\n\
+             [kick]\npublic_key_file = \"{}\"\nrefresh_public_key = false\n[storage]\ndatabase_url = \"{database_url}\"\n{outputs}",
+            keys.join("public.pem").display()
+        ),
+    )?;
+    Ok((config, public, admin))
+}
