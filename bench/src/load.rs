@@ -205,10 +205,12 @@ pub(crate) async fn from_file(
     )
     .await;
     println!(
-        "{:.0} req/s  p50 {:.2} ms  p99 {:.2} ms  errors {}  duplicates {}",
+        "{:.0} req/s  p50 {:.2} ms  p99 {:.2} ms  p99.9 {:.2} ms  max {:.2} ms  errors {}  duplicates {}",
         m.rps(),
         m.percentile_ms(50.0),
         m.percentile_ms(99.0),
+        m.percentile_ms(99.9),
+        m.percentile_ms(100.0),
         m.errors,
         m.duplicates
     );
