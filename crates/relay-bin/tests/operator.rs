@@ -226,17 +226,7 @@ async fn disable_then_enable(dir: &Path, port: u16, admin: u16, url: &str, seen:
     // Disable: the running relay stops sending within seconds; new events are skipped.
     let out = cli_ok(dir, port, &["outputs", "disable", "raw"]);
     assert!(out.contains("raw disabled"), "{out}");
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while !metrics(admin)
-        .await
-        .contains("kick_relay_output_disabled{output=\"raw\"} 1")
-    {
-        assert!(
-            Instant::now() < deadline,
-            "the relay did not notice the disable"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    wait_for_raw_disabled(admin, true).await;
     send_two(dir, port, url);
     wait_until("the witness to get the two new events", || {
         count(seen, "/witness") == 6
@@ -268,17 +258,7 @@ async fn disable_then_enable(dir: &Path, port: u16, admin: u16, url: &str, seen:
 
     // Enable: new events flow again; the skipped ones come back with replay.
     cli_ok(dir, port, &["outputs", "enable", "raw"]);
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while metrics(admin)
-        .await
-        .contains("kick_relay_output_disabled{output=\"raw\"} 1")
-    {
-        assert!(
-            Instant::now() < deadline,
-            "the relay did not notice the enable"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    wait_for_raw_disabled(admin, false).await;
     send_two(dir, port, url);
     wait_until("new events to reach the enabled output", || {
         count(seen, "/hooks/t0k3n") == 6
@@ -291,6 +271,23 @@ async fn disable_then_enable(dir: &Path, port: u16, admin: u16, url: &str, seen:
     );
     assert!(out.contains("queued 2 skipped"), "{out}");
     wait_until("the replayed events", || count(seen, "/hooks/t0k3n") == 8).await;
+}
+
+/// Waits (up to 10 s) until the relay's metrics say output `raw` is disabled (or not).
+async fn wait_for_raw_disabled(admin: u16, disabled: bool) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while metrics(admin)
+        .await
+        .contains("kick_relay_output_disabled{output=\"raw\"} 1")
+        != disabled
+    {
+        assert!(
+            Instant::now() < deadline,
+            "the relay did not notice the {}",
+            if disabled { "disable" } else { "enable" }
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }
 
 /// `kick-relay serve` in `dir` with the two variables the config names.

@@ -156,8 +156,7 @@ async fn insert_outbox(tx: &mut Transaction<'_, Postgres>, fresh: &[&Job]) -> an
     if rows.is_empty() {
         return Ok(());
     }
-    // In the order the deliveries reached the writer (the queue order of each output).
-    let ordered = rows;
+    // `rows` is in the order the deliveries reached the writer (each output's queue order).
     sqlx::query("SELECT pg_advisory_xact_lock($1)")
         .bind(OUTBOX_LOCK)
         .execute(&mut **tx)
@@ -166,21 +165,21 @@ async fn insert_outbox(tx: &mut Transaction<'_, Postgres>, fresh: &[&Job]) -> an
         "INSERT INTO outbox (message_id, output, event_type, status, created_at, next_attempt_at, last_error, finished_at)
          SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int8[], $5::int8[], $6::text[], $7::int8[])",
     )
-    .bind(ordered.iter().map(|(j, _)| j.0.message_id.as_str()).collect::<Vec<_>>())
-    .bind(ordered.iter().map(|(_, d)| d.output.as_str()).collect::<Vec<_>>())
-    .bind(ordered.iter().map(|(j, _)| j.0.event_type.as_str()).collect::<Vec<_>>())
-    .bind(ordered.iter().map(|(_, d)| d.status.as_str()).collect::<Vec<_>>())
-    .bind(ordered.iter().map(|(j, _)| j.0.received_at).collect::<Vec<_>>())
-    .bind(ordered.iter().map(|(_, d)| d.last_error.as_deref()).collect::<Vec<_>>())
+    .bind(rows.iter().map(|(j, _)| j.0.message_id.as_str()).collect::<Vec<_>>())
+    .bind(rows.iter().map(|(_, d)| d.output.as_str()).collect::<Vec<_>>())
+    .bind(rows.iter().map(|(j, _)| j.0.event_type.as_str()).collect::<Vec<_>>())
+    .bind(rows.iter().map(|(_, d)| d.status.as_str()).collect::<Vec<_>>())
+    .bind(rows.iter().map(|(j, _)| j.0.received_at).collect::<Vec<_>>())
+    .bind(rows.iter().map(|(_, d)| d.last_error.as_deref()).collect::<Vec<_>>())
     .bind(
-        ordered
+        rows
             .iter()
             .map(|(j, d)| (d.status != Status::Pending).then_some(j.0.received_at))
             .collect::<Vec<_>>(),
     )
     .execute(&mut **tx)
     .await?;
-    let mut outputs: Vec<&str> = ordered
+    let mut outputs: Vec<&str> = rows
         .iter()
         .filter(|(_, d)| d.status == Status::Pending)
         .map(|(_, d)| d.output.as_str())
