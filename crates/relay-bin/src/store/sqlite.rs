@@ -1,5 +1,5 @@
-//! The SQLite store (the embedded default): written by one task that commits concurrent writes
-//! in groups so durability costs one fsync per group; read through a pool of read-only
+//! The SQLite store (the embedded default): written by one thread that commits concurrent
+//! writes in groups so durability costs one fsync per group; read through a pool of read-only
 //! connections that never wait for the writer.
 
 use std::{collections::HashSet, str::FromStr, time::Duration};
@@ -83,16 +83,16 @@ impl SqliteStore {
         // Checkpoints (copying the WAL into the database file) run on their own connection,
         // off the writer's commit path; the writer's own automatic checkpoint stays as a
         // backstop far above the usual WAL size.
-        let writer_connection = SqliteConnection::connect_with(&options.clone().pragma(
-            "wal_autocheckpoint",
-            writer::WRITER_AUTOCHECKPOINT_PAGES.to_string(),
-        ))
-        .await
-        .with_context(|| format!("cannot open database {url} for the writer"))?;
+        let writer_connection = commit::open(
+            options.get_filename(),
+            synchronous,
+            writer::WRITER_AUTOCHECKPOINT_PAGES,
+        )?;
         let checkpoint_connection = SqliteConnection::connect_with(&options)
             .await
             .with_context(|| format!("cannot open database {url} for checkpoints"))?;
-        writer::start(writer_connection, checkpoint_connection, queue);
+        writer::start(writer_connection, checkpoint_connection, queue)
+            .context("cannot start the store's writer thread")?;
         Ok(Self {
             read,
             write,
@@ -275,6 +275,7 @@ fn diagnose(url: &str) -> String {
     }
 }
 
+mod commit;
 #[cfg(test)]
 mod migration_tests;
 mod operator;

@@ -1,0 +1,257 @@
+//! One group of writes applied in one transaction, synchronously, on the writer's own thread.
+//!
+//! The writer's connection is a `rusqlite` connection (the same bundled SQLite as sqlx's read
+//! pool) owned by one OS thread: a group costs one hand-off to that thread and back, whatever
+//! its size, and every statement stays prepared (single-row statements, cached) and binds the
+//! group's data in place instead of copying it into owned arguments.
+
+use std::{collections::HashSet, path::Path, time::Duration};
+
+use anyhow::Context;
+use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
+
+use super::Write;
+use crate::store::{
+    Accepted, Completion, InboxRow, NewDelivery, Status, Synchronous,
+    dedup::{Job, Known, decide},
+};
+
+/// Statements the writer keeps prepared (it uses about a dozen).
+const STATEMENT_CACHE: usize = 32;
+
+/// Opens the writer's connection to the database at `path` (created and migrated by then).
+///
+/// `autocheckpoint_pages` is the writer's own automatic checkpoint threshold: a backstop, as
+/// a separate connection checkpoints off the commit path.
+pub(super) fn open(
+    path: &Path,
+    synchronous: Synchronous,
+    autocheckpoint_pages: u32,
+) -> anyhow::Result<Connection> {
+    let connection = Connection::open(path)
+        .with_context(|| format!("cannot open database {} for the writer", path.display()))?;
+    connection.busy_timeout(Duration::from_secs(5))?;
+    connection.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+    let synchronous = match synchronous {
+        Synchronous::Normal => "NORMAL",
+        Synchronous::Full => "FULL",
+    };
+    connection
+        .execute_batch(&format!(
+            "PRAGMA journal_mode = WAL; PRAGMA synchronous = {synchronous}; \
+             PRAGMA wal_autocheckpoint = {autocheckpoint_pages};"
+        ))
+        .with_context(|| {
+            format!(
+                "cannot set up the writer's connection to {}",
+                path.display()
+            )
+        })?;
+    Ok(connection)
+}
+
+/// Applies `group` in one transaction (`BEGIN IMMEDIATE` … `COMMIT`): all accepts, then all
+/// send outcomes, then the rare operator writes in order. Returns one answer per write (the
+/// accepts' decisions, `None` for the rest). On an error nothing of the group is stored: the
+/// transaction rolls back when dropped.
+pub(super) fn apply(
+    connection: &mut Connection,
+    group: &[Write],
+) -> rusqlite::Result<Vec<Option<Accepted>>> {
+    let tx = connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let jobs: Vec<&Job> = group
+        .iter()
+        .filter_map(|w| match w {
+            Write::Accept(job, _) => Some(&**job),
+            _ => None,
+        })
+        .collect();
+    let mut accepted = accept_group(&tx, &jobs)?.into_iter();
+    for write in group {
+        if let Write::Complete(completion, _) = write {
+            complete(&tx, completion)?;
+        }
+    }
+    let mut results = Vec::with_capacity(group.len());
+    for write in group {
+        results.push(match write {
+            Write::Accept(..) => accepted.next(),
+            Write::Complete(..) | Write::Close(_) => None,
+            Write::Probe(at, _) => {
+                tx.prepare_cached(
+                    "INSERT INTO meta (key, value) VALUES ('ready_probe', ?1) \
+                     ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                )?
+                .execute([at.to_string()])?;
+                None
+            }
+            Write::Purge(before, _) => {
+                purge(&tx, *before)?;
+                None
+            }
+            Write::DisableOutput {
+                name, reason, at, ..
+            } => {
+                tx.execute(
+                    "INSERT INTO output_state (name, disabled, reason, changed_at) VALUES (?1, 1, ?2, ?3)
+                     ON CONFLICT(name) DO UPDATE SET disabled = 1, reason = excluded.reason, changed_at = excluded.changed_at",
+                    params![name, reason, at],
+                )?;
+                tx.execute(
+                    "UPDATE outbox SET status = 'skipped', last_error = ?1, finished_at = ?2 \
+                     WHERE output = ?3 AND status = 'pending'",
+                    params![format!("output disabled: {reason}"), at, name],
+                )?;
+                None
+            }
+        });
+    }
+    tx.commit()?;
+    Ok(results)
+}
+
+/// Retention: removes finished deliveries and their history older than `before`, and the
+/// events no delivery may still send.
+fn purge(tx: &Transaction<'_>, before: i64) -> rusqlite::Result<()> {
+    // An event stays while a delivery of it may still be sent (pending, or dead or skipped and
+    // replayable): the worker renders it from the inbox.
+    tx.execute(crate::store::purge::INBOX, [before])?;
+    tx.execute(
+        "DELETE FROM attempt WHERE outbox_id IN (SELECT id FROM outbox WHERE status IN ('delivered', 'expired') AND finished_at < ?1)",
+        [before],
+    )?;
+    tx.execute(
+        "DELETE FROM outbox_body WHERE id IN (SELECT id FROM outbox WHERE status IN ('delivered', 'expired') AND finished_at < ?1)",
+        [before],
+    )?;
+    tx.execute(
+        "DELETE FROM outbox WHERE status IN ('delivered', 'expired') AND finished_at < ?1",
+        [before],
+    )?;
+    Ok(())
+}
+
+/// Decides duplicates for a group of accepts (against the table and within the group, in
+/// order) and inserts the new ones.
+fn accept_group(tx: &Transaction<'_>, jobs: &[&Job]) -> rusqlite::Result<Vec<Accepted>> {
+    if jobs.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut known = Known::default();
+    let mut stored = tx.prepare_cached("SELECT 1 FROM inbox WHERE message_id = ?1")?;
+    let mut seen = tx.prepare_cached(
+        "SELECT subscription_id, MAX(received_at) FROM inbox WHERE dedup_key = ?1 GROUP BY subscription_id",
+    )?;
+    let mut asked = HashSet::with_capacity(jobs.len());
+    for (inbox, _) in jobs.iter().copied() {
+        if stored
+            .query_row([&inbox.message_id], |_| Ok(()))
+            .optional()?
+            .is_some()
+        {
+            known.ids.insert(inbox.message_id.clone());
+        }
+        let Some(key) = &inbox.dedup_key else {
+            continue;
+        };
+        if !asked.insert(key.as_str()) {
+            continue;
+        }
+        let rows = seen
+            .query_map([key], |row| Ok((row.get(0)?, row.get(1)?)))?
+            .collect::<rusqlite::Result<Vec<(Option<String>, i64)>>>()?;
+        if !rows.is_empty() {
+            known.keys.insert(key.clone(), rows);
+        }
+    }
+    let (results, fresh) = decide(jobs, known);
+    insert_fresh(tx, &fresh)?;
+    Ok(results)
+}
+
+/// Inserts new inbox rows and their outbox rows.
+fn insert_fresh(tx: &Transaction<'_>, fresh: &[&Job]) -> rusqlite::Result<()> {
+    let mut inbox_insert = tx.prepare_cached(
+        "INSERT INTO inbox (message_id, dedup_key, received_at, event_type, version, subscription_id, timestamp, signature, body, parse_error) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+    )?;
+    let mut outbox_insert = tx.prepare_cached(
+        "INSERT INTO outbox (message_id, output, event_type, status, created_at, next_attempt_at, last_error, finished_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6, ?7)",
+    )?;
+    for (inbox, deliveries) in fresh.iter().copied() {
+        insert_inbox(&mut inbox_insert, inbox)?;
+        for delivery in deliveries {
+            insert_outbox(&mut outbox_insert, inbox, delivery)?;
+        }
+    }
+    Ok(())
+}
+
+fn insert_inbox(
+    insert: &mut rusqlite::CachedStatement<'_>,
+    inbox: &InboxRow,
+) -> rusqlite::Result<()> {
+    insert.execute(params![
+        inbox.message_id,
+        inbox.dedup_key,
+        inbox.received_at,
+        inbox.event_type,
+        inbox.version,
+        inbox.subscription_id,
+        inbox.timestamp,
+        inbox.signature,
+        inbox.body,
+        inbox.parse_error,
+    ])?;
+    Ok(())
+}
+
+fn insert_outbox(
+    insert: &mut rusqlite::CachedStatement<'_>,
+    inbox: &InboxRow,
+    delivery: &NewDelivery,
+) -> rusqlite::Result<()> {
+    let finished = (delivery.status != Status::Pending).then_some(inbox.received_at);
+    insert.execute(params![
+        inbox.message_id,
+        delivery.output,
+        inbox.event_type,
+        delivery.status.as_str(),
+        inbox.received_at,
+        delivery.last_error,
+        finished,
+    ])?;
+    Ok(())
+}
+
+/// Records one send outcome, and its history row unless it was a first-try delivery of a row
+/// without history (the outbox row says all about that one).
+fn complete(tx: &Transaction<'_>, c: &Completion) -> rusqlite::Result<()> {
+    tx.prepare_cached(
+        "UPDATE outbox SET status = ?2, attempts = ?3, next_attempt_at = ?4, last_status = ?5, \
+         last_error = ?6, finished_at = ?7 WHERE id = ?1",
+    )?
+    .execute(params![
+        c.id,
+        c.status.as_str(),
+        c.attempts,
+        c.next_attempt_at,
+        c.last_status,
+        c.last_error,
+        c.finished_at,
+    ])?;
+    tx.prepare_cached(
+        "INSERT INTO attempt (outbox_id, at, status, http_status, error) \
+         SELECT ?1, ?2, ?3, ?4, ?5 WHERE ?6 OR EXISTS (SELECT 1 FROM attempt WHERE outbox_id = ?1)",
+    )?
+    .execute(params![
+        c.id,
+        c.at,
+        c.status.as_str(),
+        c.last_status,
+        c.last_error,
+        c.is_history(),
+    ])?;
+    Ok(())
+}
