@@ -51,6 +51,8 @@ pub struct Reply {
     pub body: String,
     /// Delay before answering.
     pub delay: Duration,
+    /// When set, the answer waits (before its delay) until the test adds a permit here.
+    pub gate: Option<Arc<tokio::sync::Semaphore>>,
 }
 
 impl Reply {
@@ -61,6 +63,7 @@ impl Reply {
             headers: Vec::new(),
             body: String::new(),
             delay: Duration::ZERO,
+            gate: None,
         }
     }
 
@@ -117,6 +120,11 @@ async fn handle(
     let reply = (shared.script)(n);
     let now = shared.load.now.fetch_add(1, Ordering::SeqCst) + 1;
     shared.load.peak.fetch_max(now, Ordering::SeqCst);
+    if let Some(gate) = &reply.gate
+        && let Ok(permit) = gate.acquire().await
+    {
+        permit.forget();
+    }
     tokio::time::sleep(reply.delay).await;
     shared.load.now.fetch_sub(1, Ordering::SeqCst);
     let status = StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);

@@ -8,7 +8,7 @@ use tokio::task::JoinHandle;
 
 use crate::{
     relay::{Output, Relay},
-    store::{Completion, Head, Status},
+    store::{Completion, Feed, Head, Status, Taken},
 };
 
 mod chat;
@@ -31,7 +31,9 @@ const BREAKER_COOLDOWN: Duration = Duration::from_secs(30);
 /// How often an idle or disabled worker looks at the store anyway.
 const POLL: Duration = Duration::from_secs(1);
 
-/// Rows read per query.
+/// Rows read per query, or taken from the feed at once.
+const BATCH_ROWS: usize = 64;
+/// [`BATCH_ROWS`] for SQL.
 const BATCH: i64 = 64;
 /// Sends whose outcomes may be queued to the writer but not yet committed; at the limit the
 /// worker waits for the oldest commit. A kill resends at most these (plus the ones in flight).
@@ -58,46 +60,42 @@ pub async fn run(relay: Arc<Relay>, index: usize) {
     let mut cursor = 0_i64;
     // Sends in flight; kept across batches, settled whenever the worker holds back or idles.
     let mut window = Window::with_capacity(output.in_flight);
+    // New rows straight from the store's writer (SQLite), while `feed.synced`.
+    let mut feed = FeedState::new(relay.store.feed(&worker.name));
     while !relay.stopping.is_cancelled() {
         if output.standing_by() {
             // Re-enabling (from the store, see running::watch_output_state) and taking the
             // lease ring the bell. A worker taking over resumes from the queue's head.
             cursor = 0;
+            feed.synced = false;
             pause(&relay, &output.wake, POLL).await;
             continue;
         }
-        let Some((batch, read, last_read)) = worker.read_batch(cursor).await else {
-            pause(&relay, &output.wake, POLL).await;
+        let Some(Batch {
+            rows: batch,
+            read,
+            last_read,
+            from_store,
+        }) = worker.next_batch(&mut feed, &mut window, &mut cursor).await
+        else {
             continue;
         };
-        if batch.is_empty() && read > 0 {
-            cursor = last_read.unwrap_or(cursor);
-            continue;
-        }
-        if batch.is_empty() && !window.is_empty() {
-            // Nothing new: settle what is in flight before idling or scanning again.
-            let mut hold = Hold::default();
-            worker.settle_all(&mut window, &mut hold).await;
-            worker.hold_back(hold, &mut cursor).await;
-            continue;
-        }
         if batch.is_empty() {
-            worker.committed.wait_all(&worker.name).await;
-            worker.announce_skipped().await;
-            if cursor == 0 {
-                pause(&relay, &output.wake, POLL).await;
-            }
-            cursor = 0;
+            worker
+                .nothing_to_send(read, last_read, &mut feed, &mut window, &mut cursor)
+                .await;
             continue;
         }
         let mut hold = Hold::default();
         // A batch shorter than asked for held every pending row past the cursor: once all of
         // it is sent, nothing is left to read until new rows are announced.
-        let mut caught_up = read < usize::try_from(BATCH).unwrap_or(usize::MAX);
+        let mut caught_up = read < BATCH_ROWS;
+        // Rows of the batch were left unsent (the worker holds back or reads again).
+        let mut left = false;
         let mut rows: VecDeque<Head> = batch.into();
         while let Some(head) = rows.pop_front() {
             if relay.stopping.is_cancelled() || output.standing_by() || hold.any() {
-                caught_up = false;
+                left = true;
                 break;
             }
             let now = relay.clock.now_ms();
@@ -116,13 +114,13 @@ pub async fn run(relay: Arc<Relay>, index: usize) {
                 worker
                     .wait_then_reread(&mut window, &mut hold, Duration::from_millis(due_in))
                     .await;
-                caught_up = false;
+                left = true;
                 break;
             }
             if window.len() >= worker.in_flight_allowed() {
                 worker.settle_next(&mut window, &mut hold).await;
                 if hold.any() {
-                    caught_up = false;
+                    left = true;
                     break;
                 }
             }
@@ -130,7 +128,7 @@ pub async fn run(relay: Arc<Relay>, index: usize) {
                 // A paced output (Discord) waits until its limits let the next request
                 // through; chat that arrives meanwhile goes out with it (read again).
                 worker.wait_then_reread(&mut window, &mut hold, wait).await;
-                caught_up = false;
+                left = true;
                 break;
             }
             let (request, group) = if head.batch_line().is_some() {
@@ -144,15 +142,89 @@ pub async fn run(relay: Arc<Relay>, index: usize) {
             let send = tokio::spawn(async move { sink.send(&request, sent_at).await });
             window.push_back((group, send));
         }
+        caught_up &= !left;
+        if left {
+            // The rows left are still pending in the store, not in the feed.
+            feed.synced = false;
+        }
         if hold.any() || relay.stopping.is_cancelled() || output.standing_by() {
+            feed.synced = false;
             worker.settle_all(&mut window, &mut hold).await;
             worker.hold_back(hold, &mut cursor).await;
-        } else if caught_up {
+        } else if caught_up && from_store && feed.intact() {
+            // Everything pending was read and sent, and every row committed since that read
+            // began is in the feed: take the next ones from there.
+            feed.synced = true;
+        } else if caught_up && !feed.synced {
             worker.idle(&mut window, &mut cursor).await;
         }
     }
     worker.settle_all(&mut window, &mut Hold::default()).await;
     worker.committed.wait_all(&worker.name).await;
+}
+
+/// Rows to send next.
+struct Batch {
+    /// The rows, rendered (those that could not be are recorded and left out).
+    rows: Vec<Head>,
+    /// Rows read or taken (before rendering).
+    read: usize,
+    /// The last id read or taken.
+    last_read: Option<i64>,
+    /// Read from the store (not taken from the feed).
+    from_store: bool,
+}
+
+/// A worker's use of its output's feed ([`crate::store::Feed`]): rows come from the feed
+/// while `synced` (the last read of the store found everything pending and the feed lost
+/// nothing since that read began), and from the store otherwise; the store is read in full
+/// from the queue's head at least every [`POLL`] anyway (operator commands of other processes
+/// requeue rows no feed sees).
+struct FeedState {
+    feed: Option<Arc<Feed>>,
+    synced: bool,
+    scanned_at: tokio::time::Instant,
+}
+
+impl FeedState {
+    fn new(feed: Option<Arc<Feed>>) -> Self {
+        Self {
+            feed,
+            synced: false,
+            scanned_at: tokio::time::Instant::now(),
+        }
+    }
+
+    /// The next rows after `cursor`, while in step; `None` when the store is to be read.
+    fn take(&self, cursor: i64) -> Option<Taken> {
+        let feed = self.feed.as_ref().filter(|_| self.synced)?;
+        if self.scanned_at.elapsed() >= POLL {
+            return Some(Taken::Rescan);
+        }
+        Some(feed.take(cursor, BATCH_ROWS))
+    }
+
+    /// How long until the next full read of the store.
+    fn until_rescan(&self) -> Duration {
+        POLL.saturating_sub(self.scanned_at.elapsed())
+    }
+
+    /// The store is being read from the queue's head.
+    fn scanned(&mut self) {
+        self.scanned_at = tokio::time::Instant::now();
+    }
+
+    /// A read of the store begins.
+    fn mark(&self) {
+        if let Some(feed) = &self.feed {
+            feed.mark();
+        }
+    }
+
+    /// Whether every row committed since the last [`FeedState::mark`] is in the feed.
+    fn intact(&self) -> bool {
+        self.feed.as_ref().is_some_and(|feed| feed.intact())
+    }
 }
 
 /// Sends in flight, oldest first: the rows one request carries (one, or several chat rows
@@ -233,16 +305,25 @@ impl<'a> Worker<'a> {
     /// rows to be announced (or the poll interval) and scans from the start, instead of
     /// reading an empty queue twice more per event.
     async fn idle(&mut self, window: &mut Window, cursor: &mut i64) {
+        if self.rescan(window, cursor).await {
+            pause(self.relay, &self.output.wake, POLL).await;
+        }
+    }
+
+    /// Settles what is in flight and lets its outcomes commit, so that the next read starts
+    /// from the queue's head (`cursor` 0) without finding rows already sent; `false` when an
+    /// outcome asked to hold back instead (done, `cursor` set for it).
+    async fn rescan(&mut self, window: &mut Window, cursor: &mut i64) -> bool {
         let mut hold = Hold::default();
         self.settle_all(window, &mut hold).await;
         if hold.any() {
             self.hold_back(hold, cursor).await;
-            return;
+            return false;
         }
         self.committed.wait_all(&self.name).await;
         self.announce_skipped().await;
         *cursor = 0;
-        pause(self.relay, &self.output.wake, POLL).await;
+        true
     }
 
     /// Does what `hold` asks once nothing is in flight: a retried row becomes the next one read
@@ -277,6 +358,103 @@ impl<'a> Worker<'a> {
         if !hold.any() {
             pause_uninterrupted(self.relay, wait.min(POLL * 5)).await;
         }
+    }
+
+    /// The next rows after `cursor`: from the feed while in step with it, else from the store.
+    /// `None` when there is nothing to send yet (the worker waited, held back or arranged a
+    /// full read of the store) and the loop should come round again.
+    async fn next_batch(
+        &mut self,
+        feed: &mut FeedState,
+        window: &mut Window,
+        cursor: &mut i64,
+    ) -> Option<Batch> {
+        match feed.take(*cursor) {
+            Some(Taken::Rows(rows)) => {
+                let (read, last_read) = (rows.len(), rows.last().map(|h| h.id));
+                return Some(Batch {
+                    rows: self.prepare(rows).await,
+                    read,
+                    last_read,
+                    from_store: false,
+                });
+            }
+            Some(Taken::Empty) => {
+                // Everything committed so far went out: settle it, then wait for new rows
+                // (or the time of the next full read of the store).
+                let mut hold = Hold::default();
+                self.settle_all(window, &mut hold).await;
+                if hold.any() {
+                    feed.synced = false;
+                    self.hold_back(hold, cursor).await;
+                } else {
+                    self.announce_skipped().await;
+                    pause(self.relay, &self.output.wake, feed.until_rescan()).await;
+                }
+                return None;
+            }
+            Some(Taken::Behind) => {
+                // The worker fell behind the feed: read the store from here on.
+                feed.synced = false;
+            }
+            Some(Taken::Rescan) => {
+                // An operator requeued rows, or it is time for the periodic full read: read
+                // the store from the queue's head.
+                feed.synced = false;
+                self.rescan(window, cursor).await;
+                return None;
+            }
+            None => {}
+        }
+        if *cursor == 0 {
+            feed.scanned();
+        }
+        feed.mark();
+        let Some((rows, read, last_read)) = self.read_batch(*cursor).await else {
+            pause(self.relay, &self.output.wake, POLL).await;
+            return None;
+        };
+        Some(Batch {
+            rows,
+            read,
+            last_read,
+            from_store: true,
+        })
+    }
+
+    /// A batch left nothing to send: every row read was recorded instead (move past them), or
+    /// nothing was pending (settle what is in flight, take the feed from here, or idle).
+    async fn nothing_to_send(
+        &mut self,
+        read: usize,
+        last_read: Option<i64>,
+        feed: &mut FeedState,
+        window: &mut Window,
+        cursor: &mut i64,
+    ) {
+        if read > 0 {
+            *cursor = last_read.unwrap_or(*cursor);
+            return;
+        }
+        if !window.is_empty() {
+            // Nothing new: settle what is in flight before idling or scanning again.
+            let mut hold = Hold::default();
+            self.settle_all(window, &mut hold).await;
+            self.hold_back(hold, cursor).await;
+            return;
+        }
+        if feed.intact() {
+            // Nothing pending past the cursor, and every row committed since the read began
+            // is in the feed.
+            feed.synced = true;
+            return;
+        }
+        self.committed.wait_all(&self.name).await;
+        self.announce_skipped().await;
+        if *cursor == 0 {
+            pause(self.relay, &self.output.wake, POLL).await;
+        }
+        *cursor = 0;
     }
 
     /// Settles every send in flight, in order.

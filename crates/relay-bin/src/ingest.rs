@@ -88,7 +88,11 @@ async fn accept(
         &delivery,
         now_ms,
     );
-    match relay.store.accept(inbox, outbox).await {
+    match relay
+        .store
+        .accept(inbox, outbox, Some(Arc::clone(&delivery)))
+        .await
+    {
         Ok(Accepted::New(rows)) => {
             relay.metrics.event_accepted(now_ms);
             tracing::debug!(message_id = %delivery.headers.meta.message_id, event_type = %delivery.headers.meta.event_type, outputs = rows, "accepted");

@@ -8,6 +8,7 @@ use tokio::sync::{broadcast, oneshot};
 
 mod backend;
 mod dedup;
+mod feed;
 mod postgres;
 mod purge;
 mod read;
@@ -16,6 +17,7 @@ mod types;
 
 use self::backend::Backend;
 pub use self::{
+    feed::{FEED_CAPACITY, Feed, Taken},
     postgres::is_postgres_url,
     sqlite::database_file,
     types::{
@@ -51,7 +53,8 @@ impl Store {
     }
 
     /// Records an accepted delivery and its outbox rows in one transaction, committed with
-    /// whatever else is waiting. Returns after the commit.
+    /// whatever else is waiting. Returns after the commit. With `event` (the delivery as
+    /// parsed on arrival), the new rows also go to their outputs' feeds ([`Store::feed`]).
     ///
     /// # Errors
     /// When the commit fails (disk full, database down, …): nothing was stored.
@@ -59,8 +62,16 @@ impl Store {
         &self,
         inbox: InboxRow,
         deliveries: Vec<NewDelivery>,
+        event: Option<Arc<kick_models::Delivery>>,
     ) -> anyhow::Result<Accepted> {
-        self.backend.accept(inbox, deliveries).await
+        self.backend.accept(inbox, deliveries, event).await
+    }
+
+    /// The feed of `output`'s rows as this process commits them, when the database allows
+    /// one (SQLite: this process is its only writer of new rows); `None` on PostgreSQL.
+    /// Rows go to a feed only once its worker has asked for it.
+    pub fn feed(&self, output: &str) -> Option<Arc<Feed>> {
+        self.backend.feed(output)
     }
 
     /// Queues the outcome of a send without waiting for its commit; the receiver says when it

@@ -492,3 +492,71 @@ async fn an_event_older_than_max_age_is_expired_not_sent() {
     assert!(sent <= 2, "at most the retry already due was sent: {sent}");
     relay.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_worker_that_falls_behind_its_feed_sends_the_rest_from_the_store_once_each() {
+    // The second request is answered only when the test says: with one in flight the worker
+    // is stuck on it while far more events than its feed holds
+    // (relay_bin::store::FEED_CAPACITY) are committed, so the feed overflows and the worker
+    // must read the rest from the store.
+    let gate = std::sync::Arc::new(tokio::sync::Semaphore::new(0));
+    let held = std::sync::Arc::clone(&gate);
+    let raw = StandIn::scripted(move |n| Reply {
+        gate: (n == 2).then(|| std::sync::Arc::clone(&held)),
+        ..Reply::status(204)
+    })
+    .await;
+    let config = format!(
+        "[[output]]\nname = \"raw\"\ntype = \"raw\"\nurl = \"{}\"\nmax_in_flight = 1\ntimeout_secs = 300\n",
+        raw.url("/raw")
+    );
+    let relay = std::sync::Arc::new(TestRelay::start(&config).await);
+    let post = |relay: std::sync::Arc<TestRelay>, i: usize| async move {
+        let (status, _) = relay
+            .post(
+                &format!("01JFEED{i:019}"),
+                "custom.event",
+                format!("{{\"n\":{i}}}").as_bytes(),
+            )
+            .await;
+        assert_eq!(status, 200, "event {i}");
+    };
+    // The worker is in step with its feed once the first event went out.
+    post(std::sync::Arc::clone(&relay), 0).await;
+    raw.wait_for(1, Duration::from_secs(10)).await;
+    post(std::sync::Arc::clone(&relay), 1).await;
+    let total = relay_bin::store::FEED_CAPACITY + 300;
+    let mut posts = tokio::task::JoinSet::new();
+    for lane in 0..16 {
+        let relay = std::sync::Arc::clone(&relay);
+        posts.spawn(async move {
+            for i in (2 + lane..total).step_by(16) {
+                post(std::sync::Arc::clone(&relay), i).await;
+            }
+        });
+    }
+    while let Some(done) = posts.join_next().await {
+        done.unwrap();
+    }
+    assert_eq!(
+        raw.received().len(),
+        2,
+        "the held request was still in flight while the feed overflowed"
+    );
+    gate.add_permits(1);
+    let received = raw.wait_for(total, Duration::from_mins(1)).await;
+    let mut seen: Vec<i64> = received
+        .iter()
+        .map(|r| r.json()["event"]["n"].as_i64().unwrap())
+        .collect();
+    assert_eq!(&seen[..2], [0, 1]);
+    seen.sort_unstable();
+    seen.dedup();
+    assert_eq!(seen.len(), total, "every event once, none lost");
+    // Nothing more arrives (no repeats), also after the worker's next full read of the store
+    // from the queue's head (at least every second).
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    assert_eq!(raw.received().len(), total);
+    let mut relay = std::sync::Arc::try_unwrap(relay).unwrap_or_else(|_| panic!("posts done"));
+    relay.stop().await;
+}

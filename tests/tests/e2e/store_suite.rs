@@ -89,7 +89,7 @@ fn to(output: &str) -> NewDelivery {
 
 async fn accept(store: &Store, row: InboxRow, outputs: &[&str]) -> Accepted {
     let deliveries = outputs.iter().map(|o| to(o)).collect();
-    store.accept(row, deliveries).await.unwrap()
+    store.accept(row, deliveries, None).await.unwrap()
 }
 
 fn done(id: i64, status: Status, attempts: i64, at: i64) -> Completion {
@@ -319,7 +319,7 @@ async fn a_closed_store_refuses_writes_and_reopens_with_its_rows(f: Fixture) {
     s.check_writable(1_000).await.unwrap();
     s.close().await.unwrap();
     let err = s
-        .accept(inbox("m2", None, None, 1_000), Vec::new())
+        .accept(inbox("m2", None, None, 1_000), Vec::new(), None)
         .await
         .unwrap_err();
     assert!(

@@ -135,7 +135,7 @@ pub(super) fn alone(mut head: Head) -> (RenderedRequest, Vec<Head>) {
     let request = match std::mem::replace(&mut head.request, Request::Gone) {
         Request::Rendered { headers, body, .. } => RenderedRequest { headers, body },
         // `Worker::prepare` renders every row before it is sent.
-        Request::Event(_) | Request::Gone => RenderedRequest {
+        Request::Event(_) | Request::Parsed(_) | Request::Gone => RenderedRequest {
             headers: Vec::new(),
             body: Vec::new(),
         },

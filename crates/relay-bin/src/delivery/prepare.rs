@@ -46,6 +46,14 @@ impl Worker<'_> {
                     ready.push(head);
                     continue;
                 }
+                Request::Parsed(delivery) => match render_parsed(&*self.output.sink, &delivery) {
+                    Ok(request) => {
+                        head.request = request;
+                        ready.push(head);
+                        continue;
+                    }
+                    Err(failure) => failure,
+                },
                 Request::Event(event) => {
                     match render(&*self.output.sink, &head.message_id, event) {
                         Ok(request) => {
@@ -105,12 +113,17 @@ fn render(
             format!("stored headers no longer parse: {err}"),
         )
     })?;
-    let delivery = Delivery::parse(headers, event.body);
-    match sink.render(&delivery) {
+    render_parsed(sink, &Delivery::parse(headers, event.body))
+}
+
+/// The request `sink` sends for `delivery`, and its batch line; or the status and reason to
+/// record instead.
+fn render_parsed(sink: &dyn Sink, delivery: &Delivery) -> Result<Request, (Status, String)> {
+    match sink.render(delivery) {
         Ok(request) => Ok(Request::Rendered {
             headers: request.headers,
             body: request.body,
-            batch_line: sink.batch_line(&delivery),
+            batch_line: sink.batch_line(delivery),
         }),
         Err(RenderError::Unsupported(why)) => {
             Err((Status::Skipped, format!("nothing to send: {why}")))

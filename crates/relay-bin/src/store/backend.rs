@@ -1,14 +1,15 @@
 //! What a database must do for the relay: the one interface the SQLite and PostgreSQL stores
 //! implement. Ingest, delivery, admin and the CLI see only [`super::Store`], which holds one.
 
-use std::{collections::HashSet, fmt, time::Duration};
+use std::{collections::HashSet, fmt, sync::Arc, time::Duration};
 
 use async_trait::async_trait;
+use kick_models::Delivery;
 use tokio::sync::{broadcast, oneshot};
 
 use super::{
-    Accepted, Completion, DeliveryDetail, DeliveryRow, Head, InboxRow, NewDelivery, OutputOverview,
-    Replayed, Stats,
+    Accepted, Completion, DeliveryDetail, DeliveryRow, Feed, Head, InboxRow, NewDelivery,
+    OutputOverview, Replayed, Stats,
 };
 
 /// A store backend. Times are Unix milliseconds from the relay's clock, except leases, which
@@ -19,11 +20,18 @@ pub(crate) trait Backend: Send + Sync + fmt::Debug {
     fn kind(&self) -> &'static str;
 
     /// Records a delivery and its outbox rows in one transaction; returns after the commit.
+    /// `event` (the parsed delivery) goes to the outputs' feeds, where the backend has them.
     async fn accept(
         &self,
         inbox: InboxRow,
         deliveries: Vec<NewDelivery>,
+        event: Option<Arc<Delivery>>,
     ) -> anyhow::Result<Accepted>;
+
+    /// The feed of `output`'s newly committed rows, where this backend can keep one.
+    fn feed(&self, _output: &str) -> Option<Arc<Feed>> {
+        None
+    }
 
     /// Queues a send's outcome; the receiver says when it was committed (in queue order).
     async fn complete_queued(

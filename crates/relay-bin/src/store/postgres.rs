@@ -3,7 +3,12 @@
 //! each per group); reads, operator writes and leases use the pool. New rows are announced
 //! with NOTIFY so the replica sending an output wakes without polling.
 
-use std::{collections::HashSet, str::FromStr, sync::Mutex, time::Duration};
+use std::{
+    collections::HashSet,
+    str::FromStr,
+    sync::{Arc, Mutex},
+    time::Duration,
+};
 
 use anyhow::Context;
 use async_trait::async_trait;
@@ -118,6 +123,7 @@ impl Backend for PgStore {
         &self,
         inbox: InboxRow,
         deliveries: Vec<NewDelivery>,
+        _event: Option<Arc<kick_models::Delivery>>,
     ) -> anyhow::Result<Accepted> {
         self.accepts.call((inbox, deliveries)).await
     }

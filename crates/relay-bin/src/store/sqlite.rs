@@ -2,7 +2,7 @@
 //! writes in groups so durability costs one fsync per group; read through a pool of read-only
 //! connections that never wait for the writer.
 
-use std::{collections::HashSet, str::FromStr, time::Duration};
+use std::{collections::HashSet, str::FromStr, sync::Arc, time::Duration};
 
 use anyhow::Context;
 use async_trait::async_trait;
@@ -14,7 +14,9 @@ use tokio::sync::{broadcast, mpsc, oneshot};
 
 use super::{
     Accepted, Completion, DeliveryDetail, DeliveryRow, Head, InboxRow, NewDelivery, OutputOverview,
-    Replayed, Stats, Synchronous, backend::Backend,
+    Replayed, Stats, Synchronous,
+    backend::Backend,
+    feed::{Feed, Feeds},
 };
 
 /// Most writes committed in one transaction.
@@ -25,6 +27,7 @@ const WRITE_QUEUE: usize = 4096;
 enum Write {
     Accept(
         Box<(InboxRow, Vec<NewDelivery>)>,
+        Option<Arc<kick_models::Delivery>>,
         oneshot::Sender<anyhow::Result<Accepted>>,
     ),
     Complete(Completion, oneshot::Sender<anyhow::Result<()>>),
@@ -47,6 +50,8 @@ pub(super) struct SqliteStore {
     /// directly; they are rare and serialise with the writer on the connection).
     write: SqlitePool,
     writes: mpsc::Sender<Write>,
+    /// The outputs' feeds, filled by the writer after each commit.
+    feeds: Arc<Feeds>,
 }
 
 impl SqliteStore {
@@ -91,12 +96,19 @@ impl SqliteStore {
         let checkpoint_connection = SqliteConnection::connect_with(&options)
             .await
             .with_context(|| format!("cannot open database {url} for checkpoints"))?;
-        writer::start(writer_connection, checkpoint_connection, queue)
-            .context("cannot start the store's writer thread")?;
+        let feeds = Arc::new(Feeds::default());
+        writer::start(
+            writer_connection,
+            checkpoint_connection,
+            queue,
+            Arc::clone(&feeds),
+        )
+        .context("cannot start the store's writer thread")?;
         Ok(Self {
             read,
             write,
             writes,
+            feeds,
         })
     }
 }
@@ -133,9 +145,14 @@ impl Backend for SqliteStore {
         &self,
         inbox: InboxRow,
         deliveries: Vec<NewDelivery>,
+        event: Option<Arc<kick_models::Delivery>>,
     ) -> anyhow::Result<Accepted> {
-        self.call(|reply| Write::Accept(Box::new((inbox, deliveries)), reply))
+        self.call(|reply| Write::Accept(Box::new((inbox, deliveries)), event, reply))
             .await
+    }
+
+    fn feed(&self, output: &str) -> Option<Arc<Feed>> {
+        Some(self.feeds.get(output))
     }
 
     async fn complete_queued(
@@ -162,7 +179,10 @@ impl Backend for SqliteStore {
     }
 
     async fn requeue(&self, which: &Replayed, now: i64) -> anyhow::Result<u64> {
-        operator::requeue(&self.write, which, now).await
+        let requeued = operator::requeue(&self.write, which, now).await;
+        // The rows made pending again never went through a feed: workers read the store.
+        self.feeds.invalidate_all();
+        requeued
     }
 
     async fn purge(&self, before: i64) -> anyhow::Result<()> {

@@ -1,6 +1,8 @@
 //! What goes into the store and what comes out of it.
 
-use std::str::FromStr;
+use std::{str::FromStr, sync::Arc};
+
+use kick_models::Delivery;
 
 /// SQLite's `synchronous` setting (`storage.synchronous`).
 #[derive(Clone, Copy, Debug, Default, Eq, PartialEq, serde::Deserialize)]
@@ -274,7 +276,7 @@ impl Head {
     pub fn batch_line(&self) -> Option<&str> {
         match &self.request {
             Request::Rendered { batch_line, .. } => batch_line.as_deref(),
-            Request::Event(_) | Request::Gone => None,
+            Request::Event(_) | Request::Parsed(_) | Request::Gone => None,
         }
     }
 }
@@ -294,6 +296,9 @@ pub enum Request {
     },
     /// The event as stored in the inbox, to render for the output.
     Event(StoredEvent),
+    /// The event as this process received and parsed it, to render for the output (a row
+    /// handed over by the store's feed right after its commit).
+    Parsed(Arc<Delivery>),
     /// Neither: the event is no longer in the inbox (an older row outlived its retention).
     Gone,
 }

@@ -5,15 +5,17 @@
 //! its size, and every statement stays prepared (single-row statements, cached) and binds the
 //! group's data in place instead of copying it into owned arguments.
 
-use std::{collections::HashSet, path::Path, time::Duration};
+use std::{collections::HashSet, path::Path, sync::Arc, time::Duration};
 
 use anyhow::Context;
+use kick_models::Delivery;
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 
 use super::Write;
 use crate::store::{
-    Accepted, Completion, InboxRow, NewDelivery, Status, Synchronous,
+    Accepted, Completion, Head, InboxRow, NewDelivery, Request, Status, Synchronous,
     dedup::{Job, Known, decide},
+    feed::FeedRows,
 };
 
 /// Statements the writer keeps prepared (it uses about a dozen).
@@ -57,16 +59,17 @@ pub(super) fn open(
 pub(super) fn apply(
     connection: &mut Connection,
     group: &[Write],
-) -> rusqlite::Result<Vec<Option<Accepted>>> {
+) -> rusqlite::Result<(Vec<Option<Accepted>>, FeedRows)> {
     let tx = connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let jobs: Vec<&Job> = group
+    let jobs: Vec<(&Job, Option<&Arc<Delivery>>)> = group
         .iter()
         .filter_map(|w| match w {
-            Write::Accept(job, _) => Some(&**job),
+            Write::Accept(job, event, _) => Some((&**job, event.as_ref())),
             _ => None,
         })
         .collect();
-    let mut accepted = accept_group(&tx, &jobs)?.into_iter();
+    let (accepted, fed) = accept_group(&tx, &jobs)?;
+    let mut accepted = accepted.into_iter();
     for write in group {
         if let Write::Complete(completion, _) = write {
             complete(&tx, completion)?;
@@ -107,7 +110,7 @@ pub(super) fn apply(
         });
     }
     tx.commit()?;
-    Ok(results)
+    Ok((results, fed))
 }
 
 /// Retention: removes finished deliveries and their history older than `before`, and the
@@ -132,11 +135,17 @@ fn purge(tx: &Transaction<'_>, before: i64) -> rusqlite::Result<()> {
 }
 
 /// Decides duplicates for a group of accepts (against the table and within the group, in
-/// order) and inserts the new ones.
-fn accept_group(tx: &Transaction<'_>, jobs: &[&Job]) -> rusqlite::Result<Vec<Accepted>> {
-    if jobs.is_empty() {
-        return Ok(Vec::new());
+/// order) and inserts the new ones; with the pending rows to hand to the outputs' feeds (of
+/// the accepts that came with their parsed event).
+fn accept_group(
+    tx: &Transaction<'_>,
+    accepts: &[(&Job, Option<&Arc<Delivery>>)],
+) -> rusqlite::Result<(Vec<Accepted>, FeedRows)> {
+    if accepts.is_empty() {
+        return Ok((Vec::new(), Vec::new()));
     }
+    let jobs: Vec<&Job> = accepts.iter().map(|(job, _)| *job).collect();
+    let jobs = jobs.as_slice();
     let mut known = Known::default();
     let mut stored = tx.prepare_cached("SELECT 1 FROM inbox WHERE message_id = ?1")?;
     let mut seen = tx.prepare_cached(
@@ -165,12 +174,24 @@ fn accept_group(tx: &Transaction<'_>, jobs: &[&Job]) -> rusqlite::Result<Vec<Acc
         }
     }
     let (results, fresh) = decide(jobs, known);
-    insert_fresh(tx, &fresh)?;
-    Ok(results)
+    // One answer per accept, in order; the fresh ones are the new ones, in the same order.
+    let events: Vec<Option<&Arc<Delivery>>> = accepts
+        .iter()
+        .zip(&results)
+        .filter(|(_, result)| matches!(result, Accepted::New(_)))
+        .map(|((_, event), _)| *event)
+        .collect();
+    let fed = insert_fresh(tx, &fresh, &events)?;
+    Ok((results, fed))
 }
 
-/// Inserts new inbox rows and their outbox rows.
-fn insert_fresh(tx: &Transaction<'_>, fresh: &[&Job]) -> rusqlite::Result<()> {
+/// Inserts new inbox rows and their outbox rows; returns the pending ones of accepts with an
+/// event, as feed rows.
+fn insert_fresh(
+    tx: &Transaction<'_>,
+    fresh: &[&Job],
+    events: &[Option<&Arc<Delivery>>],
+) -> rusqlite::Result<FeedRows> {
     let mut inbox_insert = tx.prepare_cached(
         "INSERT INTO inbox (message_id, dedup_key, received_at, event_type, version, subscription_id, timestamp, signature, body, parse_error) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
@@ -179,13 +200,27 @@ fn insert_fresh(tx: &Transaction<'_>, fresh: &[&Job]) -> rusqlite::Result<()> {
         "INSERT INTO outbox (message_id, output, event_type, status, created_at, next_attempt_at, last_error, finished_at) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6, ?7)",
     )?;
-    for (inbox, deliveries) in fresh.iter().copied() {
+    let mut fed = Vec::new();
+    for ((inbox, deliveries), event) in fresh.iter().copied().zip(events) {
         insert_inbox(&mut inbox_insert, inbox)?;
         for delivery in deliveries {
             insert_outbox(&mut outbox_insert, inbox, delivery)?;
+            if let (Some(event), Status::Pending) = (event, delivery.status) {
+                fed.push((
+                    delivery.output.clone(),
+                    Head {
+                        id: tx.last_insert_rowid(),
+                        message_id: inbox.message_id.clone(),
+                        attempts: 0,
+                        created_at: inbox.received_at,
+                        next_attempt_at: inbox.received_at,
+                        request: Request::Parsed(Arc::clone(event)),
+                    },
+                ));
+            }
         }
     }
-    Ok(())
+    Ok(fed)
 }
 
 fn insert_inbox(

@@ -2,14 +2,14 @@
 //! its own thread (see [`super::commit`]); a checkpointer folds the WAL into the database off
 //! the commit path.
 
-use std::time::Duration;
+use std::{sync::Arc, time::Duration};
 
 use rusqlite::Connection;
 use sqlx::{Connection as _, SqliteConnection};
 use tokio::{sync::mpsc, time::Instant};
 
 use super::{MAX_GROUP, Write, commit};
-use crate::store::Accepted;
+use crate::store::{Accepted, feed::Feeds};
 
 /// The writer's own automatic checkpoint threshold (pages of 4 KiB): a backstop only.
 pub(super) const WRITER_AUTOCHECKPOINT_PAGES: u32 = 16_384;
@@ -23,11 +23,12 @@ pub(super) fn start(
     connection: Connection,
     checkpoints: SqliteConnection,
     queue: mpsc::Receiver<Write>,
+    feeds: Arc<Feeds>,
 ) -> anyhow::Result<()> {
     let (jobs, thread_jobs) = std::sync::mpsc::channel();
     std::thread::Builder::new()
         .name("kick-relay-writer".into())
-        .spawn(move || run(connection, &thread_jobs))?;
+        .spawn(move || run(connection, &thread_jobs, &feeds))?;
     let (committed, commits) = mpsc::channel(1);
     let checkpointer = tokio::spawn(checkpointer(checkpoints, commits));
     tokio::spawn(writer(jobs, queue, committed, checkpointer));
@@ -42,14 +43,16 @@ enum Job {
     Close(tokio::sync::oneshot::Sender<anyhow::Result<()>>),
 }
 
-/// The writer's thread: applies each group and answers its writes, until closed (or until the
-/// async side is gone).
-fn run(mut connection: Connection, jobs: &std::sync::mpsc::Receiver<Job>) {
+/// The writer's thread: applies each group, hands the new rows to the feeds, answers the
+/// group's writes (in that order: a worker woken by an answer finds its rows in the feed),
+/// until closed (or until the async side is gone).
+fn run(mut connection: Connection, jobs: &std::sync::mpsc::Receiver<Job>, feeds: &Feeds) {
     while let Ok(job) = jobs.recv() {
         match job {
             Job::Group(mut group, done) => {
                 match commit::apply(&mut connection, &group) {
-                    Ok(results) => {
+                    Ok((results, fed)) => {
+                        feeds.push(fed);
                         for (write, result) in group.drain(..).zip(results) {
                             answer(write, Ok(result));
                         }
@@ -202,7 +205,7 @@ async fn linger(queue: &mut mpsc::Receiver<Write>, group: &mut Vec<Write>) {
 
 fn answer(write: Write, result: anyhow::Result<Option<Accepted>>) {
     match write {
-        Write::Accept(_, reply) => {
+        Write::Accept(_, _, reply) => {
             let _ = reply.send(result.map(|r| r.unwrap_or(Accepted::Duplicate)));
         }
         Write::Complete(_, reply)
