@@ -97,12 +97,14 @@ async fn checkpointer(mut connection: SqliteConnection, mut commits: mpsc::Recei
     let _ = connection.close().await;
 }
 
-/// Least time from the start of one commit to the start of the next while writes keep
-/// coming. Each commit rewrites the pages it touches (index leaves, the last pages of each
-/// table, the header page) in full into the WAL: at thousands of events a second, committing
-/// as fast as the disk allows wrote ~40 pages per commit for a handful of events each. Waiting
-/// for this cycle lets a busy group grow; an idle relay commits at once (its last commit is
-/// long past).
+/// Least time from the start of one commit to the start of the next while requests arrive
+/// concurrently. Each commit rewrites the pages it touches (index leaves, the last pages of
+/// each table, the header page) in full into the WAL: at thousands of events a second,
+/// committing as fast as the disk allows wrote ~40 pages per commit for a handful of events
+/// each. Waiting for this cycle lets a busy group grow. The wait ends as soon as the group
+/// holds as many accepts as the one before (in a closed loop every sender is back), and there
+/// is none after a group of one accept: a lone sender (each request waits for the one
+/// before) and an idle relay commit at once.
 const MIN_CYCLE: Duration = Duration::from_millis(1);
 
 /// Gathers groups of writes and hands each to the writer's thread; after each commit nudges
@@ -117,8 +119,12 @@ async fn writer(
     let mut group = Vec::with_capacity(MAX_GROUP);
     let mut closing = Vec::new();
     let mut last_start = Instant::now();
+    // Accepts in the last group committed.
+    let mut last_accepts = 0;
     while closing.is_empty() && queue.recv_many(&mut group, MAX_GROUP).await > 0 {
-        gather(&mut queue, &mut group, last_start + MIN_CYCLE).await;
+        if last_accepts > 1 {
+            gather(&mut queue, &mut group, last_start + MIN_CYCLE, last_accepts).await;
+        }
         linger(&mut queue, &mut group).await;
         closing.extend(
             group
@@ -132,6 +138,7 @@ async fn writer(
             continue;
         }
         last_start = Instant::now();
+        last_accepts = accepts(&group);
         let (done, emptied) = tokio::sync::oneshot::channel();
         if jobs.send(Job::Group(group, done)).is_err() {
             tracing::error!("the store's writer thread has stopped");
@@ -167,10 +174,25 @@ async fn writer(
     }
 }
 
-/// Takes what else arrives until `until` (the earliest the next commit may start), so that
-/// commits are at least [`MIN_CYCLE`] apart; returns at once when that time has passed.
-async fn gather(queue: &mut mpsc::Receiver<Write>, group: &mut Vec<Write>, until: Instant) {
-    while group.len() < MAX_GROUP {
+fn accepts(group: &[Write]) -> usize {
+    group
+        .iter()
+        .filter(|w| matches!(w, Write::Accept(..)))
+        .count()
+}
+
+/// Takes what else arrives until `until` (the earliest the next commit may start, so that
+/// commits are at least [`MIN_CYCLE`] apart) or until the group holds `expected` accepts;
+/// returns at once when that time has passed.
+async fn gather(
+    queue: &mut mpsc::Receiver<Write>,
+    group: &mut Vec<Write>,
+    until: Instant,
+    expected: usize,
+) {
+    // A timer set for a time already past still waits for the runtime's next tick (up to a
+    // millisecond): do not set one.
+    while group.len() < MAX_GROUP && accepts(group) < expected && Instant::now() < until {
         let room = MAX_GROUP - group.len();
         // `recv_many` is cancel-safe: a timeout loses nothing.
         match tokio::time::timeout_at(until, queue.recv_many(group, room)).await {
