@@ -35,36 +35,40 @@ pub(super) fn start(
     Ok(())
 }
 
+/// What became of a group: one answer per write, or why nothing of it was stored.
+type Committed = Result<Vec<Option<Accepted>>, String>;
+
 /// Work for the writer's thread.
 enum Job {
-    /// Commit this group, answer each write, and hand the (emptied) vector back.
-    Group(Vec<Write>, tokio::sync::oneshot::Sender<Vec<Write>>),
+    /// Commit this group and hand it back with its outcome (the async side answers the
+    /// writes: waking their tasks from the runtime's own thread costs no system call, waking
+    /// each from this thread did).
+    Group(
+        Vec<Write>,
+        tokio::sync::oneshot::Sender<(Vec<Write>, Committed)>,
+    ),
     /// Fold the WAL into the database and close the connection.
     Close(tokio::sync::oneshot::Sender<anyhow::Result<()>>),
 }
 
-/// The writer's thread: applies each group, hands the new rows to the feeds, answers the
-/// group's writes (in that order: a worker woken by an answer finds its rows in the feed),
-/// until closed (or until the async side is gone).
+/// The writer's thread: applies each group, hands the new rows to the feeds and the group
+/// back (in that order: a worker woken by an answer finds its rows in the feed), until closed
+/// (or until the async side is gone).
 fn run(mut connection: Connection, jobs: &std::sync::mpsc::Receiver<Job>, feeds: &Feeds) {
     while let Ok(job) = jobs.recv() {
         match job {
-            Job::Group(mut group, done) => {
-                match commit::apply(&mut connection, &group) {
+            Job::Group(group, done) => {
+                let committed = match commit::apply(&mut connection, &group) {
                     Ok((results, fed)) => {
                         feeds.push(fed);
-                        for (write, result) in group.drain(..).zip(results) {
-                            answer(write, Ok(result));
-                        }
+                        Ok(results)
                     }
                     Err(err) => {
                         tracing::error!(error = %err, writes = group.len(), "store commit failed");
-                        for write in group.drain(..) {
-                            answer(write, Err(anyhow::anyhow!("store commit failed: {err}")));
-                        }
+                        Err(err.to_string())
                     }
-                }
-                let _ = done.send(group);
+                };
+                let _ = done.send((group, committed));
             }
             Job::Close(done) => {
                 let result = connection
@@ -144,12 +148,24 @@ async fn writer(
             tracing::error!("the store's writer thread has stopped");
             return;
         }
-        let Ok(emptied) = emptied.await else {
+        let Ok((mut done, outcome)) = emptied.await else {
             tracing::error!("the store's writer thread has stopped");
             return;
         };
-        group = emptied;
-        let _ = committed.try_send(());
+        match outcome {
+            Ok(results) => {
+                let _ = committed.try_send(());
+                for (write, result) in done.drain(..).zip(results) {
+                    answer(write, Ok(result));
+                }
+            }
+            Err(err) => {
+                for write in done.drain(..) {
+                    answer(write, Err(anyhow::anyhow!("store commit failed: {err}")));
+                }
+            }
+        }
+        group = done;
     }
     // Closing (or every handle dropped): stop the checkpointer, fold the WAL into the database
     // and close, so no file stays open and the WAL is empty.
