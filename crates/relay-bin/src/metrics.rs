@@ -83,7 +83,7 @@ pub struct Metrics {
     requests: [AtomicU64; Outcome::ALL.len()],
     skew_ms_sum: AtomicU64,
     skew_count: AtomicU64,
-    attempts: Mutex<BTreeMap<(String, &'static str), u64>>,
+    attempts: Mutex<BTreeMap<String, BTreeMap<&'static str, u64>>>,
     latency_ms_sum: Mutex<BTreeMap<String, (u64, u64)>>,
     rate_limit_waits: AtomicU64,
     breakers: Mutex<BTreeMap<String, bool>>,
@@ -140,15 +140,18 @@ impl Metrics {
 
     /// Counts one send attempt.
     pub fn attempt(&self, output: &str, outcome: &'static str) {
-        if let Ok(mut map) = self.attempts.lock() {
-            *map.entry((output.to_owned(), outcome)).or_default() += 1;
+        if let Ok(mut map) = self.attempts.lock()
+            && let Some(outcomes) = by_output(&mut map, output)
+        {
+            *outcomes.entry(outcome).or_default() += 1;
         }
     }
 
     /// Ingest-to-delivery latency of one event delivered at `now_ms`.
     pub fn delivered_after(&self, output: &str, ms: u64, now_ms: i64) {
-        if let Ok(mut map) = self.latency_ms_sum.lock() {
-            let entry = map.entry(output.to_owned()).or_default();
+        if let Ok(mut map) = self.latency_ms_sum.lock()
+            && let Some(entry) = by_output(&mut map, output)
+        {
             entry.0 += ms;
             entry.1 += 1;
         }
@@ -157,11 +160,12 @@ impl Metrics {
             .recent_lags
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
-        let samples = lags.entry(output.to_owned()).or_default();
-        if samples.len() == LAG_SAMPLES {
-            samples.pop_front();
+        if let Some(samples) = by_output(&mut lags, output) {
+            if samples.len() == LAG_SAMPLES {
+                samples.pop_front();
+            }
+            samples.push_back((now, ms));
         }
-        samples.push_back((now, ms));
     }
 
     /// One accepted event at `now_ms`, for the events-per-minute chart and the last event's age.
@@ -219,10 +223,10 @@ impl Metrics {
         self.attempts
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .iter()
-            .filter(|((o, kind), _)| o == output && *kind == outcome)
-            .map(|(_, n)| *n)
-            .sum()
+            .get(output)
+            .and_then(|outcomes| outcomes.get(outcome))
+            .copied()
+            .unwrap_or(0)
     }
 
     /// Whether `output`'s breaker is open.
@@ -351,11 +355,13 @@ impl Metrics {
             "# HELP kick_relay_attempts_total Send attempts by output and outcome.\n# TYPE kick_relay_attempts_total counter"
         );
         if let Ok(map) = self.attempts.lock() {
-            for ((output, outcome), n) in map.iter() {
-                let _ = writeln!(
-                    out,
-                    "kick_relay_attempts_total{{output=\"{output}\",outcome=\"{outcome}\"}} {n}"
-                );
+            for (output, outcomes) in map.iter() {
+                for (outcome, n) in outcomes {
+                    let _ = writeln!(
+                        out,
+                        "kick_relay_attempts_total{{output=\"{output}\",outcome=\"{outcome}\"}} {n}"
+                    );
+                }
             }
         }
         let _ = writeln!(
@@ -426,4 +432,13 @@ fn render_store(out: &mut String, stats: &Stats) {
     #[allow(clippy::cast_precision_loss)]
     let oldest = stats.oldest_pending_ms.unwrap_or(0) as f64 / 1000.0;
     let _ = writeln!(out, "kick_relay_oldest_pending_seconds {oldest}");
+}
+
+/// `output`'s entry of a per-output map, created the first time: the name is copied only then
+/// (these are counted on every delivery).
+fn by_output<'m, V: Default>(map: &'m mut BTreeMap<String, V>, output: &str) -> Option<&'m mut V> {
+    if !map.contains_key(output) {
+        map.insert(output.to_owned(), V::default());
+    }
+    map.get_mut(output)
 }
