@@ -35,7 +35,7 @@ CREATE TABLE IF NOT EXISTS outbox (
     last_error TEXT,
     finished_at INTEGER
 );
-CREATE INDEX IF NOT EXISTS outbox_pending ON outbox(output, id) WHERE status = 'pending';
+CREATE INDEX IF NOT EXISTS outbox_queue ON outbox(output, status, id);
 CREATE INDEX IF NOT EXISTS outbox_message ON outbox(message_id);
 CREATE TABLE IF NOT EXISTS outbox_body (
     id INTEGER PRIMARY KEY,
@@ -64,23 +64,9 @@ CREATE TABLE IF NOT EXISTS output_state (
 );
 ";
 
-/// Brings a database created by an earlier version to the current layout: the queue's index
-/// holds only pending rows (it held every row with its status, so that each delivery moved
-/// its entry instead of removing it); requests stored inside `outbox` (development builds of
-/// 0.1) move to `outbox_body`, the outbox keeps the state.
+/// Brings a database created before `outbox_body` existed (development builds of 0.1) to the
+/// current layout: requests move to `outbox_body`, the outbox keeps the state.
 pub(super) async fn migrate(pool: &SqlitePool) -> anyhow::Result<()> {
-    let old_queue: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM sqlite_schema WHERE type = 'index' AND name = 'outbox_queue'",
-    )
-    .fetch_one(pool)
-    .await?;
-    if old_queue > 0 {
-        sqlx::raw_sql("DROP INDEX outbox_queue")
-            .execute(pool)
-            .await
-            .context("cannot drop the old outbox_queue index")?;
-        tracing::info!("database migrated: the outbox queue index now holds pending rows only");
-    }
     let has_batch_line: i64 = sqlx::query_scalar(
         "SELECT COUNT(*) FROM pragma_table_info('outbox_body') WHERE name = 'batch_line'",
     )
