@@ -32,9 +32,7 @@ const BREAKER_COOLDOWN: Duration = Duration::from_secs(30);
 const POLL: Duration = Duration::from_secs(1);
 
 /// Rows read per query, or taken from the feed at once.
-const BATCH_ROWS: usize = 64;
-/// [`BATCH_ROWS`] for SQL.
-const BATCH: i64 = 64;
+const BATCH: usize = 64;
 /// Sends whose outcomes may be queued to the writer but not yet committed; at the limit the
 /// worker waits for the oldest commit. A kill resends at most these (plus the ones in flight).
 /// 512 sends take ~100 ms at full speed, well above a loaded commit's latency, so the limit
@@ -89,7 +87,7 @@ pub async fn run(relay: Arc<Relay>, index: usize) {
         let mut hold = Hold::default();
         // A batch shorter than asked for held every pending row past the cursor: once all of
         // it is sent, nothing is left to read until new rows are announced.
-        let mut caught_up = read < BATCH_ROWS;
+        let mut caught_up = read < BATCH;
         // Rows of the batch were left unsent (the worker holds back or reads again).
         let mut left = false;
         let mut rows: VecDeque<Head> = batch.into();
@@ -201,7 +199,7 @@ impl FeedState {
         if self.scanned_at.elapsed() >= POLL {
             return Some(Taken::Rescan);
         }
-        Some(feed.take(cursor, BATCH_ROWS))
+        Some(feed.take(cursor, BATCH))
     }
 
     /// How long until the next full read of the store.

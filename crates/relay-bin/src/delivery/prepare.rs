@@ -19,7 +19,7 @@ impl Worker<'_> {
         let batch = match self
             .relay
             .store
-            .pending_after(&self.name, cursor, BATCH)
+            .pending_after(&self.name, cursor, i64::try_from(BATCH).unwrap_or(i64::MAX))
             .await
         {
             Ok(batch) => batch,

@@ -145,7 +145,6 @@ fn accept_group(
         return Ok((Vec::new(), Vec::new()));
     }
     let jobs: Vec<&Job> = accepts.iter().map(|(job, _)| *job).collect();
-    let jobs = jobs.as_slice();
     let mut known = Known::default();
     let mut stored = tx.prepare_cached("SELECT 1 FROM inbox WHERE message_id = ?1")?;
     let mut seen = tx.prepare_cached(
@@ -173,7 +172,7 @@ fn accept_group(
             known.keys.insert(key.clone(), rows);
         }
     }
-    let (results, fresh) = decide(jobs, known);
+    let (results, fresh) = decide(&jobs, known);
     // One answer per accept, in order; the fresh ones are the new ones, in the same order.
     let events: Vec<Option<&Arc<Delivery>>> = accepts
         .iter()
