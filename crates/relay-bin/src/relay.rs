@@ -108,6 +108,10 @@ impl Relay {
         } else {
             None
         };
+        store
+            .recount()
+            .await
+            .context("cannot count the outbox's rows")?;
         let key = match &config.kick.public_key_file {
             Some(path) => {
                 let pem = std::fs::read_to_string(path).with_context(|| {

@@ -200,6 +200,15 @@ impl Store {
         self.backend.stats(now).await
     }
 
+    /// Recomputes the counts [`Store::stats`] reads where the backend keeps them (SQLite),
+    /// from the rows: a serving relay does it at start.
+    ///
+    /// # Errors
+    /// A write failure.
+    pub async fn recount(&self) -> anyhow::Result<()> {
+        self.backend.recount().await
+    }
+
     /// Deliveries, newest first.
     ///
     /// # Errors

@@ -119,6 +119,33 @@ async fn complete(store: &Store, completion: Completion) {
         .unwrap();
 }
 
+/// `stats()`'s counts by output and status and its oldest pending row (SQLite keeps the
+/// counts in a table of their own) agree with the rows as listed.
+async fn assert_stats_match_the_rows(store: &Store, now: i64) {
+    let rows = store.list(None, None, 1_000).await.unwrap();
+    let mut counted: Vec<(String, String, i64)> = Vec::new();
+    for row in &rows {
+        match counted
+            .iter_mut()
+            .find(|(o, s, _)| *o == row.output && *s == row.status)
+        {
+            Some((_, _, n)) => *n += 1,
+            None => counted.push((row.output.clone(), row.status.clone(), 1)),
+        }
+    }
+    counted.sort();
+    let stats = store.stats(now).await.unwrap();
+    let mut kept = stats.by_status.clone();
+    kept.sort();
+    assert_eq!(kept, counted, "counts by output and status");
+    let oldest = rows
+        .iter()
+        .filter(|r| r.status == "pending")
+        .map(|r| r.created_at)
+        .min();
+    assert_eq!(stats.oldest_pending_ms, oldest.map(|created| now - created));
+}
+
 on_both!(a_message_id_is_stored_once_with_its_outbox_rows);
 async fn a_message_id_is_stored_once_with_its_outbox_rows(f: Fixture) {
     let s = &f.store;
@@ -218,6 +245,7 @@ async fn outcomes_move_rows_and_keep_their_history(f: Fixture) {
     assert_eq!(overview.pending, 0);
     assert_eq!(overview.last_error, Some(("HTTP 500".to_owned(), 2_300)));
     assert!(s.detail(9_999).await.unwrap().is_none());
+    assert_stats_match_the_rows(s, 3_000).await;
 }
 
 on_both!(disabling_skips_pending_rows_and_replay_queues_them_again);
@@ -231,6 +259,7 @@ async fn disabling_skips_pending_rows_and_replay_queues_them_again(f: Fixture) {
         Some("HTTP 404")
     );
     assert!(s.disabled_outputs().await.unwrap().contains("raw"));
+    assert_stats_match_the_rows(s, 2_000).await;
     assert!(s.pending_after("raw", 0, 10).await.unwrap().is_empty());
     assert_eq!(
         s.pending_after("other", 0, 10).await.unwrap().len(),
@@ -262,6 +291,7 @@ async fn disabling_skips_pending_rows_and_replay_queues_them_again(f: Fixture) {
             .is_err()
     );
     assert_eq!(s.pending_after("raw", 0, 10).await.unwrap().len(), 2);
+    assert_stats_match_the_rows(s, 4_000).await;
     let history = s.detail(skipped[0].id).await.unwrap().unwrap().attempts;
     assert_eq!(
         history.last().and_then(|a| a.error.as_deref()),
@@ -305,6 +335,7 @@ async fn the_purge_keeps_what_still_needs_work(f: Fixture) {
         .map(|r| r.message_id)
         .collect();
     assert_eq!(left, ["new", "old-pending", "old-dead"]);
+    assert_stats_match_the_rows(s, 60_000).await;
     // The inbox row is gone: the same id is new again (the window has passed).
     assert_eq!(
         accept(s, inbox("old-done", None, None, 60_000), &[]).await,

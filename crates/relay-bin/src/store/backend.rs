@@ -74,6 +74,12 @@ pub(crate) trait Backend: Send + Sync + fmt::Debug {
     /// Counts for `/metrics` and `/readyz`.
     async fn stats(&self, now: i64) -> anyhow::Result<Stats>;
 
+    /// Recomputes what the backend keeps counted from the rows themselves (when a relay
+    /// starts serving: a database written by another version may have left them behind).
+    async fn recount(&self) -> anyhow::Result<()> {
+        Ok(())
+    }
+
     /// Deliveries, newest first.
     async fn list(
         &self,

@@ -1,9 +1,12 @@
 //! The reads (the queue, output state, counts, lists and details), the same SQL on both
-//! backends: `reads!(Pool, Row)` defines them in a backend's `read` module.
+//! backends but the counts for `/metrics`: `reads!(Pool, Row, COUNTS, OLDEST)` defines them in
+//! a backend's `read` module.
 
-/// Defines the read functions for one backend's pool and row types.
+/// Defines the read functions for one backend's pool and row types; `$counts` selects
+/// `(output, status, n)` rows of the outbox, `$oldest` the creation time of the oldest
+/// pending row.
 macro_rules! reads {
-    ($pool:ty, $row:ty) => {
+    ($pool:ty, $row:ty, $counts:expr, $oldest:expr) => {
         use std::collections::HashSet;
 
         use anyhow::Context;
@@ -105,14 +108,8 @@ macro_rules! reads {
             let inbox: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM inbox")
                 .fetch_one(read)
                 .await?;
-            let rows =
-                sqlx::query("SELECT output, status, COUNT(*) AS n FROM outbox GROUP BY output, status")
-                    .fetch_all(read)
-                    .await?;
-            let oldest: Option<i64> =
-                sqlx::query_scalar("SELECT MIN(created_at) FROM outbox WHERE status = 'pending'")
-                    .fetch_one(read)
-                    .await?;
+            let rows = sqlx::query($counts).fetch_all(read).await?;
+            let oldest: Option<i64> = sqlx::query_scalar($oldest).fetch_one(read).await?;
             Ok(Stats {
                 inbox,
                 by_status: rows

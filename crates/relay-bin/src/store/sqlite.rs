@@ -221,6 +221,10 @@ impl Backend for SqliteStore {
         read::stats(&self.read, now).await
     }
 
+    async fn recount(&self) -> anyhow::Result<()> {
+        schema::recount(&self.write).await
+    }
+
     async fn list(
         &self,
         output: Option<&str>,
@@ -296,6 +300,7 @@ fn diagnose(url: &str) -> String {
 }
 
 mod commit;
+mod counts;
 #[cfg(test)]
 mod migration_tests;
 mod operator;

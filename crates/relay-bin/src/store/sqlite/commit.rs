@@ -11,7 +11,10 @@ use anyhow::Context;
 use kick_models::Delivery;
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 
-use super::Write;
+use super::{
+    Write,
+    counts::{self, Counts},
+};
 use crate::store::{
     Accepted, Completion, Head, InboxRow, NewDelivery, Request, Status, Synchronous,
     dedup::{Job, Known, decide},
@@ -53,9 +56,9 @@ pub(super) fn open(
 }
 
 /// Applies `group` in one transaction (`BEGIN IMMEDIATE` … `COMMIT`): all accepts, then all
-/// send outcomes, then the rare operator writes in order. Returns one answer per write (the
-/// accepts' decisions, `None` for the rest). On an error nothing of the group is stored: the
-/// transaction rolls back when dropped.
+/// send outcomes, then the rare operator writes in order, then the changes they made to the
+/// outbox's counts. Returns one answer per write (the accepts' decisions, `None` for the
+/// rest). On an error nothing of the group is stored: the transaction rolls back when dropped.
 pub(super) fn apply(
     connection: &mut Connection,
     group: &[Write],
@@ -68,11 +71,12 @@ pub(super) fn apply(
             _ => None,
         })
         .collect();
-    let (accepted, fed) = accept_group(&tx, &jobs)?;
+    let mut counts = Counts::default();
+    let (accepted, fed) = accept_group(&tx, &jobs, &mut counts)?;
     let mut accepted = accepted.into_iter();
     for write in group {
         if let Write::Complete(completion, _) = write {
-            complete(&tx, completion)?;
+            complete(&tx, completion, &mut counts)?;
         }
     }
     let mut results = Vec::with_capacity(group.len());
@@ -89,7 +93,7 @@ pub(super) fn apply(
                 None
             }
             Write::Purge(before, _) => {
-                purge(&tx, *before)?;
+                purge(&tx, *before, &mut counts)?;
                 None
             }
             Write::DisableOutput {
@@ -100,22 +104,28 @@ pub(super) fn apply(
                      ON CONFLICT(name) DO UPDATE SET disabled = 1, reason = excluded.reason, changed_at = excluded.changed_at",
                     params![name, reason, at],
                 )?;
-                tx.execute(
+                let skipped = tx.execute(
                     "UPDATE outbox SET status = 'skipped', last_error = ?1, finished_at = ?2 \
                      WHERE output = ?3 AND status = 'pending'",
                     params![format!("output disabled: {reason}"), at, name],
                 )?;
+                counts.moved(name, "pending", "skipped", count(skipped));
                 None
             }
         });
     }
+    let mut add = tx.prepare_cached(counts::ADD)?;
+    for (output, status, n) in counts.changes() {
+        add.execute(params![output, status, n])?;
+    }
+    drop(add);
     tx.commit()?;
     Ok((results, fed))
 }
 
 /// Retention: removes finished deliveries and their history older than `before`, and the
 /// events no delivery may still send.
-fn purge(tx: &Transaction<'_>, before: i64) -> rusqlite::Result<()> {
+fn purge(tx: &Transaction<'_>, before: i64, counts: &mut Counts) -> rusqlite::Result<()> {
     // An event stays while a delivery of it may still be sent (pending, or dead or skipped and
     // replayable): the worker renders it from the inbox.
     tx.execute(crate::store::purge::INBOX, [before])?;
@@ -127,10 +137,14 @@ fn purge(tx: &Transaction<'_>, before: i64) -> rusqlite::Result<()> {
         "DELETE FROM outbox_body WHERE id IN (SELECT id FROM outbox WHERE status IN ('delivered', 'expired') AND finished_at < ?1)",
         [before],
     )?;
-    tx.execute(
-        "DELETE FROM outbox WHERE status IN ('delivered', 'expired') AND finished_at < ?1",
-        [before],
+    let mut deleted = tx.prepare(
+        "DELETE FROM outbox WHERE status IN ('delivered', 'expired') AND finished_at < ?1 \
+         RETURNING output, status",
     )?;
+    let mut rows = deleted.query([before])?;
+    while let Some(row) = rows.next()? {
+        counts.add(row.get_ref(0)?.as_str()?, row.get_ref(1)?.as_str()?, -1);
+    }
     Ok(())
 }
 
@@ -140,6 +154,7 @@ fn purge(tx: &Transaction<'_>, before: i64) -> rusqlite::Result<()> {
 fn accept_group(
     tx: &Transaction<'_>,
     accepts: &[(&Job, Option<&Arc<Delivery>>)],
+    counts: &mut Counts,
 ) -> rusqlite::Result<(Vec<Accepted>, FeedRows)> {
     if accepts.is_empty() {
         return Ok((Vec::new(), Vec::new()));
@@ -180,7 +195,7 @@ fn accept_group(
         .filter(|(_, result)| matches!(result, Accepted::New(_)))
         .map(|((_, event), _)| *event)
         .collect();
-    let fed = insert_fresh(tx, &fresh, &events)?;
+    let fed = insert_fresh(tx, &fresh, &events, counts)?;
     Ok((results, fed))
 }
 
@@ -190,6 +205,7 @@ fn insert_fresh(
     tx: &Transaction<'_>,
     fresh: &[&Job],
     events: &[Option<&Arc<Delivery>>],
+    counts: &mut Counts,
 ) -> rusqlite::Result<FeedRows> {
     let mut inbox_insert = tx.prepare_cached(
         "INSERT INTO inbox (message_id, dedup_key, received_at, event_type, version, subscription_id, timestamp, signature, body, parse_error) \
@@ -204,6 +220,7 @@ fn insert_fresh(
         insert_inbox(&mut inbox_insert, inbox)?;
         for delivery in deliveries {
             insert_outbox(&mut outbox_insert, inbox, delivery)?;
+            counts.add(&delivery.output, delivery.status.as_str(), 1);
             if let (Some(event), Status::Pending) = (event, delivery.status) {
                 fed.push((
                     delivery.output.clone(),
@@ -260,8 +277,21 @@ fn insert_outbox(
 }
 
 /// Records one send outcome, and its history row unless it was a first-try delivery of a row
-/// without history (the outbox row says all about that one).
-fn complete(tx: &Transaction<'_>, c: &Completion) -> rusqlite::Result<()> {
+/// without history (the outbox row says all about that one). A row gone (purged) records
+/// nothing.
+fn complete(tx: &Transaction<'_>, c: &Completion, counts: &mut Counts) -> rusqlite::Result<()> {
+    let mut was = tx.prepare_cached("SELECT output, status FROM outbox WHERE id = ?1")?;
+    let mut rows = was.query([c.id])?;
+    let Some(row) = rows.next()? else {
+        return Ok(());
+    };
+    counts.moved(
+        row.get_ref(0)?.as_str()?,
+        row.get_ref(1)?.as_str()?,
+        c.status.as_str(),
+        1,
+    );
+    drop(rows);
     tx.prepare_cached(
         "UPDATE outbox SET status = ?2, attempts = ?3, next_attempt_at = ?4, last_status = ?5, \
          last_error = ?6, finished_at = ?7 WHERE id = ?1",
@@ -288,4 +318,9 @@ fn complete(tx: &Transaction<'_>, c: &Completion) -> rusqlite::Result<()> {
         c.is_history(),
     ])?;
     Ok(())
+}
+
+/// A number of rows changed, as a count.
+fn count(rows: usize) -> i64 {
+    i64::try_from(rows).unwrap_or(i64::MAX)
 }

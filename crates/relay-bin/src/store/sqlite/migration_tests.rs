@@ -118,3 +118,81 @@ async fn an_outbox_body_without_batch_lines_gets_the_column_and_its_rows_go_out_
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The tables as the previous release created them, with the queue index over every row.
+const QUEUE_INDEX_OVER_EVERY_ROW: &str = "
+CREATE TABLE outbox (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    message_id TEXT NOT NULL,
+    output TEXT NOT NULL,
+    event_type TEXT NOT NULL,
+    status TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    created_at INTEGER NOT NULL,
+    next_attempt_at INTEGER NOT NULL,
+    last_status INTEGER,
+    last_error TEXT,
+    finished_at INTEGER
+);
+CREATE INDEX outbox_queue ON outbox(output, status, id);
+INSERT INTO outbox (message_id, output, event_type, status, created_at, next_attempt_at)
+VALUES ('m1', 'raw', 'chat.message.sent', 'delivered', 1, 1),
+       ('m2', 'raw', 'chat.message.sent', 'pending', 2, 2),
+       ('m3', 'forward', 'chat.message.sent', 'pending', 3, 3);
+";
+
+#[tokio::test]
+async fn the_queue_index_over_every_row_becomes_one_over_pending_rows() {
+    let (dir, url) = old_database("queue", QUEUE_INDEX_OVER_EVERY_ROW).await;
+    let store = Store::open(&url, super::Synchronous::Full).await.unwrap();
+    let pending = store.pending_after("raw", 0, 10).await.unwrap();
+    assert_eq!(
+        pending
+            .iter()
+            .map(|h| h.message_id.as_str())
+            .collect::<Vec<_>>(),
+        ["m2"]
+    );
+    drop(store);
+    let indexes = {
+        use sqlx::{ConnectOptions, Connection};
+        let mut db = std::str::FromStr::from_str(&url)
+            .map(|o: sqlx::sqlite::SqliteConnectOptions| o)
+            .unwrap()
+            .connect()
+            .await
+            .unwrap();
+        let names: Vec<String> = sqlx::query_scalar(
+            "SELECT name FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'outbox' AND name NOT LIKE 'sqlite_%' ORDER BY name",
+        )
+        .fetch_all(&mut db)
+        .await
+        .unwrap();
+        db.close().await.unwrap();
+        names
+    };
+    assert_eq!(indexes, ["outbox_message", "outbox_pending"]);
+    // The counts /metrics reads were counted from the rows.
+    let mut counts = Store::open(&url, super::Synchronous::Full)
+        .await
+        .unwrap()
+        .stats(10)
+        .await
+        .unwrap()
+        .by_status;
+    counts.sort();
+    assert_eq!(
+        counts,
+        [
+            ("forward".to_owned(), "pending".to_owned(), 1),
+            ("raw".to_owned(), "delivered".to_owned(), 1),
+            ("raw".to_owned(), "pending".to_owned(), 1),
+        ]
+    );
+    let again = Store::open(&url, super::Synchronous::Full).await.unwrap();
+    assert_eq!(
+        again.pending_after("forward", 0, 10).await.unwrap().len(),
+        1
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -1,11 +1,13 @@
 //! An operator's writes (replay, enable), made on the write connection directly: they are rare
 //! and may run in another process (the CLI) beside a serving relay.
 
-use sqlx::{QueryBuilder, Sqlite, SqlitePool};
+use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool};
 
+use super::counts::{self, Counts};
 use crate::store::Replayed;
 
-/// Marks the rows `which` names pending again, with a line in each one's history; how many.
+/// Marks the rows `which` names pending again, with a line in each one's history, and moves
+/// them to `pending` in the outbox's counts; how many.
 pub(super) async fn requeue(write: &SqlitePool, which: &Replayed, now: i64) -> anyhow::Result<u64> {
     let mut tx = write.begin().await?;
     let mut history = QueryBuilder::<Sqlite>::new(
@@ -15,12 +17,36 @@ pub(super) async fn requeue(write: &SqlitePool, which: &Replayed, now: i64) -> a
     history.push(", 'pending', 'replayed by an operator' FROM outbox");
     which.push_where(&mut history);
     history.build().execute(&mut *tx).await?;
+    // Counted after the first write, under the write lock: the statuses cannot change before
+    // the update (a transaction that began with a read could not take the lock after a
+    // commit of the relay's writer).
+    let mut counted =
+        QueryBuilder::<Sqlite>::new("SELECT output, status, COUNT(*) AS n FROM outbox");
+    which.push_where(&mut counted);
+    counted.push(" GROUP BY output, status");
+    let mut counts = Counts::default();
+    for row in counted.build().fetch_all(&mut *tx).await? {
+        counts.moved(
+            row.get("output"),
+            row.get("status"),
+            "pending",
+            row.get("n"),
+        );
+    }
     let mut update = QueryBuilder::<Sqlite>::new(
         "UPDATE outbox SET status = 'pending', attempts = 0, finished_at = NULL, last_error = 'replayed', next_attempt_at = ",
     );
     update.push_bind(now);
     which.push_where(&mut update);
     let queued = update.build().execute(&mut *tx).await?.rows_affected();
+    for (output, status, n) in counts.changes() {
+        sqlx::query(counts::ADD)
+            .bind(output)
+            .bind(status)
+            .bind(n)
+            .execute(&mut *tx)
+            .await?;
+    }
     tx.commit().await?;
     Ok(queued)
 }

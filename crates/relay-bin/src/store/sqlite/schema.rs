@@ -35,8 +35,14 @@ CREATE TABLE IF NOT EXISTS outbox (
     last_error TEXT,
     finished_at INTEGER
 );
-CREATE INDEX IF NOT EXISTS outbox_queue ON outbox(output, status, id);
+CREATE INDEX IF NOT EXISTS outbox_pending ON outbox(output, id) WHERE status = 'pending';
 CREATE INDEX IF NOT EXISTS outbox_message ON outbox(message_id);
+CREATE TABLE IF NOT EXISTS outbox_count (
+    output TEXT NOT NULL,
+    status TEXT NOT NULL,
+    n INTEGER NOT NULL,
+    PRIMARY KEY (output, status)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS outbox_body (
     id INTEGER PRIMARY KEY,
     headers TEXT NOT NULL,
@@ -64,9 +70,33 @@ CREATE TABLE IF NOT EXISTS output_state (
 );
 ";
 
-/// Brings a database created before `outbox_body` existed (development builds of 0.1) to the
-/// current layout: requests move to `outbox_body`, the outbox keeps the state.
+/// Brings a database created by an earlier version to the current layout: the queue's index
+/// holds only pending rows (it held every row with its status, so that each delivery moved
+/// its entry instead of removing it; the counts by status it served come from
+/// `outbox_count`, counted here when the table is new); requests stored inside `outbox`
+/// (development builds of 0.1) move to `outbox_body`, the outbox keeps the state.
 pub(super) async fn migrate(pool: &SqlitePool) -> anyhow::Result<()> {
+    let old_queue: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM sqlite_schema WHERE type = 'index' AND name = 'outbox_queue'",
+    )
+    .fetch_one(pool)
+    .await?;
+    if old_queue > 0 {
+        sqlx::raw_sql("DROP INDEX outbox_queue")
+            .execute(pool)
+            .await
+            .context("cannot drop the old outbox_queue index")?;
+        tracing::info!("database migrated: the outbox queue index now holds pending rows only");
+    }
+    let uncounted: bool = sqlx::query_scalar(
+        "SELECT NOT EXISTS (SELECT 1 FROM outbox_count) AND EXISTS (SELECT 1 FROM outbox)",
+    )
+    .fetch_one(pool)
+    .await?;
+    if uncounted {
+        recount(pool).await?;
+        tracing::info!("database migrated: outbox rows counted by output and status");
+    }
     let has_batch_line: i64 = sqlx::query_scalar(
         "SELECT COUNT(*) FROM pragma_table_info('outbox_body') WHERE name = 'batch_line'",
     )
@@ -98,5 +128,18 @@ pub(super) async fn migrate(pool: &SqlitePool) -> anyhow::Result<()> {
     .context("cannot move outbox requests to outbox_body")?;
     tx.commit().await?;
     tracing::info!("database migrated: outbox requests moved to outbox_body");
+    Ok(())
+}
+
+/// Counts the outbox's rows by output and status again, in one transaction.
+pub(super) async fn recount(pool: &SqlitePool) -> anyhow::Result<()> {
+    let mut tx = pool.begin().await?;
+    for statement in super::counts::RECOUNT {
+        sqlx::query(statement)
+            .execute(&mut *tx)
+            .await
+            .context("cannot count the outbox's rows")?;
+    }
+    tx.commit().await?;
     Ok(())
 }
