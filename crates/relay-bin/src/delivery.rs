@@ -28,8 +28,12 @@ const BREAKER_THRESHOLD: u32 = 5;
 /// then one request alone (half-open) decides: delivered closes the breaker, a failure opens it
 /// for another pause.
 const BREAKER_COOLDOWN: Duration = Duration::from_secs(30);
-/// How often an idle or disabled worker looks at the store anyway.
+/// How often an idle or disabled worker looks at the store anyway (one taking its rows from
+/// its feed looks whether rows were requeued).
 const POLL: Duration = Duration::from_secs(1);
+/// How often a worker taking its rows from its feed reads the store from the queue's head
+/// anyway: the feed is a shortcut, the store the record.
+const FULL_READ: Duration = Duration::from_mins(1);
 
 /// Rows read per query, or taken from the feed at once.
 const BATCH: usize = 64;
@@ -175,41 +179,70 @@ struct Batch {
 
 /// A worker's use of its output's feed ([`crate::store::Feed`]): rows come from the feed
 /// while `synced` (the last read of the store found everything pending and the feed lost
-/// nothing since that read began), and from the store otherwise; the store is read in full
-/// from the queue's head at least every [`POLL`] anyway (operator commands of other processes
-/// requeue rows no feed sees).
+/// nothing since that read began), and from the store otherwise. Rows an operator's command
+/// of another process makes pending again reach no feed: every [`POLL`] the worker looks at
+/// the store's count of requeues and reads the store from the queue's head when it changed
+/// (and every [`FULL_READ`] anyway).
 struct FeedState {
     feed: Option<Arc<Feed>>,
     synced: bool,
+    /// When the store was last read from the queue's head.
     scanned_at: tokio::time::Instant,
+    /// The store's count of requeues as read before that read began (`None`: unknown).
+    requeues: Option<i64>,
+    /// When the count was last looked at.
+    checked_at: tokio::time::Instant,
 }
 
 impl FeedState {
     fn new(feed: Option<Arc<Feed>>) -> Self {
+        let now = tokio::time::Instant::now();
         Self {
             feed,
             synced: false,
-            scanned_at: tokio::time::Instant::now(),
+            scanned_at: now,
+            requeues: None,
+            checked_at: now,
         }
     }
 
     /// The next rows after `cursor`, while in step; `None` when the store is to be read.
     fn take(&self, cursor: i64) -> Option<Taken> {
         let feed = self.feed.as_ref().filter(|_| self.synced)?;
-        if self.scanned_at.elapsed() >= POLL {
+        if self.scanned_at.elapsed() >= FULL_READ {
             return Some(Taken::Rescan);
         }
         Some(feed.take(cursor, BATCH))
     }
 
-    /// How long until the next full read of the store.
-    fn until_rescan(&self) -> Duration {
-        POLL.saturating_sub(self.scanned_at.elapsed())
+    /// Whether rows may have been requeued since the last read from the queue's head (looked
+    /// at every [`POLL`] while in step with the feed; a failed look says yes).
+    async fn requeued(&mut self, store: &crate::store::Store) -> bool {
+        if !self.synced || self.checked_at.elapsed() < POLL {
+            return false;
+        }
+        self.checked_at = tokio::time::Instant::now();
+        match store.requeues().await {
+            Ok(count) => Some(count) != self.requeues,
+            Err(err) => {
+                tracing::warn!(error = %format!("{err:#}"), "cannot read the store's count of requeues; reading the queue from its head");
+                true
+            }
+        }
     }
 
-    /// The store is being read from the queue's head.
-    fn scanned(&mut self) {
-        self.scanned_at = tokio::time::Instant::now();
+    /// How long until the next look at the count of requeues.
+    fn until_check(&self) -> Duration {
+        POLL.saturating_sub(self.checked_at.elapsed())
+    }
+
+    /// The store is about to be read from the queue's head; `requeues` is its count of
+    /// requeues, read just before.
+    fn scanned(&mut self, requeues: Option<i64>) {
+        let now = tokio::time::Instant::now();
+        self.scanned_at = now;
+        self.checked_at = now;
+        self.requeues = requeues;
     }
 
     /// A read of the store begins.
@@ -367,6 +400,12 @@ impl<'a> Worker<'a> {
         window: &mut Window,
         cursor: &mut i64,
     ) -> Option<Batch> {
+        if feed.requeued(&self.relay.store).await {
+            // Another process made rows pending again: read the store from the queue's head.
+            feed.synced = false;
+            self.rescan(window, cursor).await;
+            return None;
+        }
         match feed.take(*cursor) {
             Some(Taken::Rows(rows)) => {
                 let (read, last_read) = (rows.len(), rows.last().map(|h| h.id));
@@ -387,7 +426,7 @@ impl<'a> Worker<'a> {
                     self.hold_back(hold, cursor).await;
                 } else {
                     self.announce_skipped().await;
-                    pause(self.relay, &self.output.wake, feed.until_rescan()).await;
+                    pause(self.relay, &self.output.wake, feed.until_check()).await;
                 }
                 return None;
             }
@@ -396,16 +435,16 @@ impl<'a> Worker<'a> {
                 feed.synced = false;
             }
             Some(Taken::Rescan) => {
-                // An operator requeued rows, or it is time for the periodic full read: read
-                // the store from the queue's head.
+                // An operator of this process requeued rows, or it is time for the periodic
+                // full read: read the store from the queue's head.
                 feed.synced = false;
                 self.rescan(window, cursor).await;
                 return None;
             }
             None => {}
         }
-        if *cursor == 0 {
-            feed.scanned();
+        if *cursor == 0 && feed.feed.is_some() {
+            feed.scanned(self.relay.store.requeues().await.ok());
         }
         feed.mark();
         let Some((rows, read, last_read)) = self.read_batch(*cursor).await else {

@@ -74,6 +74,15 @@ impl Store {
         self.backend.feed(output)
     }
 
+    /// How many times any process made rows pending again (an operator's replay): a worker
+    /// taking rows from a feed reads the store again when this changes.
+    ///
+    /// # Errors
+    /// A read failure.
+    pub async fn requeues(&self) -> anyhow::Result<i64> {
+        self.backend.requeues().await
+    }
+
     /// Queues the outcome of a send without waiting for its commit; the receiver says when it
     /// was committed (completions commit in the order they were queued).
     ///

@@ -33,6 +33,13 @@ pub(crate) trait Backend: Send + Sync + fmt::Debug {
         None
     }
 
+    /// How many times rows were made pending again outside the feeds (by any process), where
+    /// the backend has feeds: a worker taking its rows from a feed reads the store when this
+    /// changes.
+    async fn requeues(&self) -> anyhow::Result<i64> {
+        Ok(0)
+    }
+
     /// Queues a send's outcome; the receiver says when it was committed (in queue order).
     async fn complete_queued(
         &self,

@@ -19,8 +19,9 @@ use super::Head;
 /// Rows a feed holds; beyond, it drops them all and the worker reads the store instead.
 pub const FEED_CAPACITY: usize = 1024;
 
-/// Rows for the feeds: each with its output's name.
-pub(super) type FeedRows = Vec<(String, Head)>;
+/// Rows for the feeds: each with its output's name; `None` for a pending row committed
+/// without its parsed event (a feed cannot carry it: its worker reads the store).
+pub(super) type FeedRows = Vec<(String, Option<Head>)>;
 
 /// One output's feed.
 #[derive(Debug, Default)]
@@ -64,16 +65,19 @@ impl Feed {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Adds a row the writer has just committed (after every row committed before it).
-    pub(super) fn push(&self, row: Head) {
+    /// Adds a row the writer has just committed (after every row committed before it);
+    /// `None`, a row it cannot carry, sends the worker to the store (as an overflow does).
+    pub(super) fn push(&self, row: Option<Head>) {
         let mut state = self.state();
-        if state.rows.len() >= FEED_CAPACITY {
-            state.rows.clear();
-            if state.lost.is_none() {
-                state.lost = Some(Loss::Overflow);
+        match row {
+            Some(row) if state.rows.len() < FEED_CAPACITY => state.rows.push_back(row),
+            _ => {
+                state.rows.clear();
+                if state.lost.is_none() {
+                    state.lost = Some(Loss::Overflow);
+                }
             }
         }
-        state.rows.push_back(row);
     }
 
     /// Says that rows were dropped outside the feed's view (an operator requeued rows), so
@@ -182,12 +186,12 @@ mod tests {
     fn rows_come_out_in_order_in_batches_skipping_what_the_worker_has_had() {
         let feed = Feed::default();
         for id in 1..=10 {
-            feed.push(row(id));
+            feed.push(Some(row(id)));
         }
         assert_eq!(ids(feed.take(3, 4)), [4, 5, 6, 7]);
         assert_eq!(ids(feed.take(7, 100)), [8, 9, 10]);
         assert!(matches!(feed.take(10, 100), Taken::Empty));
-        feed.push(row(11));
+        feed.push(Some(row(11)));
         assert!(matches!(feed.take(11, 100), Taken::Empty), "already had");
     }
 
@@ -195,7 +199,7 @@ mod tests {
     fn losses_are_reported_until_marked_and_marking_starts_afresh() {
         let feed = Feed::default();
         for id in 1..=i64::try_from(FEED_CAPACITY).unwrap() + 1 {
-            feed.push(row(id));
+            feed.push(Some(row(id)));
         }
         assert!(!feed.intact());
         assert!(matches!(feed.take(0, 10), Taken::Behind));
@@ -211,7 +215,7 @@ mod tests {
             "rows from before the read are the read's to find"
         );
         let next = i64::try_from(FEED_CAPACITY).unwrap() + 2;
-        feed.push(row(next));
+        feed.push(Some(row(next)));
         assert_eq!(ids(feed.take(0, 10)), [next]);
     }
 
@@ -219,11 +223,27 @@ mod tests {
     fn rows_of_outputs_without_a_worker_are_left_to_the_store_and_invalidation_reaches_all() {
         let feeds = Feeds::default();
         let raw = feeds.get("raw");
-        feeds.push(vec![("raw".into(), row(1)), ("discord".into(), row(2))]);
+        feeds.push(vec![
+            ("raw".into(), Some(row(1))),
+            ("discord".into(), Some(row(2))),
+        ]);
         assert_eq!(ids(raw.take(0, 10)), [1]);
         assert!(matches!(feeds.get("discord").take(0, 10), Taken::Empty));
         feeds.invalidate_all();
         assert!(matches!(raw.take(0, 10), Taken::Rescan));
         assert!(matches!(feeds.get("discord").take(0, 10), Taken::Rescan));
+    }
+
+    #[test]
+    fn a_row_committed_without_its_event_sends_the_worker_to_the_store() {
+        let feed = Feed::default();
+        feed.push(Some(row(1)));
+        feed.push(None);
+        feed.push(Some(row(3)));
+        assert!(!feed.intact());
+        assert!(
+            matches!(feed.take(0, 10), Taken::Behind),
+            "row 2 is only in the store"
+        );
     }
 }

@@ -221,6 +221,12 @@ impl Backend for SqliteStore {
         read::stats(&self.read, now).await
     }
 
+    async fn requeues(&self) -> anyhow::Result<i64> {
+        Ok(sqlx::query_scalar(operator::REQUEUES)
+            .fetch_one(&self.read)
+            .await?)
+    }
+
     async fn recount(&self) -> anyhow::Result<()> {
         schema::recount(&self.write).await
     }

@@ -221,18 +221,16 @@ fn insert_fresh(
         for delivery in deliveries {
             insert_outbox(&mut outbox_insert, inbox, delivery)?;
             counts.add(&delivery.output, delivery.status.as_str(), 1);
-            if let (Some(event), Status::Pending) = (event, delivery.status) {
-                fed.push((
-                    delivery.output.clone(),
-                    Head {
-                        id: tx.last_insert_rowid(),
-                        message_id: inbox.message_id.clone(),
-                        attempts: 0,
-                        created_at: inbox.received_at,
-                        next_attempt_at: inbox.received_at,
-                        request: Request::Parsed(Arc::clone(event)),
-                    },
-                ));
+            if delivery.status == Status::Pending {
+                let head = event.map(|event| Head {
+                    id: tx.last_insert_rowid(),
+                    message_id: inbox.message_id.clone(),
+                    attempts: 0,
+                    created_at: inbox.received_at,
+                    next_attempt_at: inbox.received_at,
+                    request: Request::Parsed(Arc::clone(event)),
+                });
+                fed.push((delivery.output.clone(), head));
             }
         }
     }

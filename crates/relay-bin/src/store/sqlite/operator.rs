@@ -6,8 +6,17 @@ use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool};
 use super::counts::{self, Counts};
 use crate::store::Replayed;
 
-/// Marks the rows `which` names pending again, with a line in each one's history, and moves
-/// them to `pending` in the outbox's counts; how many.
+/// Counts the requeues of every process in `meta` (`requeues`): a serving relay's workers,
+/// taking new rows from their feeds, read the store again when it changes.
+const COUNT_REQUEUE: &str = "INSERT INTO meta (key, value) VALUES ('requeues', '1') \
+     ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1";
+
+/// The requeues counted so far (0 before the first).
+pub(super) const REQUEUES: &str =
+    "SELECT COALESCE((SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'requeues'), 0)";
+
+/// Marks the rows `which` names pending again, with a line in each one's history, moves
+/// them to `pending` in the outbox's counts and counts the requeue; how many.
 pub(super) async fn requeue(write: &SqlitePool, which: &Replayed, now: i64) -> anyhow::Result<u64> {
     let mut tx = write.begin().await?;
     let mut history = QueryBuilder::<Sqlite>::new(
@@ -39,6 +48,7 @@ pub(super) async fn requeue(write: &SqlitePool, which: &Replayed, now: i64) -> a
     update.push_bind(now);
     which.push_where(&mut update);
     let queued = update.build().execute(&mut *tx).await?.rows_affected();
+    sqlx::query(COUNT_REQUEUE).execute(&mut *tx).await?;
     for (output, status, n) in counts.changes() {
         sqlx::query(counts::ADD)
             .bind(output)
