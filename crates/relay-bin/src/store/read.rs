@@ -1,6 +1,42 @@
-//! The reads (the queue, output state, counts, lists and details), the same SQL on both
-//! backends but the counts for `/metrics`: `reads!(Pool, Row, COUNTS, OLDEST)` defines them in
-//! a backend's `read` module.
+//! The reads (output state, counts, lists and details), the same SQL on both backends but the
+//! counts for `/metrics`: `reads!(Pool, Row, COUNTS, OLDEST)` defines them in a backend's
+//! `read` module. The queue's read ([`PENDING_AFTER`]) is shared SQL too; SQLite runs it on a
+//! thread of its own (`sqlite/reader.rs`), PostgreSQL through its pool (`postgres/read.rs`).
+
+use anyhow::Context;
+
+use super::{Request, StoredEvent};
+
+/// Up to `$3` pending deliveries of output `$1` with ids above `$2`, oldest first, each with
+/// its event from the inbox (or the request stored with it by an older version).
+pub(super) const PENDING_AFTER: &str =
+    "SELECT o.id, o.message_id, o.attempts, o.created_at, o.next_attempt_at,
+        b.headers, b.body AS stored_body, b.batch_line,
+        i.event_type, i.version, i.subscription_id, i.timestamp, i.signature, i.body
+ FROM outbox o
+ LEFT JOIN outbox_body b ON b.id = o.id
+ LEFT JOIN inbox i ON i.message_id = o.message_id
+ WHERE o.output = $1 AND o.status = 'pending' AND o.id > $2 ORDER BY o.id LIMIT $3";
+
+/// What a queued row sends: the request an older version stored with it (`stored`: headers
+/// as JSON, body, batch line), else its event from the inbox, else nothing (gone).
+///
+/// # Errors
+/// Stored headers that are not JSON.
+pub(super) fn request(
+    stored: Option<(String, Vec<u8>, Option<String>)>,
+    event: Option<StoredEvent>,
+) -> anyhow::Result<Request> {
+    Ok(match (stored, event) {
+        (Some((headers, body, batch_line)), _) => Request::Rendered {
+            headers: serde_json::from_str(&headers).context("stored headers are not JSON")?,
+            body,
+            batch_line,
+        },
+        (None, Some(event)) => Request::Event(event),
+        (None, None) => Request::Gone,
+    })
+}
 
 /// Defines the read functions for one backend's pool and row types; `$counts` selects
 /// `(output, status, n)` rows of the outbox, `$oldest` the creation time of the oldest
@@ -9,72 +45,9 @@ macro_rules! reads {
     ($pool:ty, $row:ty, $counts:expr, $oldest:expr) => {
         use std::collections::HashSet;
 
-        use anyhow::Context;
         use sqlx::Row;
 
-        use crate::store::{
-            AttemptRow, DeliveryDetail, DeliveryRow, Head, OutputOverview, Request, Stats,
-            StoredEvent,
-        };
-
-        /// Up to `limit` pending deliveries of `output` with ids above `after`, oldest first,
-        /// each with its event from the inbox (or the request stored with it by an older
-        /// version).
-        ///
-        /// # Errors
-        /// A read failure.
-        pub(in crate::store) async fn pending_after(
-            read: &$pool,
-            output: &str,
-            after: i64,
-            limit: i64,
-        ) -> anyhow::Result<Vec<Head>> {
-            let rows = sqlx::query(
-                "SELECT o.id, o.message_id, o.attempts, o.created_at, o.next_attempt_at,
-                        b.headers, b.body AS stored_body, b.batch_line,
-                        i.event_type, i.version, i.subscription_id, i.timestamp, i.signature, i.body
-                 FROM outbox o
-                 LEFT JOIN outbox_body b ON b.id = o.id
-                 LEFT JOIN inbox i ON i.message_id = o.message_id
-                 WHERE o.output = $1 AND o.status = 'pending' AND o.id > $2 ORDER BY o.id LIMIT $3",
-            )
-            .bind(output)
-            .bind(after)
-            .bind(limit)
-            .fetch_all(read)
-            .await?;
-            rows.into_iter()
-                .map(|row| {
-                    let stored: Option<String> = row.get("headers");
-                    let event_type: Option<String> = row.get("event_type");
-                    let request = match (stored, event_type) {
-                        (Some(headers), _) => Request::Rendered {
-                            headers: serde_json::from_str(&headers)
-                                .context("stored headers are not JSON")?,
-                            body: row.get("stored_body"),
-                            batch_line: row.get("batch_line"),
-                        },
-                        (None, Some(event_type)) => Request::Event(StoredEvent {
-                            event_type,
-                            version: row.get("version"),
-                            subscription_id: row.get("subscription_id"),
-                            timestamp: row.get("timestamp"),
-                            signature: row.get("signature"),
-                            body: row.get("body"),
-                        }),
-                        (None, None) => Request::Gone,
-                    };
-                    Ok(Head {
-                        id: row.get("id"),
-                        message_id: row.get("message_id"),
-                        attempts: row.get("attempts"),
-                        created_at: row.get("created_at"),
-                        next_attempt_at: row.get("next_attempt_at"),
-                        request,
-                    })
-                })
-                .collect()
-        }
+        use crate::store::{AttemptRow, DeliveryDetail, DeliveryRow, OutputOverview, Stats};
 
         /// Whether `output` is disabled, and why.
         ///

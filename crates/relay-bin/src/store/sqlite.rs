@@ -52,6 +52,8 @@ pub(super) struct SqliteStore {
     writes: mpsc::Sender<Write>,
     /// The outputs' feeds, filled by the writer after each commit.
     feeds: Arc<Feeds>,
+    /// The queue's read, on a thread of its own.
+    reader: reader::Reader,
 }
 
 impl SqliteStore {
@@ -96,6 +98,7 @@ impl SqliteStore {
         let checkpoint_connection = SqliteConnection::connect_with(&options)
             .await
             .with_context(|| format!("cannot open database {url} for checkpoints"))?;
+        let reader = reader::Reader::start(options.get_filename())?;
         let feeds = Arc::new(Feeds::default());
         writer::start(
             writer_connection,
@@ -109,6 +112,7 @@ impl SqliteStore {
             write,
             writes,
             feeds,
+            reader,
         })
     }
 }
@@ -196,6 +200,7 @@ impl Backend for SqliteStore {
 
     async fn close(&self) -> anyhow::Result<()> {
         self.read.close().await;
+        self.reader.close().await;
         self.write.close().await;
         self.call(Write::Close).await
     }
@@ -206,7 +211,7 @@ impl Backend for SqliteStore {
         after: i64,
         limit: i64,
     ) -> anyhow::Result<Vec<Head>> {
-        read::pending_after(&self.read, output, after, limit).await
+        self.reader.pending_after(output, after, limit).await
     }
 
     async fn output_disabled(&self, output: &str) -> anyhow::Result<Option<String>> {
@@ -311,6 +316,7 @@ mod counts;
 mod migration_tests;
 mod operator;
 mod read;
+mod reader;
 mod schema;
 mod writer;
 

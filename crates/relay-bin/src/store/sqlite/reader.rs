@@ -1,0 +1,164 @@
+//! The queue's read on a thread of its own: a worker that is not in step with its feed reads
+//! its next rows here, one hand-off per batch. Through sqlx's pool each row came back over a
+//! channel from the connection's thread; on one busy core that was a pair of context switches
+//! every row or two, just when the worker was behind.
+
+use std::{
+    path::Path,
+    sync::{Mutex, PoisonError, mpsc},
+    time::Duration,
+};
+
+use anyhow::Context;
+use rusqlite::{Connection, OpenFlags, params};
+use tokio::sync::oneshot;
+
+use crate::store::{
+    Head, StoredEvent,
+    read::{PENDING_AFTER, request},
+};
+
+/// Work for the reader's thread.
+enum Job {
+    /// Pending rows of `output` after id `after`, at most `limit`.
+    Pending {
+        output: String,
+        after: i64,
+        limit: i64,
+        reply: oneshot::Sender<anyhow::Result<Vec<Head>>>,
+    },
+    /// Close the connection and stop.
+    Close(oneshot::Sender<()>),
+}
+
+/// The reader: its thread's queue (`None` once closed).
+#[derive(Debug)]
+pub(super) struct Reader {
+    jobs: Mutex<Option<mpsc::Sender<Job>>>,
+}
+
+impl Reader {
+    /// Opens a read-only connection to the database at `path` (created by then) and starts
+    /// the thread that owns it.
+    ///
+    /// # Errors
+    /// When the database cannot be opened or the thread started.
+    pub(super) fn start(path: &Path) -> anyhow::Result<Self> {
+        let connection = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .with_context(|| format!("cannot open database {} for reading", path.display()))?;
+        connection.busy_timeout(Duration::from_secs(5))?;
+        let (jobs, queue) = mpsc::channel();
+        std::thread::Builder::new()
+            .name("kick-relay-reader".into())
+            .spawn(move || run(connection, &queue))
+            .context("cannot start the store's reader thread")?;
+        Ok(Self {
+            jobs: Mutex::new(Some(jobs)),
+        })
+    }
+
+    fn send(&self, job: Job) -> anyhow::Result<()> {
+        self.jobs
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .as_ref()
+            .ok_or_else(|| anyhow::anyhow!("the store is closed"))?
+            .send(job)
+            .map_err(|_| anyhow::anyhow!("the store's reader has stopped"))
+    }
+
+    /// Up to `limit` pending deliveries of `output` with ids above `after`, oldest first.
+    ///
+    /// # Errors
+    /// A read failure, or a closed store.
+    pub(super) async fn pending_after(
+        &self,
+        output: &str,
+        after: i64,
+        limit: i64,
+    ) -> anyhow::Result<Vec<Head>> {
+        let (reply, answer) = oneshot::channel();
+        self.send(Job::Pending {
+            output: output.to_owned(),
+            after,
+            limit,
+            reply,
+        })?;
+        answer
+            .await
+            .map_err(|_| anyhow::anyhow!("the store's reader has stopped"))?
+    }
+
+    /// Closes the connection (waits for the thread to have done it); later reads fail.
+    pub(super) async fn close(&self) {
+        let (done, closed) = oneshot::channel();
+        if self.send(Job::Close(done)).is_ok() {
+            let _ = closed.await;
+        }
+        self.jobs
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+    }
+}
+
+/// The reader's thread: answers jobs until closed (or until every handle is gone).
+fn run(connection: Connection, queue: &mpsc::Receiver<Job>) {
+    while let Ok(job) = queue.recv() {
+        match job {
+            Job::Pending {
+                output,
+                after,
+                limit,
+                reply,
+            } => {
+                let _ = reply.send(pending_after(&connection, &output, after, limit));
+            }
+            Job::Close(done) => {
+                drop(connection);
+                let _ = done.send(());
+                return;
+            }
+        }
+    }
+}
+
+fn pending_after(
+    connection: &Connection,
+    output: &str,
+    after: i64,
+    limit: i64,
+) -> anyhow::Result<Vec<Head>> {
+    let mut statement = connection.prepare_cached(PENDING_AFTER)?;
+    let mut rows = statement.query(params![output, after, limit])?;
+    let mut heads = Vec::new();
+    while let Some(row) = rows.next()? {
+        let stored = match row.get::<_, Option<String>>("headers")? {
+            Some(headers) => Some((headers, row.get("stored_body")?, row.get("batch_line")?)),
+            None => None,
+        };
+        let event = match row.get::<_, Option<String>>("event_type")? {
+            Some(event_type) => Some(StoredEvent {
+                event_type,
+                version: row.get("version")?,
+                subscription_id: row.get("subscription_id")?,
+                timestamp: row.get("timestamp")?,
+                signature: row.get("signature")?,
+                body: row.get("body")?,
+            }),
+            None => None,
+        };
+        heads.push(Head {
+            id: row.get("id")?,
+            message_id: row.get("message_id")?,
+            attempts: row.get("attempts")?,
+            created_at: row.get("created_at")?,
+            next_attempt_at: row.get("next_attempt_at")?,
+            request: request(stored, event)?,
+        });
+    }
+    Ok(heads)
+}
