@@ -1,6 +1,6 @@
 //! The SQLite store (the embedded default): written by one thread that commits concurrent
-//! writes in groups so durability costs one fsync per group; read through a pool of read-only
-//! connections that never wait for the writer.
+//! writes in groups so durability costs one fsync per group; the queue read by a thread of its
+//! own, the rest through a pool of read-only connections; no read waits for the writer.
 
 use std::{collections::HashSet, str::FromStr, sync::Arc, time::Duration};
 
