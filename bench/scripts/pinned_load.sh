@@ -10,11 +10,14 @@
 #   e.g. bench/scripts/pinned_load.sh target/release/kick-relay 1 8000 6
 # OUTPUTS=1 relays to raw + forward; RATE "-" is a closed loop (CONC connections, default 64).
 # KEEP_WAL=1 kills the relay with SIGKILL at the end and leaves its database and WAL in the
-# work folder, for bench/scripts/wal_pages.py.
+# work folder, for bench/scripts/wal_pages.py. DB_TEMPLATE=FILE: see below.
 set -euo pipefail
 BIN=${1:-target/release/kick-relay}; OUT=${2:-1}; RATE=${3:--}; SECS=${4:-6}
 SET=${5:-target/bench/mixed-150000.jsonl}
 W=$(mktemp -d "${TMPDIR:-/tmp}/kick-relay-pinned.XXXXXX")
+# DB_TEMPLATE=FILE starts the relay on a copy of FILE (a database already holding a retention
+# window's rows) instead of an empty one.
+if [ -n "${DB_TEMPLATE:-}" ]; then cp "$DB_TEMPLATE" "$W/r.db"; sync; fi
 taskset -c 1 target/release/relay-bench stand-in --listen 127.0.0.1:39111 >/dev/null 2>&1 &
 SP=$!
 cat > "$W/c.toml" <<EOT
