@@ -78,8 +78,10 @@ async fn an_old_outbox_moves_its_requests_and_keeps_its_queue() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-/// An outbox as 0.1 before Discord chat was combined: `outbox_body` without `batch_line`.
-const OUTBOX_BODY_WITHOUT_BATCH_LINE: &str = "
+/// The outbox table as 0.1 created it (since `outbox_body`), for the fixtures below.
+macro_rules! outbox_0_1 {
+    () => {
+        "
 CREATE TABLE outbox (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     message_id TEXT NOT NULL,
@@ -93,11 +95,19 @@ CREATE TABLE outbox (
     last_error TEXT,
     finished_at INTEGER
 );
-CREATE TABLE outbox_body (id INTEGER PRIMARY KEY, headers TEXT NOT NULL, body BLOB NOT NULL);
+"
+    };
+}
+
+/// An outbox as 0.1 before Discord chat was combined: `outbox_body` without `batch_line`.
+const OUTBOX_BODY_WITHOUT_BATCH_LINE: &str = concat!(
+    outbox_0_1!(),
+    "CREATE TABLE outbox_body (id INTEGER PRIMARY KEY, headers TEXT NOT NULL, body BLOB NOT NULL);
 INSERT INTO outbox (message_id, output, event_type, status, created_at, next_attempt_at)
 VALUES ('m1', 'discord', 'chat.message.sent', 'pending', 1, 1);
 INSERT INTO outbox_body (id, headers, body) VALUES (1, '[]', X'7B7D');
-";
+"
+);
 
 #[tokio::test]
 async fn an_outbox_body_without_batch_lines_gets_the_column_and_its_rows_go_out_alone() {
@@ -120,26 +130,15 @@ async fn an_outbox_body_without_batch_lines_gets_the_column_and_its_rows_go_out_
 }
 
 /// The tables as the previous release created them, with the queue index over every row.
-const QUEUE_INDEX_OVER_EVERY_ROW: &str = "
-CREATE TABLE outbox (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    message_id TEXT NOT NULL,
-    output TEXT NOT NULL,
-    event_type TEXT NOT NULL,
-    status TEXT NOT NULL,
-    attempts INTEGER NOT NULL DEFAULT 0,
-    created_at INTEGER NOT NULL,
-    next_attempt_at INTEGER NOT NULL,
-    last_status INTEGER,
-    last_error TEXT,
-    finished_at INTEGER
-);
-CREATE INDEX outbox_queue ON outbox(output, status, id);
+const QUEUE_INDEX_OVER_EVERY_ROW: &str = concat!(
+    outbox_0_1!(),
+    "CREATE INDEX outbox_queue ON outbox(output, status, id);
 INSERT INTO outbox (message_id, output, event_type, status, created_at, next_attempt_at)
 VALUES ('m1', 'raw', 'chat.message.sent', 'delivered', 1, 1),
        ('m2', 'raw', 'chat.message.sent', 'pending', 2, 2),
        ('m3', 'forward', 'chat.message.sent', 'pending', 3, 3);
-";
+"
+);
 
 #[tokio::test]
 async fn the_queue_index_over_every_row_becomes_one_over_pending_rows() {
