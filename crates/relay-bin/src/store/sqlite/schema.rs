@@ -76,45 +76,35 @@ CREATE TABLE IF NOT EXISTS output_state (
 /// `outbox_count`, counted here when the table is new); requests stored inside `outbox`
 /// (development builds of 0.1) move to `outbox_body`, the outbox keeps the state.
 pub(super) async fn migrate(pool: &SqlitePool) -> anyhow::Result<()> {
-    let old_queue: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM sqlite_schema WHERE type = 'index' AND name = 'outbox_queue'",
+    change_if(
+        pool,
+        "SELECT EXISTS (SELECT 1 FROM sqlite_schema WHERE type = 'index' AND name = 'outbox_queue')",
+        "DROP INDEX outbox_queue",
+        "the outbox queue index now holds pending rows only",
     )
-    .fetch_one(pool)
     .await?;
-    if old_queue > 0 {
-        sqlx::raw_sql("DROP INDEX outbox_queue")
-            .execute(pool)
-            .await
-            .context("cannot drop the old outbox_queue index")?;
-        tracing::info!("database migrated: the outbox queue index now holds pending rows only");
-    }
-    let uncounted: bool = sqlx::query_scalar(
+    if holds(
+        pool,
         "SELECT NOT EXISTS (SELECT 1 FROM outbox_count) AND EXISTS (SELECT 1 FROM outbox)",
     )
-    .fetch_one(pool)
-    .await?;
-    if uncounted {
+    .await?
+    {
         recount(pool).await?;
         tracing::info!("database migrated: outbox rows counted by output and status");
     }
-    let has_batch_line: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM pragma_table_info('outbox_body') WHERE name = 'batch_line'",
+    change_if(
+        pool,
+        "SELECT NOT EXISTS (SELECT 1 FROM pragma_table_info('outbox_body') WHERE name = 'batch_line')",
+        "ALTER TABLE outbox_body ADD COLUMN batch_line TEXT",
+        "outbox_body.batch_line added",
     )
-    .fetch_one(pool)
     .await?;
-    if has_batch_line == 0 {
-        sqlx::raw_sql("ALTER TABLE outbox_body ADD COLUMN batch_line TEXT")
-            .execute(pool)
-            .await
-            .context("cannot add outbox_body.batch_line")?;
-        tracing::info!("database migrated: outbox_body.batch_line added");
-    }
-    let old: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM pragma_table_info('outbox') WHERE name IN ('headers', 'body')",
+    if !holds(
+        pool,
+        "SELECT EXISTS (SELECT 1 FROM pragma_table_info('outbox') WHERE name IN ('headers', 'body'))",
     )
-    .fetch_one(pool)
-    .await?;
-    if old == 0 {
+    .await?
+    {
         return Ok(());
     }
     let mut tx = pool.begin().await?;
@@ -129,6 +119,23 @@ pub(super) async fn migrate(pool: &SqlitePool) -> anyhow::Result<()> {
     tx.commit().await?;
     tracing::info!("database migrated: outbox requests moved to outbox_body");
     Ok(())
+}
+
+/// Runs `change` when the yes-or-no query `check` says it is needed, and logs `done`.
+async fn change_if(pool: &SqlitePool, check: &str, change: &str, done: &str) -> anyhow::Result<()> {
+    if holds(pool, check).await? {
+        sqlx::raw_sql(change)
+            .execute(pool)
+            .await
+            .with_context(|| format!("cannot migrate the database ({change})"))?;
+        tracing::info!("database migrated: {done}");
+    }
+    Ok(())
+}
+
+/// What the yes-or-no query `sql` answers about the database.
+async fn holds(pool: &SqlitePool, sql: &str) -> anyhow::Result<bool> {
+    Ok(sqlx::query_scalar(sql).fetch_one(pool).await?)
 }
 
 /// Counts the outbox's rows by output and status again, in one transaction.
