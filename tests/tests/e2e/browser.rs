@@ -83,13 +83,26 @@ impl Browser {
         let _ = self.client.clone().close().await;
         let _ = self.driver.kill();
         let _ = self.driver.wait();
-        let _ = std::fs::remove_dir_all(&self.profile);
+        remove_profile(&self.profile);
     }
 }
 
 impl Drop for Browser {
     fn drop(&mut self) {
         let _ = self.driver.kill();
-        let _ = std::fs::remove_dir_all(&self.profile);
+        remove_profile(&self.profile);
+    }
+}
+
+/// Removes a Chromium profile folder. A browser that is still shutting down (or orphaned by a
+/// killed chromedriver after a failed test) may write into it after a first removal, leaving
+/// a folder behind in /tmp: try again for a while.
+fn remove_profile(profile: &std::path::Path) {
+    for _ in 0..50 {
+        let _ = std::fs::remove_dir_all(profile);
+        if !profile.exists() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(100));
     }
 }
