@@ -617,7 +617,7 @@ fn write_report(
     write_table(&mut run, rows);
     let _ = writeln!(
         run,
-        "\nRatios measured in this run (req/s):\n\n| c | kick-relay / ceiling (mixed) | kick-relay / ceiling (chat) | kick-relay / kickcom.py (chat) |\n|---|---|---|---|"
+        "\nRatios measured in this run (req/s):\n\n| c | kick-relay / ceiling (mixed) | kick-relay / ceiling (chat) | kick-relay / kickcom.py (chat) | kick-relay, no outputs / ceiling (mixed) | kick-relay, no outputs (mixed) / kickcom.py (chat) |\n|---|---|---|---|---|---|"
     );
     for c in [1, 16, 64] {
         let rps = |t: Target, set: &str| {
@@ -631,10 +631,18 @@ fn write_report(
         };
         let _ = writeln!(
             run,
-            "| {c} | {} | {} | {} |",
+            "| {c} | {} | {} | {} | {} | {} |",
             ratio(rps(Target::Relay, "mixed"), rps(Target::Ceiling, "mixed")),
             ratio(rps(Target::Relay, "chat"), rps(Target::Ceiling, "chat")),
             ratio(rps(Target::Relay, "chat"), rps(Target::KickPy, "chat")),
+            ratio(
+                rps(Target::RelayIngest, "mixed"),
+                rps(Target::Ceiling, "mixed")
+            ),
+            ratio(
+                rps(Target::RelayIngest, "mixed"),
+                rps(Target::KickPy, "chat")
+            ),
         );
     }
     let _ = writeln!(run, "\nEnd-to-end delivery (kick-relay rows):\n");
