@@ -276,6 +276,21 @@ impl TestRelay {
         self.post_with(&headers, body.to_vec()).await
     }
 
+    /// POSTs the `n`th of a numbered series of `custom.event` deliveries (body `{"n":n}`,
+    /// message id `prefix` followed by `n` zero-padded to a ULID's 26 characters, so the ids
+    /// sort as sent); returns the status.
+    ///
+    /// # Panics
+    /// When the request cannot be sent.
+    pub async fn post_numbered(&self, prefix: &str, n: usize) -> u16 {
+        let width = 26usize.saturating_sub(prefix.len());
+        let message_id = format!("{prefix}{n:0width$}");
+        let body = format!("{{\"n\":{n}}}");
+        self.post(&message_id, "custom.event", body.as_bytes())
+            .await
+            .0
+    }
+
     /// POSTs a delivery signed with the test key as Kick sends it for `subscription_id` (each
     /// of an app's duplicate subscriptions gets its own copy, with its own message id).
     ///

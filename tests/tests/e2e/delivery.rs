@@ -114,13 +114,7 @@ async fn a_raw_output_has_several_in_flight_and_retries_a_failure_without_repeat
     );
     let mut relay = TestRelay::start(&config).await;
     for i in 0..12 {
-        let (status, _) = relay
-            .post(
-                &format!("01JWINDOW{i:017}"),
-                "custom.event",
-                format!("{{\"n\":{i}}}").as_bytes(),
-            )
-            .await;
+        let status = relay.post_numbered("01JWINDOW", i).await;
         assert_eq!(status, 200);
     }
     relay
@@ -163,13 +157,7 @@ async fn a_failing_output_gets_everything_in_order_after_it_recovers() {
     let mut relay = TestRelay::start(&config).await;
     // Unknown event types keep the test short: the raw output wraps them in its envelope.
     for i in 0..5 {
-        let (status, _) = relay
-            .post(
-                &format!("01JORDER{i:018}"),
-                "custom.event",
-                format!("{{\"n\":{i}}}").as_bytes(),
-            )
-            .await;
+        let status = relay.post_numbered("01JORDER", i).await;
         assert_eq!(status, 200);
     }
     let received = raw.wait_for(9, Duration::from_secs(30)).await;
@@ -294,17 +282,7 @@ async fn accepted_events_survive_a_restart_and_are_delivered() {
     let mut first =
         TestRelay::start_in(dir.clone(), &config(&format!("http://{down_addr}/raw"))).await;
     for i in 0..3 {
-        assert_eq!(
-            first
-                .post(
-                    &format!("01JRESTART{i:016}"),
-                    "custom.event",
-                    format!("{{\"n\":{i}}}").as_bytes()
-                )
-                .await
-                .0,
-            200
-        );
+        assert_eq!(first.post_numbered("01JRESTART", i).await, 200);
     }
     first.stop().await;
     let raw = StandIn::always(Reply::status(204)).await;
@@ -332,13 +310,7 @@ async fn an_output_that_refuses_connections_then_times_out_gets_everything_after
     );
     let mut relay = TestRelay::start(&config).await;
     for i in 0..3 {
-        let (status, _) = relay
-            .post(
-                &format!("01JDOWN{i:019}"),
-                "custom.event",
-                format!("{{\"n\":{i}}}").as_bytes(),
-            )
-            .await;
+        let status = relay.post_numbered("01JDOWN", i).await;
         assert_eq!(status, 200);
     }
     // Wait for two refused attempts (counted as retries).
@@ -512,13 +484,7 @@ async fn a_worker_that_falls_behind_its_feed_sends_the_rest_from_the_store_once_
     );
     let relay = std::sync::Arc::new(TestRelay::start(&config).await);
     let post = |relay: std::sync::Arc<TestRelay>, i: usize| async move {
-        let (status, _) = relay
-            .post(
-                &format!("01JFEED{i:019}"),
-                "custom.event",
-                format!("{{\"n\":{i}}}").as_bytes(),
-            )
-            .await;
+        let status = relay.post_numbered("01JFEED", i).await;
         assert_eq!(status, 200, "event {i}");
     };
     // The worker is in step with its feed once the first event went out.
