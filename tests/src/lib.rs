@@ -91,7 +91,7 @@ pub use self::{
     kick_api::{FakeKickApi, Subscription},
     postgres::PgCluster,
     stand_in::{Received, Reply, StandIn},
-    test_relay::{TestClock, TestRelay, metric, now_rfc3339},
+    test_relay::{TestClock, TestRelay, metric, now_rfc3339, rfc3339_ago},
 };
 
 /// A loopback port nobody listens on right now (for servers that pick their port from

@@ -180,6 +180,15 @@ impl TestRelay {
         relay
     }
 
+    /// Starts a relay in `dir` (reusing its database) that reads the time from `clock`.
+    ///
+    /// # Panics
+    /// When the relay does not start.
+    pub async fn start_in_with_clock(dir: PathBuf, clock: Clock, extra: &str) -> Self {
+        let path = Self::write_config_with(&dir, &[], extra);
+        Self::start_from_with(dir, &path, clock).await
+    }
+
     /// Starts the relay of the config at `path`, working in `dir`.
     async fn start_from(dir: PathBuf, path: &std::path::Path) -> Self {
         Self::start_from_with(dir, path, Clock::system()).await
@@ -387,4 +396,15 @@ pub fn metric(metrics: &str, line_start: &str) -> u64 {
 /// Now as RFC 3339.
 pub fn now_rfc3339() -> String {
     relay_bin::clock::rfc3339(relay_bin::clock::now())
+}
+
+/// `secs` seconds before now as RFC 3339 (a negative `secs`: after now).
+pub fn rfc3339_ago(secs: i64) -> String {
+    let now = relay_bin::clock::now();
+    let offset = std::time::Duration::from_secs(secs.unsigned_abs());
+    relay_bin::clock::rfc3339(if secs >= 0 {
+        now - offset
+    } else {
+        now + offset
+    })
 }

@@ -94,15 +94,19 @@ impl std::error::Error for VerifyError {}
 pub enum FreshnessError {
     /// The value is not an RFC 3339 date-time (e.g. `2025-02-21T23:23:36Z`).
     Unparseable,
-    /// The timestamp is older than the tolerance allows.
+    /// The timestamp is older than the window allows.
     TooOld {
         /// How many seconds before `now` it lies.
         age_secs: u64,
+        /// The oldest the window takes, in seconds.
+        max_secs: u64,
     },
-    /// The timestamp lies further in the future than the tolerance allows.
+    /// The timestamp lies further in the future than the window allows.
     InFuture {
         /// How many seconds after `now` it lies.
         ahead_secs: u64,
+        /// The furthest ahead the window takes, in seconds.
+        max_secs: u64,
     },
 }
 
@@ -112,16 +116,19 @@ impl fmt::Display for FreshnessError {
             Self::Unparseable => f.write_str(
                 "timestamp is not RFC 3339 (expected a value like 2025-02-21T23:23:36Z)",
             ),
-            Self::TooOld { age_secs } => {
-                write!(
-                    f,
-                    "timestamp is stale: {age_secs} s old, beyond the allowed window"
-                )
-            }
-            Self::InFuture { ahead_secs } => write!(
+            Self::TooOld { age_secs, max_secs } => write!(
                 f,
-                "timestamp is {ahead_secs} s in the future, beyond the allowed window \
-                 (check the clock)"
+                "timestamp is stale: {age_secs} s old, {} s more than the {max_secs} s allowed",
+                age_secs.saturating_sub(*max_secs)
+            ),
+            Self::InFuture {
+                ahead_secs,
+                max_secs,
+            } => write!(
+                f,
+                "timestamp is {ahead_secs} s in the future, {} s more than the {max_secs} s \
+                 allowed (check the clock)",
+                ahead_secs.saturating_sub(*max_secs)
             ),
         }
     }

@@ -17,7 +17,7 @@ mod message;
 pub use self::{
     backend::Backend,
     error::{FreshnessError, KeyError, VerifyError},
-    freshness::{check_freshness, check_freshness_at, parse_timestamp},
+    freshness::{Window, check_freshness, check_freshness_at, parse_timestamp},
     key::PublicKey,
     kick_key::{KICK_PUBLIC_KEY_PEM, KICK_PUBLIC_KEY_SPKI_SHA256},
     message::{SignedMessage, header},

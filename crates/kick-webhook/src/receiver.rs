@@ -15,13 +15,24 @@ use axum::{
 };
 use kick_dispatch::Dispatcher;
 use kick_models::{Delivery, WebhookHeaders};
-use kick_verify::{PublicKey, SignedMessage, VerifyError, check_freshness};
+use kick_verify::{PublicKey, SignedMessage, VerifyError, Window};
 
-use crate::{KeyStore, Rejection, recent::RecentIds};
+use crate::{
+    KeyStore, Rejection,
+    recent::{RecentIds, Seen},
+};
 
-/// How far `Kick-Event-Message-Timestamp` may be from now unless
-/// [`Receiver::timestamp_tolerance`] says (Kick has delivered minutes late).
-pub const DEFAULT_TOLERANCE: Duration = Duration::from_mins(10);
+/// How old `Kick-Event-Message-Timestamp` may be unless [`Receiver::timestamp_window`] says.
+///
+/// Kick has delivered minutes to hours late, and retries a failing URL for up to a day. This
+/// receiver remembers message ids in memory only (the last [`DEFAULT_RECENT_IDS`]; an id older
+/// than one it had to forget is refused, see [`Receiver::recent_ids`]), and nothing across a
+/// restart: an hour keeps the late deliveries of a short outage while bounding what a restart
+/// could let through twice. A durable record of every id is what `kick-relay` adds.
+pub const DEFAULT_MAX_AGE: Duration = Duration::from_hours(1);
+/// How far in the future `Kick-Event-Message-Timestamp` may lie unless
+/// [`Receiver::timestamp_window`] says (a clock that is off).
+pub const DEFAULT_MAX_AHEAD: Duration = Duration::from_mins(5);
 /// Largest body taken unless [`Receiver::max_body_bytes`] says (Kick's deliveries are a few KiB).
 pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
 /// Message ids remembered for dropping repeats unless [`Receiver::recent_ids`] says.
@@ -58,7 +69,7 @@ pub enum Received {
 pub struct Receiver {
     dispatcher: Dispatcher,
     keys: KeyStore,
-    tolerance: Option<Duration>,
+    window: Option<Window>,
     max_body_bytes: usize,
     recent: Mutex<RecentIds>,
     clock: fn() -> SystemTime,
@@ -93,17 +104,25 @@ impl Receiver {
         Self {
             dispatcher,
             keys,
-            tolerance: Some(DEFAULT_TOLERANCE),
+            window: Some(Window::new(DEFAULT_MAX_AGE, DEFAULT_MAX_AHEAD)),
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             recent: Mutex::new(RecentIds::new(DEFAULT_RECENT_IDS)),
             clock: system_now,
         }
     }
 
-    /// How far the timestamp may be from now; `None` turns the check off.
+    /// How far the timestamp may be from now, the same both ways; `None` turns the check off.
     #[must_use]
-    pub fn timestamp_tolerance(mut self, tolerance: Option<Duration>) -> Self {
-        self.tolerance = tolerance;
+    pub fn timestamp_tolerance(self, tolerance: Option<Duration>) -> Self {
+        self.timestamp_window(tolerance.map(Window::symmetric))
+    }
+
+    /// How old and how far ahead the timestamp may be (default: [`DEFAULT_MAX_AGE`] old,
+    /// [`DEFAULT_MAX_AHEAD`] ahead); `None` turns the check off. A longer `max_age` only helps
+    /// as far as the memory of message ids reaches (see [`Receiver::recent_ids`]).
+    #[must_use]
+    pub fn timestamp_window(mut self, window: Option<Window>) -> Self {
+        self.window = window;
         self
     }
 
@@ -114,7 +133,10 @@ impl Receiver {
         self
     }
 
-    /// How many message ids are remembered to drop repeats (0: none).
+    /// How many message ids are remembered to drop repeats (0: none). Once the memory is full
+    /// the oldest id is forgotten, and a delivery timestamped no later than a forgotten id is
+    /// refused (400, saying so) rather than risk dispatching a repeat: size it for the events
+    /// your channels send within the window.
     #[must_use]
     pub fn recent_ids(mut self, capacity: usize) -> Self {
         self.recent = Mutex::new(RecentIds::new(capacity));
@@ -154,11 +176,13 @@ impl Receiver {
         let parsed =
             WebhookHeaders::from_pairs(headers.iter().map(|(n, v)| (n.as_str(), v.as_bytes())))
                 .map_err(|err| Rejection::BadHeader(err.to_string()))?;
-        if let Some(tolerance) = self.tolerance {
+        let at = parsed.meta.timestamp.unix_seconds();
+        if let Some(window) = self.window {
             let now = (self.clock)()
                 .duration_since(UNIX_EPOCH)
                 .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
-            check_freshness(parsed.meta.timestamp.as_str(), now, tolerance)
+            window
+                .check(at, now)
                 .map_err(|err| Rejection::Stale(err.to_string()))?;
         }
         let signed = SignedMessage {
@@ -171,13 +195,20 @@ impl Receiver {
             VerifyError::MalformedSignature => Rejection::MalformedSignature,
             _ => Rejection::BadSignature,
         })?;
-        let fresh = self
+        let seen = self
             .recent
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .insert(&parsed.meta.message_id);
-        if !fresh {
-            return Ok(Received::Duplicate);
+            .insert(&parsed.meta.message_id, at);
+        match seen {
+            Seen::New => {}
+            Seen::Repeat => return Ok(Received::Duplicate),
+            Seen::BeyondMemory { forgotten_up_to } => {
+                return Err(Rejection::Stale(format!(
+                    "timestamp is {} s older than the oldest this receiver still remembers message ids for, so a repeat could not be told apart; raise recent_ids",
+                    forgotten_up_to.saturating_sub(at).saturating_add(1)
+                )));
+            }
         }
         let delivery = Arc::new(Delivery::parse(parsed, body.to_vec()));
         if let Err(err) = &delivery.event {

@@ -11,7 +11,7 @@ use std::{
 };
 
 use axum::{Json, Router, routing::get};
-use common::{OTHER_PUBLIC_PEM, PUBLIC_PEM, serve, signed, time_now};
+use common::{OTHER_PUBLIC_PEM, PUBLIC_PEM, serve, signed, time_ago, time_now};
 use kick_dispatch::{Dispatcher, events};
 use kick_verify::PublicKey;
 use kick_webhook::{KeyStore, Receiver};
@@ -162,6 +162,52 @@ async fn the_window_and_the_duplicate_check_can_be_turned_off() {
     );
     assert_eq!(post(&url, &old, body).await, (200, "accepted".into()));
     assert_eq!(wait_for(&got, 2).await.len(), 2);
+}
+
+/// Kick delivers late: by default a delivery half an hour old is taken (and its repeat is a
+/// duplicate), one past the window is refused with how far out it is, and once the memory of
+/// ids is full, a delivery as old as a forgotten id is refused rather than risk a repeat.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn late_deliveries_are_taken_as_far_as_the_memory_of_ids_reaches() {
+    let (url, got) = receiver(|bus| Receiver::with_keys(bus, test_keys()).recent_ids(2)).await;
+    let post_at = |id: &'static str, secs_ago: u64, text: &'static str| {
+        let url = url.clone();
+        async move {
+            let body = chat_body(text);
+            let headers = signed(id, &time_ago(secs_ago), "chat.message.sent", &body);
+            post(&url, &headers, body).await
+        }
+    };
+    assert_eq!(
+        post_at("01JLATE00000000000000000001", 1800, "half an hour late").await,
+        (200, "accepted".into())
+    );
+    assert_eq!(
+        post_at("01JLATE00000000000000000001", 1800, "half an hour late").await,
+        (200, "duplicate".into())
+    );
+    let (status, text) = post_at("01JLATE00000000000000000002", 3700, "too late").await;
+    assert_eq!(status, 400);
+    assert!(
+        text.contains("100 s more than the 3600 s allowed"),
+        "{text}"
+    );
+    // Two newer ids push the first out of the memory (it holds two): a repeat of it, or any
+    // delivery as old, cannot be told apart from a new one any more.
+    for (id, text) in [
+        ("01JLATE00000000000000000003", "b"),
+        ("01JLATE00000000000000000004", "c"),
+    ] {
+        assert_eq!(post_at(id, 60, text).await, (200, "accepted".into()));
+    }
+    let (status, text) = post_at("01JLATE00000000000000000001", 1800, "half an hour late").await;
+    assert_eq!(status, 400, "{text}");
+    assert!(text.contains("raise recent_ids"), "{text}");
+    assert_eq!(
+        wait_for(&got, 3).await,
+        ["half an hour late", "b", "c"],
+        "each taken delivery dispatched once"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -55,8 +55,10 @@ pub struct ServerConfig {
     pub webhook_path: String,
     /// Largest accepted body.
     pub max_body_bytes: usize,
-    /// Allowed distance of `Kick-Event-Message-Timestamp` from now; 0 turns the check off.
-    pub timestamp_tolerance_secs: u64,
+    /// A strict window: how far `Kick-Event-Message-Timestamp` may be from now, both ways;
+    /// 0 turns the check off. Unset (the default): [`Config::freshness`] keeps late deliveries
+    /// for as long as the duplicate memory covers them.
+    pub timestamp_tolerance_secs: Option<u64>,
     /// How long shutdown may take to finish requests and sends.
     pub shutdown_timeout_secs: u64,
     /// How long a client may take to send the body (slow or endless bodies get 408).
@@ -76,7 +78,7 @@ impl Default for ServerConfig {
             listen: SocketAddr::from(([127, 0, 0, 1], 3000)),
             webhook_path: "/webhooks/kick".into(),
             max_body_bytes: 1024 * 1024,
-            timestamp_tolerance_secs: 600,
+            timestamp_tolerance_secs: None,
             shutdown_timeout_secs: 20,
             body_timeout_secs: 10,
             header_timeout_secs: 10,
@@ -167,6 +169,35 @@ impl fmt::Debug for KickConfig {
     }
 }
 
+/// How far in the future `Kick-Event-Message-Timestamp` may lie by default: a timestamp ahead
+/// of the relay's clock only means one of the clocks is off.
+pub const MAX_AHEAD: Duration = Duration::from_mins(5);
+/// What the default window keeps between its oldest timestamp and the duplicate memory's end:
+/// room for clocks that differ between Kick and the replicas, and for the purge's schedule.
+pub const REPLAY_MARGIN: Duration = Duration::from_hours(1);
+
+impl Config {
+    /// The window a delivery's timestamp must fall in (`None`: not checked).
+    ///
+    /// By default it reaches as far into the past as the duplicate memory can answer for: an
+    /// event is remembered from its arrival until `retention_days` later, and its timestamp
+    /// lay at most [`MAX_AHEAD`] after that arrival, so a replay accepted under this window
+    /// is always still remembered, and answered `duplicate`. Kick retries a failing URL for up
+    /// to a day and has delivered hours late; those deliveries are kept. A set
+    /// `server.timestamp_tolerance_secs` is a strict window both ways instead (validation keeps
+    /// it inside the same bound).
+    pub fn freshness(&self) -> Option<kick_verify::Window> {
+        match self.server.timestamp_tolerance_secs {
+            Some(0) => None,
+            Some(secs) => Some(kick_verify::Window::symmetric(Duration::from_secs(secs))),
+            None => Some(kick_verify::Window::new(
+                self.storage.replay_safe_age(),
+                MAX_AHEAD,
+            )),
+        }
+    }
+}
+
 /// `[storage]`.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -185,6 +216,14 @@ impl StorageConfig {
     /// `retention_days` in milliseconds (saturating).
     pub fn retention_ms(&self) -> i64 {
         i64::try_from(self.retention_days.saturating_mul(86_400_000)).unwrap_or(i64::MAX)
+    }
+
+    /// The oldest a delivery's timestamp may be for the duplicate memory to still hold any
+    /// earlier copy of it: `retention_days` less [`MAX_AHEAD`] and [`REPLAY_MARGIN`].
+    pub fn replay_safe_age(&self) -> Duration {
+        Duration::from_secs(self.retention_days.saturating_mul(86_400))
+            .saturating_sub(MAX_AHEAD)
+            .saturating_sub(REPLAY_MARGIN)
     }
 }
 

@@ -314,17 +314,29 @@ impl<'a> Worker<'a> {
         }
     }
 
-    /// Queues `head` as expired when it is older than the output's `max_age_secs`.
+    /// Queues `head` as expired when it is older than the output's `max_age_secs`, counted from
+    /// when Kick sent it (a delivery Kick sent late is as old as its timestamp says), or when
+    /// it is chat for an output that keeps chat current (Discord's `max_lag_secs`) and it
+    /// arrived from Kick already further behind than that.
     async fn expire_if_old(&mut self, head: &Head, now: i64) -> bool {
-        let Some(max_age) = self.output.max_age else {
-            return false;
+        let millis = |d: Duration| i64::try_from(d.as_millis()).unwrap_or(i64::MAX);
+        let why = match (self.output.max_age, self.output.max_lag) {
+            (Some(max_age), _) if now.saturating_sub(head.sent_at) > millis(max_age) => format!(
+                "older than max_age_secs ({}s), counted from Kick's timestamp",
+                max_age.as_secs()
+            ),
+            (_, Some(max_lag))
+                if head.batch_line().is_some()
+                    && head.created_at.saturating_sub(head.sent_at) > millis(max_lag) =>
+            {
+                format!(
+                    "chat Kick delivered {}s late, more than max_lag_secs ({}s): not posted; replayable",
+                    head.created_at.saturating_sub(head.sent_at) / 1000,
+                    max_lag.as_secs()
+                )
+            }
+            _ => return false,
         };
-        if now.saturating_sub(head.created_at)
-            <= i64::try_from(max_age.as_millis()).unwrap_or(i64::MAX)
-        {
-            return false;
-        }
-        let why = format!("older than max_age_secs ({}s)", max_age.as_secs());
         let completion = finish(head, Status::Expired, head.attempts, None, Some(why), now);
         self.committed
             .queue(self.relay, &self.name, completion)

@@ -11,10 +11,14 @@ use axum::{
     routing::post,
 };
 use kick_models::{Delivery, WebhookHeaders};
-use kick_verify::{SignedMessage, VerifyError, check_freshness_at};
+use kick_verify::{SignedMessage, VerifyError};
 
 use crate::{
-    metrics::Outcome, records::records, rejection::IngestRejection, relay::Relay, store::Accepted,
+    metrics::{LATE_AFTER_SECS, Outcome},
+    records::records,
+    rejection::IngestRejection,
+    relay::Relay,
+    store::Accepted,
 };
 
 /// The public router: only the webhook path; everything else is 404, other methods 405.
@@ -186,6 +190,10 @@ async fn read_body(relay: &Relay, body: Body) -> Result<Bytes, IngestRejection> 
 }
 
 /// Headers, timestamp window and signature: the parsed headers, or why not.
+///
+/// The window is [`crate::config::Config::freshness`]: by default a delivery may be as old as
+/// the duplicate memory can answer for (Kick retries for up to a day), and a few minutes
+/// ahead. Only a delivery whose signature verified feeds the timestamp metrics.
 async fn authenticate(
     relay: &Relay,
     headers: &HeaderMap,
@@ -196,20 +204,12 @@ async fn authenticate(
         WebhookHeaders::from_pairs(headers.iter().map(|(n, v)| (n.as_str(), v.as_bytes())))
             .map_err(|err| IngestRejection::BadHeader(err.to_string()))?;
     let now_secs = now_ms.div_euclid(1000);
-    relay.metrics.skew(
-        now_secs
-            .abs_diff(parsed.meta.timestamp.unix_seconds())
-            .saturating_mul(1000),
-    );
-    let tolerance = relay.config.server.timestamp_tolerance_secs;
-    if tolerance > 0 {
-        // Parsed once, by kick-models, with the headers.
-        check_freshness_at(
-            parsed.meta.timestamp.unix_seconds(),
-            now_secs,
-            Duration::from_secs(tolerance),
-        )
-        .map_err(|err| IngestRejection::Stale(err.to_string()))?;
+    // Parsed once, by kick-models, with the headers.
+    let at_secs = parsed.meta.timestamp.unix_seconds();
+    if let Some(window) = relay.config.freshness() {
+        window
+            .check(at_secs, now_secs)
+            .map_err(|err| IngestRejection::Stale(err.to_string()))?;
     }
     let signed = SignedMessage {
         message_id: &parsed.meta.message_id,
@@ -225,5 +225,41 @@ async fn authenticate(
             IngestRejection::BadSignature
         });
     }
+    let age_secs = u64::try_from(now_secs.saturating_sub(at_secs)).unwrap_or(0);
+    relay
+        .metrics
+        .timestamp(now_secs.abs_diff(at_secs).saturating_mul(1000), age_secs);
+    if age_secs > LATE_AFTER_SECS {
+        tracing::info!(
+            message_id = %parsed.meta.message_id,
+            event_type = %parsed.meta.event_type,
+            age_secs,
+            "late delivery: Kick sent it {} after its timestamp; taken (inside the window)",
+            humanize_secs(age_secs)
+        );
+    }
     Ok(parsed)
+}
+
+/// `secs` as people say it: "42 s", "17 min", "2 h 5 min".
+fn humanize_secs(secs: u64) -> String {
+    match secs {
+        0..60 => format!("{secs} s"),
+        60..3600 => format!("{} min", secs / 60),
+        _ if secs % 3600 < 60 => format!("{} h", secs / 3600),
+        _ => format!("{} h {} min", secs / 3600, secs % 3600 / 60),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::humanize_secs;
+
+    #[test]
+    fn ages_read_as_people_say_them() {
+        assert_eq!(humanize_secs(42), "42 s");
+        assert_eq!(humanize_secs(17 * 60 + 5), "17 min");
+        assert_eq!(humanize_secs(7200), "2 h");
+        assert_eq!(humanize_secs(2 * 3600 + 5 * 60), "2 h 5 min");
+    }
 }

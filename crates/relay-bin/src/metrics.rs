@@ -83,6 +83,10 @@ pub struct Metrics {
     requests: [AtomicU64; Outcome::ALL.len()],
     skew_ms_sum: AtomicU64,
     skew_count: AtomicU64,
+    /// Signed deliveries by age on arrival: one counter per [`AGE_BUCKETS_SECS`] bucket (not
+    /// cumulative) and the last for older ones.
+    age_buckets: [AtomicU64; AGE_BUCKETS_SECS.len() + 1],
+    age_sum_secs: AtomicU64,
     attempts: Mutex<BTreeMap<String, BTreeMap<&'static str, u64>>>,
     latency_ms_sum: Mutex<BTreeMap<String, (u64, u64)>>,
     rate_limit_waits: AtomicU64,
@@ -97,6 +101,13 @@ pub struct Metrics {
     /// refused, removed.
     reconciler: [AtomicU64; 5],
 }
+
+/// Upper bounds (seconds) of `kick_relay_delivery_age_seconds`' buckets: from on time to the
+/// day Kick retries a failing URL.
+pub const AGE_BUCKETS_SECS: [u64; 10] = [1, 5, 30, 60, 300, 600, 1800, 3600, 21_600, 86_400];
+/// A signed delivery older than this on arrival is late: counted, and logged at info. Ten
+/// minutes was the relay's strict window before late deliveries were kept.
+pub const LATE_AFTER_SECS: u64 = 600;
 
 /// Minutes of accepted-event counts kept for the admin page's chart.
 pub const MINUTES: usize = 60;
@@ -132,10 +143,33 @@ impl Metrics {
         }
     }
 
-    /// How far a delivery's timestamp was from our clock.
-    pub fn skew(&self, ms: u64) {
-        self.skew_ms_sum.fetch_add(ms, Ordering::Relaxed);
-        self.skew_count.fetch_add(1, Ordering::Relaxed);
+    /// How far a signed delivery's timestamp was from our clock (`skew_ms`, either way) and how
+    /// old it was on arrival (`age_secs`, 0 when ahead). Only requests whose signature verified
+    /// are counted, so unsigned requests cannot move these figures, and the sums saturate.
+    pub fn timestamp(&self, skew_ms: u64, age_secs: u64) {
+        saturating_add(&self.skew_ms_sum, skew_ms);
+        saturating_add(&self.skew_count, 1);
+        let bucket = AGE_BUCKETS_SECS
+            .iter()
+            .position(|le| age_secs <= *le)
+            .unwrap_or(AGE_BUCKETS_SECS.len());
+        if let Some(counter) = self.age_buckets.get(bucket) {
+            saturating_add(counter, 1);
+        }
+        saturating_add(&self.age_sum_secs, age_secs);
+    }
+
+    /// Signed deliveries that arrived more than [`LATE_AFTER_SECS`] after their timestamp.
+    pub fn late_deliveries(&self) -> u64 {
+        let first_late = AGE_BUCKETS_SECS
+            .iter()
+            .position(|le| *le == LATE_AFTER_SECS)
+            .map_or(AGE_BUCKETS_SECS.len(), |i| i + 1);
+        self.age_buckets
+            .iter()
+            .skip(first_late)
+            .map(|c| c.load(Ordering::Relaxed))
+            .fold(0, u64::saturating_add)
     }
 
     /// Counts one send attempt.
@@ -152,8 +186,8 @@ impl Metrics {
         if let Ok(mut map) = self.latency_ms_sum.lock()
             && let Some(entry) = by_output(&mut map, output)
         {
-            entry.0 += ms;
-            entry.1 += 1;
+            entry.0 = entry.0.saturating_add(ms);
+            entry.1 = entry.1.saturating_add(1);
         }
         let now = now_ms;
         let mut lags = self
@@ -347,6 +381,31 @@ impl Metrics {
             "kick_relay_timestamp_skew_ms_count {}",
             self.skew_count.load(Ordering::Relaxed)
         );
+        let _ = writeln!(
+            out,
+            "# HELP kick_relay_delivery_age_seconds Age of signed deliveries on arrival (now less Kick-Event-Message-Timestamp; 0 when ahead).\n# TYPE kick_relay_delivery_age_seconds histogram"
+        );
+        let mut cumulative = 0_u64;
+        for (le, counter) in AGE_BUCKETS_SECS.iter().zip(&self.age_buckets) {
+            cumulative = cumulative.saturating_add(counter.load(Ordering::Relaxed));
+            let _ = writeln!(
+                out,
+                "kick_relay_delivery_age_seconds_bucket{{le=\"{le}\"}} {cumulative}"
+            );
+        }
+        if let Some(older) = self.age_buckets.last() {
+            cumulative = cumulative.saturating_add(older.load(Ordering::Relaxed));
+        }
+        let _ = writeln!(
+            out,
+            "kick_relay_delivery_age_seconds_bucket{{le=\"+Inf\"}} {cumulative}\nkick_relay_delivery_age_seconds_sum {}\nkick_relay_delivery_age_seconds_count {cumulative}",
+            self.age_sum_secs.load(Ordering::Relaxed)
+        );
+        let _ = writeln!(
+            out,
+            "# HELP kick_relay_late_deliveries_total Signed deliveries that arrived more than {LATE_AFTER_SECS} s after their timestamp (kept when inside the window).\n# TYPE kick_relay_late_deliveries_total counter\nkick_relay_late_deliveries_total {}",
+            self.late_deliveries()
+        );
     }
 
     fn render_delivery(&self, out: &mut String, disabled: &[String]) {
@@ -432,6 +491,13 @@ fn render_store(out: &mut String, stats: &Stats) {
     #[allow(clippy::cast_precision_loss)]
     let oldest = stats.oldest_pending_ms.unwrap_or(0) as f64 / 1000.0;
     let _ = writeln!(out, "kick_relay_oldest_pending_seconds {oldest}");
+}
+
+/// Adds `n` to `counter`, stopping at `u64::MAX` instead of wrapping.
+fn saturating_add(counter: &AtomicU64, n: u64) {
+    let _ = counter.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |v| {
+        Some(v.saturating_add(n))
+    });
 }
 
 /// `output`'s entry of a per-output map, created the first time: the name is copied only then

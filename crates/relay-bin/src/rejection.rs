@@ -32,7 +32,7 @@ pub enum IngestRejection {
     UnreadableBody(String),
     /// A `Kick-Event-*` header is missing or malformed (the message names it).
     BadHeader(String),
-    /// The timestamp is outside `server.timestamp_tolerance_secs`.
+    /// The timestamp is outside the window (`Config::freshness`).
     Stale(String),
     /// `Kick-Event-Signature` is not Base64 of a 256-byte signature.
     MalformedSignature,

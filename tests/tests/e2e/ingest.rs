@@ -282,11 +282,14 @@ async fn retention_purges_old_inbox_rows_and_finished_deliveries() {
         .await;
     relay.stop().await;
 
-    // Restart with a zero-day window: the purge at start removes the old inbox row and the
-    // delivered outbox row; with a 7-day window (the default) both would stay.
-    let mut relay = TestRelay::start_in(
+    // Restart two days later with a one-day window: the purge at start removes the old inbox
+    // row and the delivered outbox row; with a 7-day window (the default) both would stay.
+    let clock = relay_tests::TestClock::default();
+    clock.advance(Duration::from_hours(48));
+    let mut relay = TestRelay::start_in_with_clock(
         dir.clone(),
-        &format!("retention_days = 0\n{}", raw_output(&sink.url("/hook"))),
+        clock.clock(),
+        &format!("retention_days = 1\n{}", raw_output(&sink.url("/hook"))),
     )
     .await;
     // The purge runs in the background at start: wait for its effect, do not guess its time.

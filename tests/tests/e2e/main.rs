@@ -12,6 +12,7 @@ mod delivery;
 mod discord_limits;
 mod hostile;
 mod ingest;
+mod late;
 mod limits;
 mod reconciler;
 mod replicas;

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use kick_verify::{FreshnessError, check_freshness, parse_timestamp};
+use kick_verify::{FreshnessError, Window, check_freshness, parse_timestamp};
 
 const NOW: i64 = 1_740_180_216; // 2025-02-21T23:23:36Z
 const TEN_MINUTES: Duration = Duration::from_mins(10);
@@ -40,14 +40,23 @@ fn inside_the_window_passes_both_ways() {
 fn stale_is_refused_with_its_age() {
     assert_eq!(
         check_freshness("2025-02-21T23:13:35Z", NOW, TEN_MINUTES),
-        Err(FreshnessError::TooOld { age_secs: 601 })
+        Err(FreshnessError::TooOld {
+            age_secs: 601,
+            max_secs: 600
+        })
     );
 }
 
 #[test]
 fn future_is_refused_with_its_lead() {
     let err = check_freshness("2025-02-21T23:33:37Z", NOW, TEN_MINUTES).unwrap_err();
-    assert_eq!(err, FreshnessError::InFuture { ahead_secs: 601 });
+    assert_eq!(
+        err,
+        FreshnessError::InFuture {
+            ahead_secs: 601,
+            max_secs: 600
+        }
+    );
     assert!(err.to_string().contains("clock"), "{err}");
 }
 
@@ -91,5 +100,39 @@ fn extreme_clocks_and_tolerances_do_not_overflow() {
     assert_eq!(
         check_freshness("0001-01-01T00:00:00Z", NOW, Duration::MAX),
         Ok(())
+    );
+}
+
+#[test]
+fn a_window_may_reach_further_back_than_ahead() {
+    let window = Window::new(Duration::from_hours(23), Duration::from_mins(5));
+    assert_eq!(window.check(NOW - 2 * 3600, NOW), Ok(7200));
+    assert_eq!(window.check(NOW + 300, NOW), Ok(0));
+    let old = window.check(NOW - 23 * 3600 - 1, NOW).unwrap_err();
+    assert_eq!(
+        old,
+        FreshnessError::TooOld {
+            age_secs: 82_801,
+            max_secs: 82_800
+        }
+    );
+    assert!(
+        old.to_string()
+            .contains("1 s more than the 82800 s allowed"),
+        "{old}"
+    );
+    let ahead = window.check(NOW + 301, NOW).unwrap_err();
+    assert_eq!(
+        ahead,
+        FreshnessError::InFuture {
+            ahead_secs: 301,
+            max_secs: 300
+        }
+    );
+    assert!(ahead.to_string().contains("check the clock"), "{ahead}");
+    assert!(
+        Window::new(Duration::MAX, Duration::ZERO)
+            .check(i64::MIN, i64::MAX)
+            .is_ok()
     );
 }

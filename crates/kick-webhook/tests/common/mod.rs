@@ -67,12 +67,18 @@ pub(crate) fn signed_chat(n: u32, text: &str) -> (Vec<(&'static str, String)>, V
 }
 
 /// Now as RFC 3339 (seconds), without a date crate.
-#[allow(clippy::disallowed_methods)]
 pub(crate) fn time_now() -> String {
+    time_ago(0)
+}
+
+/// `secs_ago` seconds before now as RFC 3339 (seconds).
+#[allow(clippy::disallowed_methods)]
+pub(crate) fn time_ago(secs_ago: u64) -> String {
     let secs = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .unwrap()
-        .as_secs();
+        .as_secs()
+        - secs_ago;
     let (days, rest) = (secs / 86_400, secs % 86_400);
     // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
     let z = i64::try_from(days).unwrap() + 719_468;

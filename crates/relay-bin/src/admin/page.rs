@@ -141,6 +141,10 @@ pub(crate) fn overview(status: &Status, viewer: &Viewer) -> String {
             ingest.duplicates.to_string(),
             "duplicates (Kick's redeliveries)",
         ),
+        (
+            format!("{} / {}", ingest.late, ingest.stale),
+            "late (over 10 min) / refused as too old or ahead",
+        ),
     ] {
         let _ = write!(
             body,

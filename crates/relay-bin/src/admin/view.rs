@@ -29,6 +29,10 @@ pub(crate) struct Ingest {
     pub(crate) accepted: u64,
     pub(crate) duplicates: u64,
     pub(crate) verification_failures: u64,
+    /// Signed deliveries Kick sent more than ten minutes after their timestamp.
+    pub(crate) late: u64,
+    /// Deliveries refused for a timestamp outside the window.
+    pub(crate) stale: u64,
 }
 
 /// One output.
@@ -97,6 +101,8 @@ pub(crate) async fn status(relay: &Relay) -> anyhow::Result<Status> {
             accepted: metrics.requests(Outcome::Accepted) + metrics.requests(Outcome::Unparsed),
             duplicates: metrics.requests(Outcome::Duplicate),
             verification_failures: metrics.requests(Outcome::BadSignature),
+            late: metrics.late_deliveries(),
+            stale: metrics.requests(Outcome::Stale),
         },
         outputs,
     })

@@ -54,6 +54,7 @@ impl Config {
                 )));
             }
         }
+        self.validate_window(file)?;
         if !self.admin.listen.ip().is_loopback() && self.admin.token.is_none() {
             return Err(ConfigProblem(format!(
                 "{file}: admin.listen = {} is not a loopback address: the admin page and its actions would be open to the network. Set admin.token (e.g. token = \"${{KICK_RELAY_ADMIN_TOKEN}}\") or listen on 127.0.0.1",
@@ -100,6 +101,27 @@ impl Config {
                         at(subscription.events.span())
                     )));
                 }
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Config {
+    /// `storage.retention_days` and the timestamp window it bounds.
+    fn validate_window(&self, file: &str) -> Result<(), ConfigProblem> {
+        if self.storage.retention_days == 0 {
+            return Err(ConfigProblem(format!(
+                "{file}: storage.retention_days = 0: the duplicate memory would be wiped at every start and a delivery Kick sends again would be relayed twice; use 1 or more (default 7)"
+            )));
+        }
+        if let Some(secs) = self.server.timestamp_tolerance_secs {
+            let safe = self.storage.replay_safe_age().as_secs();
+            if secs > safe {
+                return Err(ConfigProblem(format!(
+                    "{file}: server.timestamp_tolerance_secs = {secs} reaches further back than the duplicate memory (storage.retention_days = {}) can answer for: a replay older than the memory would be relayed again. Use at most {safe}, raise retention_days, or leave the key unset (the default window keeps late deliveries as far back as is safe)",
+                    self.storage.retention_days
+                )));
             }
         }
         Ok(())

@@ -170,6 +170,7 @@ mod tests {
             message_id: format!("m{id}"),
             attempts: 0,
             created_at: 0,
+            sent_at: 0,
             next_attempt_at: 0,
             request: Request::Gone,
         }

@@ -264,6 +264,9 @@ pub struct Head {
     pub attempts: i64,
     /// When it was queued (Unix ms).
     pub created_at: i64,
+    /// When Kick sent it (Unix ms): its `Kick-Event-Message-Timestamp`, or `created_at` when
+    /// that is earlier or unknown ([`Head::sent_at`]). A late delivery's age counts from here.
+    pub sent_at: i64,
     /// Not before this time (Unix ms).
     pub next_attempt_at: i64,
     /// What to send.
@@ -271,6 +274,15 @@ pub struct Head {
 }
 
 impl Head {
+    /// When Kick sent a delivery queued at `created_at` whose `Kick-Event-Message-Timestamp`
+    /// is `timestamp` (Unix ms): the earlier of the two, `created_at` when the timestamp is
+    /// unknown or unreadable.
+    pub fn sent_at(created_at: i64, timestamp: Option<&str>) -> i64 {
+        timestamp
+            .and_then(|t| kick_verify::parse_timestamp(t).ok())
+            .map_or(created_at, |secs| created_at.min(secs.saturating_mul(1000)))
+    }
+
     /// The line it contributes when several go out as one message (Discord chat), once
     /// rendered.
     pub fn batch_line(&self) -> Option<&str> {

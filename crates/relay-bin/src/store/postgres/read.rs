@@ -36,11 +36,16 @@ pub(in crate::store) async fn pending_after(
                     signature: row.get("signature"),
                     body: row.get("body"),
                 });
+            let created_at = row.get("created_at");
             Ok(Head {
                 id: row.get("id"),
                 message_id: row.get("message_id"),
                 attempts: row.get("attempts"),
-                created_at: row.get("created_at"),
+                created_at,
+                sent_at: Head::sent_at(
+                    created_at,
+                    event.as_ref().map(|e: &StoredEvent| e.timestamp.as_str()),
+                ),
                 next_attempt_at: row.get("next_attempt_at"),
                 request: crate::store::read::request(stored, event)?,
             })

@@ -227,6 +227,14 @@ fn insert_fresh(
                     message_id: inbox.message_id.clone(),
                     attempts: 0,
                     created_at: inbox.received_at,
+                    sent_at: inbox.received_at.min(
+                        event
+                            .headers
+                            .meta
+                            .timestamp
+                            .unix_seconds()
+                            .saturating_mul(1000),
+                    ),
                     next_attempt_at: inbox.received_at,
                     request: Request::Parsed(Arc::clone(event)),
                 });

@@ -151,11 +151,13 @@ fn pending_after(
             }),
             None => None,
         };
+        let created_at = row.get("created_at")?;
         heads.push(Head {
             id: row.get("id")?,
             message_id: row.get("message_id")?,
             attempts: row.get("attempts")?,
-            created_at: row.get("created_at")?,
+            created_at,
+            sent_at: Head::sent_at(created_at, event.as_ref().map(|e| e.timestamp.as_str())),
             next_attempt_at: row.get("next_attempt_at")?,
             request: request(stored, event)?,
         });
