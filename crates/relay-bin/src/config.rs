@@ -210,6 +210,10 @@ pub struct StorageConfig {
     /// SQLite `synchronous`: `full` (default: durable against power loss) or `normal`
     /// (PostgreSQL's durability is the server's `synchronous_commit`).
     pub synchronous: Synchronous,
+    /// Start with an empty SQLite database although files beside the missing one (or its
+    /// marker) say one existed: `serve --start-empty`, never read from the file.
+    #[serde(skip)]
+    pub start_empty: bool,
 }
 
 impl StorageConfig {
@@ -233,6 +237,7 @@ impl Default for StorageConfig {
             database_url: "sqlite://kick-relay.db".into(),
             retention_days: 7,
             synchronous: Synchronous::Full,
+            start_empty: false,
         }
     }
 }

@@ -65,9 +65,11 @@ pub async fn run(relay: Arc<Relay>, index: usize) {
     // New rows straight from the store's writer (SQLite), while `feed.synced`.
     let mut feed = FeedState::new(relay.store.feed(&worker.name));
     while !relay.stopping.is_cancelled() {
-        if output.standing_by() {
+        if output.standing_by() || relay.store.lost().is_some() {
             // Re-enabling (from the store, see running::watch_output_state) and taking the
-            // lease ring the bell. A worker taking over resumes from the queue's head.
+            // lease ring the bell. A worker taking over resumes from the queue's head. A
+            // database that is gone (deleted, replaced, dropped) could not record an outcome:
+            // a send now would only be repeated once it is restored.
             cursor = 0;
             feed.synced = false;
             pause(&relay, &output.wake, POLL).await;

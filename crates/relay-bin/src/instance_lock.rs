@@ -41,7 +41,14 @@ impl InstanceLock {
             .create(true)
             .truncate(false)
             .open(&path)
-            .with_context(|| format!("cannot open the lock file {}", path.display()))?;
+            .map_err(|err| {
+                let why = match err.kind() {
+                    std::io::ErrorKind::ReadOnlyFilesystem => "the file system holding it is read-only; the relay must be able to write beside its database".to_owned(),
+                    std::io::ErrorKind::PermissionDenied => "no permission to write it; run the relay as a user that may write the database's folder".to_owned(),
+                    _ => err.to_string(),
+                };
+                anyhow::anyhow!("cannot open the lock file {}: {why}", path.display())
+            })?;
         match file.try_lock() {
             Ok(()) => {}
             Err(TryLockError::WouldBlock) => {

@@ -23,7 +23,7 @@ use crate::{
     instance_lock::InstanceLock,
     leases::{self, Lease},
     metrics::Metrics,
-    store::{Store, database_file},
+    store::{Serving, Store, database_file, is_postgres_url},
 };
 
 /// One configured output and its worker's wake-up bell.
@@ -53,6 +53,29 @@ impl Output {
     pub fn standing_by(&self) -> bool {
         self.disabled.load(Ordering::Acquire) || !self.lease.is_held()
     }
+}
+
+/// Takes the instance lock (one serving process per SQLite file; PostgreSQL replicas share by
+/// leases instead) before the database is looked at, so the checks that it is the one served
+/// before, and `--start-empty`, see no other relay at work on it; then opens the store.
+async fn open_store(
+    storage: &crate::config::StorageConfig,
+) -> anyhow::Result<(Option<InstanceLock>, Store)> {
+    let url = &storage.database_url;
+    let instance_lock = if is_postgres_url(url) {
+        None
+    } else {
+        InstanceLock::acquire(database_file(url).as_deref())?
+    };
+    let store = Store::open_serving(
+        url,
+        storage.synchronous,
+        Serving {
+            start_empty: storage.start_empty,
+        },
+    )
+    .await?;
+    Ok((instance_lock, store))
 }
 
 /// State shared by every part of the relay.
@@ -100,14 +123,7 @@ impl Relay {
     /// A store, key or output that cannot be set up.
     pub async fn with_clock(config: Config, clock: Clock) -> anyhow::Result<Arc<Self>> {
         crate::config::check_runnable(&config)?;
-        // The store first: a database that cannot be written is reported with its cause.
-        let store = Store::open(&config.storage.database_url, config.storage.synchronous).await?;
-        // One serving process per SQLite file; PostgreSQL replicas share by leases instead.
-        let instance_lock = if store.kind() == "sqlite" {
-            InstanceLock::acquire(database_file(&config.storage.database_url).as_deref())?
-        } else {
-            None
-        };
+        let (instance_lock, store) = open_store(&config.storage).await?;
         store
             .recount()
             .await

@@ -7,6 +7,7 @@ use std::{collections::HashSet, sync::Arc, time::Duration};
 use tokio::sync::{broadcast, oneshot};
 
 mod backend;
+mod database_id;
 mod dedup;
 mod feed;
 mod postgres;
@@ -26,6 +27,14 @@ pub use self::{
     },
 };
 
+/// How `serve` opens its database (the CLI's commands open it as they find it).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Serving {
+    /// Start with an empty database even where files beside a missing SQLite database, or its
+    /// marker, say one existed (`serve --start-empty`).
+    pub start_empty: bool,
+}
+
 /// The store, on whichever database `storage.database_url` names. Cloning is cheap.
 #[derive(Clone, Debug)]
 pub struct Store {
@@ -39,10 +48,34 @@ impl Store {
     /// # Errors
     /// When the database cannot be reached, opened or migrated.
     pub async fn open(url: &str, synchronous: Synchronous) -> anyhow::Result<Self> {
+        Self::open_as(url, synchronous, None).await
+    }
+
+    /// [`Store::open`] for `serve`: a database that is not the one served before is refused
+    /// (SQLite: deleted, moved or replaced; its `<database>.id` marker says which it was), and
+    /// the store keeps checking while it serves: once the database it writes is no longer the
+    /// one at its path (SQLite) or under its name (PostgreSQL: dropped and created again),
+    /// every write fails, saying why, and `/readyz` fails.
+    ///
+    /// # Errors
+    /// As [`Store::open`], and a database that is not the one served before.
+    pub async fn open_serving(
+        url: &str,
+        synchronous: Synchronous,
+        serving: Serving,
+    ) -> anyhow::Result<Self> {
+        Self::open_as(url, synchronous, Some(serving)).await
+    }
+
+    async fn open_as(
+        url: &str,
+        synchronous: Synchronous,
+        serving: Option<Serving>,
+    ) -> anyhow::Result<Self> {
         let backend: Arc<dyn Backend> = if is_postgres_url(url) {
-            Arc::new(postgres::PgStore::open(url).await?)
+            Arc::new(postgres::PgStore::open(url, serving.is_some()).await?)
         } else {
-            Arc::new(sqlite::SqliteStore::open(url, synchronous).await?)
+            Arc::new(sqlite::SqliteStore::open(url, synchronous, serving).await?)
         };
         Ok(Self { backend })
     }
@@ -65,6 +98,12 @@ impl Store {
         event: Option<Arc<kick_models::Delivery>>,
     ) -> anyhow::Result<Accepted> {
         self.backend.accept(inbox, deliveries, event).await
+    }
+
+    /// Why the database is no longer the one this relay served (deleted, replaced, dropped),
+    /// once that was found; from then on every write fails.
+    pub fn lost(&self) -> Option<String> {
+        self.backend.lost()
     }
 
     /// The feed of `output`'s rows as this process commits them, when the database allows

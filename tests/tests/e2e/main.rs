@@ -8,6 +8,7 @@ mod breaker;
 mod browser;
 mod config_errors;
 mod dashboard;
+mod database_identity;
 mod delivery;
 mod discord_limits;
 mod hostile;

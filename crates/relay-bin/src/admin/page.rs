@@ -124,7 +124,15 @@ fn action(viewer: &Viewer, path: &str, label: &str, back: &str, extra: &str) -> 
 pub(crate) fn overview(status: &Status, viewer: &Viewer) -> String {
     let ingest = &status.ingest;
     let last_hour: u64 = ingest.events_per_minute.iter().sum();
-    let mut body = String::from("<h1>Status</h1><div class=\"cards\">");
+    let mut body = String::from("<h1>Status</h1>");
+    if let Some(why) = &status.database_lost {
+        let _ = write!(
+            body,
+            "<p class=\"note dead\" role=\"alert\"><strong>Not accepting events:</strong> {}</p>",
+            esc(why)
+        );
+    }
+    body.push_str("<div class=\"cards\">");
     for (n, label) in [
         (last_hour.to_string(), "events in the last hour"),
         (

@@ -15,6 +15,8 @@ const LAG_WINDOW_MS: i64 = 5 * 60_000;
 /// The whole status.
 #[derive(Debug, Serialize)]
 pub(crate) struct Status {
+    /// Why the database is no longer the one served (deleted, replaced, dropped), if so.
+    pub(crate) database_lost: Option<String>,
     pub(crate) ingest: Ingest,
     pub(crate) outputs: Vec<OutputStatus>,
 }
@@ -93,6 +95,7 @@ pub(crate) async fn status(relay: &Relay) -> anyhow::Result<Status> {
         });
     }
     Ok(Status {
+        database_lost: relay.store.lost(),
         ingest: Ingest {
             events_per_minute: metrics.events_per_minute(now),
             last_event_age_secs: metrics

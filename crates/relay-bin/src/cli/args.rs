@@ -41,7 +41,13 @@ pub enum LogFormat {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the relay.
-    Serve,
+    Serve {
+        /// Start with an empty database where the SQLite database is missing (or was replaced)
+        /// but files beside it say one was served before: its undelivered events and memory of
+        /// message ids are given up (stale -wal/-shm files are moved aside, not applied).
+        #[arg(long)]
+        start_empty: bool,
+    },
     /// Check the configuration and exit.
     CheckConfig,
     /// Write a local RSA key pair (private.pem, public.pem) for development.

@@ -66,7 +66,7 @@ fn init_logging(format: LogFormat) {
 
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
-        Command::Serve => serve::serve(cli.config.as_deref()).await,
+        Command::Serve { start_empty } => serve::serve(cli.config.as_deref(), start_empty).await,
         Command::CheckConfig => {
             let (config, source) = Config::load(cli.config.as_deref())?;
             crate::config::check_runnable(&config)?;

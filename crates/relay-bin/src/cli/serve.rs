@@ -8,8 +8,12 @@ use crate::{
     running,
 };
 
-pub(super) async fn serve(config_path: Option<&Path>) -> anyhow::Result<ExitCode> {
-    let (config, source) = Config::load(config_path)?;
+pub(super) async fn serve(
+    config_path: Option<&Path>,
+    start_empty: bool,
+) -> anyhow::Result<ExitCode> {
+    let (mut config, source) = Config::load(config_path)?;
+    config.storage.start_empty = start_empty;
     if matches!(source, Source::Defaults) {
         tracing::info!(
             "no configuration file: using the built-in defaults (database kick-relay.db in the working directory, Kick's published key, 127.0.0.1:3000, no outputs); pass --config or set KICK_RELAY_CONFIG"

@@ -28,6 +28,11 @@ pub(crate) trait Backend: Send + Sync + fmt::Debug {
         event: Option<Arc<Delivery>>,
     ) -> anyhow::Result<Accepted>;
 
+    /// Why the database is no longer the one served, once a check found it (`serve` only).
+    fn lost(&self) -> Option<String> {
+        None
+    }
+
     /// The feed of `output`'s newly committed rows, where this backend can keep one.
     fn feed(&self, _output: &str) -> Option<Arc<Feed>> {
         None

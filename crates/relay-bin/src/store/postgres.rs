@@ -27,12 +27,13 @@ use super::{
 };
 
 mod batch;
+mod identity;
 mod lease;
 mod read;
 mod schema;
 mod write;
 
-use self::batch::Batcher;
+use self::{batch::Batcher, identity::PgIdentity};
 
 /// The NOTIFY channel new outbox rows are announced on (payload: the output's name).
 pub(super) const CHANNEL: &str = "kick_relay_outbox";
@@ -50,6 +51,9 @@ pub(super) struct PgStore {
     completions: Batcher<Completion, ()>,
     announced: broadcast::Sender<String>,
     listener: Mutex<Option<JoinHandle<()>>>,
+    /// The database served and whether it still is (`serve` only), and its watcher.
+    identity: Option<Arc<PgIdentity>>,
+    watcher: Mutex<Option<JoinHandle<()>>>,
 }
 
 /// How long a write waits for a connection: while the database is down, a request gets its
@@ -60,8 +64,9 @@ const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(2);
 const POOL_SIZE: u32 = 10;
 
 impl PgStore {
-    /// Connects, brings the schema up to date and starts the group writers and the listener.
-    pub(super) async fn open(url: &str) -> anyhow::Result<Self> {
+    /// Connects, brings the schema up to date and starts the group writers and the listener;
+    /// when `serving`, reads the database's id and watches that it stays the same.
+    pub(super) async fn open(url: &str, serving: bool) -> anyhow::Result<Self> {
         let options = PgConnectOptions::from_str(url)
             .map_err(|err| anyhow::anyhow!("storage.database_url is not a PostgreSQL URL: {err}"))?
             .application_name("kick-relay");
@@ -91,13 +96,42 @@ impl PgStore {
         );
         let (announced, _) = broadcast::channel(1024);
         let listener = lease::listen(pool.clone(), announced.clone()).await?;
+        let (identity, watcher) = if serving {
+            let database_id = schema::database_id(&pool).await?;
+            tracing::info!(database_id = %database_id, "serving PostgreSQL database {shown}");
+            let identity = Arc::new(PgIdentity::new(database_id));
+            let watcher = tokio::spawn({
+                let (identity, pool) = (Arc::clone(&identity), pool.clone());
+                async move {
+                    // Ends at the first loss (it stays lost) or when the store closes.
+                    while identity.lost().is_ok() {
+                        tokio::time::sleep(identity::CHECK_EVERY).await;
+                        let _ = identity.check(&pool).await;
+                    }
+                }
+            });
+            (Some(identity), Some(watcher))
+        } else {
+            (None, None)
+        };
         Ok(Self {
             pool,
             accepts,
             completions,
             announced,
             listener: Mutex::new(Some(listener)),
+            identity,
+            watcher: Mutex::new(watcher),
         })
+    }
+}
+
+impl PgStore {
+    /// `Ok` unless a check found the database is no longer the one served.
+    fn still_served(&self) -> anyhow::Result<()> {
+        self.identity
+            .as_ref()
+            .map_or(Ok(()), |identity| identity.lost())
     }
 }
 
@@ -125,7 +159,15 @@ impl Backend for PgStore {
         deliveries: Vec<NewDelivery>,
         _event: Option<Arc<kick_models::Delivery>>,
     ) -> anyhow::Result<Accepted> {
+        self.still_served()?;
         self.accepts.call((inbox, deliveries)).await
+    }
+
+    fn lost(&self) -> Option<String> {
+        self.identity
+            .as_ref()
+            .and_then(|identity| identity.lost().err())
+            .map(|err| err.to_string())
     }
 
     async fn complete_queued(
@@ -140,18 +182,24 @@ impl Backend for PgStore {
     }
 
     async fn enable_output(&self, name: &str, at: i64) -> anyhow::Result<()> {
+        self.still_served()?;
         write::enable_output(&self.pool, name, at).await
     }
 
     async fn requeue(&self, which: &Replayed, now: i64) -> anyhow::Result<u64> {
+        self.still_served()?;
         write::requeue(&self.pool, which, now).await
     }
 
     async fn purge(&self, before: i64) -> anyhow::Result<()> {
+        self.still_served()?;
         write::purge(&self.pool, before).await
     }
 
     async fn check_writable(&self, now: i64) -> anyhow::Result<()> {
+        if let Some(identity) = &self.identity {
+            identity.check(&self.pool).await?;
+        }
         sqlx::query(
             "INSERT INTO meta (key, value) VALUES ('ready_probe', $1)
              ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
@@ -168,6 +216,10 @@ impl Backend for PgStore {
         let listener = self.listener.lock().ok().and_then(|mut l| l.take());
         if let Some(listener) = listener {
             listener.abort();
+        }
+        let watcher = self.watcher.lock().ok().and_then(|mut w| w.take());
+        if let Some(watcher) = watcher {
+            watcher.abort();
         }
         self.pool.close().await;
         Ok(())

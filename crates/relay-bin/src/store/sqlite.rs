@@ -14,7 +14,7 @@ use tokio::sync::{broadcast, mpsc, oneshot};
 
 use super::{
     Accepted, Completion, DeliveryDetail, DeliveryRow, Head, InboxRow, NewDelivery, OutputOverview,
-    Replayed, Stats, Synchronous,
+    Replayed, Serving, Stats, Synchronous,
     backend::Backend,
     feed::{Feed, Feeds},
 };
@@ -54,14 +54,26 @@ pub(super) struct SqliteStore {
     feeds: Arc<Feeds>,
     /// The queue's read, on a thread of its own.
     reader: reader::Reader,
+    /// Whether the database's path still names the file served (`serve` only).
+    identity: Option<Arc<identity::FileIdentity>>,
 }
 
 impl SqliteStore {
-    /// Opens (creating if needed) the database and starts the writer.
+    /// Opens (creating if needed) the database and starts the writer. For `serving`, a
+    /// database that was deleted, moved or replaced since the last start is refused, and the
+    /// writer checks after every commit that the path still names the file it writes.
     ///
     /// # Errors
-    /// When the database cannot be opened or migrated.
-    pub(super) async fn open(url: &str, synchronous: Synchronous) -> anyhow::Result<Self> {
+    /// When the database cannot be opened or migrated, or is not the one served before.
+    pub(super) async fn open(
+        url: &str,
+        synchronous: Synchronous,
+        serving: Option<Serving>,
+    ) -> anyhow::Result<Self> {
+        let file = database_file(url);
+        if let (Some(serving), Some(path)) = (serving, &file) {
+            identity::check_before_open(path, serving.start_empty)?;
+        }
         let options = SqliteConnectOptions::from_str(url)
             .with_context(|| format!("storage.database_url {url:?} is not a SQLite URL"))?
             .create_if_missing(true)
@@ -81,6 +93,14 @@ impl SqliteStore {
             .await
             .context("cannot create the schema")?;
         migrate(&write).await?;
+        let identity = match (serving, &file) {
+            (Some(serving), Some(path)) => {
+                let database_id = schema::database_id(&write).await?;
+                identity::check_marker(path, &database_id, serving.start_empty)?;
+                Some(Arc::new(identity::FileIdentity::of(path)?))
+            }
+            _ => None,
+        };
         let read = SqlitePoolOptions::new()
             .max_connections(4)
             .connect_with(options.clone().read_only(true))
@@ -105,6 +125,7 @@ impl SqliteStore {
             checkpoint_connection,
             queue,
             Arc::clone(&feeds),
+            identity.clone(),
         )
         .context("cannot start the store's writer thread")?;
         Ok(Self {
@@ -113,11 +134,20 @@ impl SqliteStore {
             writes,
             feeds,
             reader,
+            identity,
         })
     }
 }
 
 impl SqliteStore {
+    /// `Ok` unless the database's path no longer names the file served.
+    fn check_identity(&self) -> anyhow::Result<()> {
+        match &self.identity {
+            Some(identity) => identity.check().map_err(anyhow::Error::msg),
+            None => Ok(()),
+        }
+    }
+
     /// Queues a write for the writer task.
     async fn send(&self, write: Write) -> anyhow::Result<()> {
         self.writes
@@ -159,6 +189,10 @@ impl Backend for SqliteStore {
         Some(self.feeds.get(output))
     }
 
+    fn lost(&self) -> Option<String> {
+        self.identity.as_ref().and_then(|identity| identity.lost())
+    }
+
     async fn complete_queued(
         &self,
         completion: Completion,
@@ -179,10 +213,12 @@ impl Backend for SqliteStore {
     }
 
     async fn enable_output(&self, name: &str, at: i64) -> anyhow::Result<()> {
+        self.check_identity()?;
         operator::enable_output(&self.write, name, at).await
     }
 
     async fn requeue(&self, which: &Replayed, now: i64) -> anyhow::Result<u64> {
+        self.check_identity()?;
         let requeued = operator::requeue(&self.write, which, now).await;
         // The rows made pending again never went through a feed: workers read the store.
         self.feeds.invalidate_all();
@@ -194,7 +230,8 @@ impl Backend for SqliteStore {
     }
 
     async fn check_writable(&self, now: i64) -> anyhow::Result<()> {
-        // A real (tiny) write through the writer: proves it can commit.
+        // A real (tiny) write through the writer: proves it can commit, and that the file
+        // committed to is still the database at its path (a deleted one still takes writes).
         self.call(|reply| Write::Probe(now, reply)).await
     }
 
@@ -312,6 +349,7 @@ fn diagnose(url: &str) -> String {
 
 mod commit;
 mod counts;
+mod identity;
 #[cfg(test)]
 mod migration_tests;
 mod operator;

@@ -86,11 +86,30 @@ pub(super) async fn migrate(pool: &PgPool) -> anyhow::Result<()> {
     result
 }
 
+/// The database's id (`meta.database_id`), made at random the first time it is asked for.
+///
+/// # Errors
+/// A read or write failure.
+pub(super) async fn database_id(pool: &sqlx::PgPool) -> anyhow::Result<String> {
+    sqlx::query(
+        "INSERT INTO meta (key, value) VALUES ('database_id', $1) ON CONFLICT (key) DO NOTHING",
+    )
+    .bind(crate::store::database_id::new()?)
+    .execute(pool)
+    .await
+    .context("cannot record the database's id")?;
+    Ok(
+        sqlx::query_scalar("SELECT value FROM meta WHERE key = 'database_id'")
+            .fetch_one(pool)
+            .await?,
+    )
+}
+
 async fn apply_missing(connection: &mut sqlx::PgConnection) -> anyhow::Result<()> {
     sqlx::raw_sql("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
         .execute(&mut *connection)
         .await
-        .context("cannot create the meta table (does the role may create tables?)")?;
+        .context("cannot create the meta table (may the role create tables?)")?;
     let version: Option<String> =
         sqlx::query_scalar("SELECT value FROM meta WHERE key = 'schema_version'")
             .fetch_optional(&mut *connection)

@@ -150,3 +150,20 @@ pub(super) async fn recount(pool: &SqlitePool) -> anyhow::Result<()> {
     tx.commit().await?;
     Ok(())
 }
+
+/// The database's id (`meta.database_id`), made at random the first time it is asked for.
+///
+/// # Errors
+/// A read or write failure.
+pub(super) async fn database_id(pool: &SqlitePool) -> anyhow::Result<String> {
+    sqlx::query("INSERT OR IGNORE INTO meta (key, value) VALUES ('database_id', ?1)")
+        .bind(crate::store::database_id::new()?)
+        .execute(pool)
+        .await
+        .context("cannot record the database's id")?;
+    Ok(
+        sqlx::query_scalar("SELECT value FROM meta WHERE key = 'database_id'")
+            .fetch_one(pool)
+            .await?,
+    )
+}

@@ -8,7 +8,7 @@ use rusqlite::Connection;
 use sqlx::{Connection as _, SqliteConnection};
 use tokio::{sync::mpsc, time::Instant};
 
-use super::{MAX_GROUP, Write, commit};
+use super::{MAX_GROUP, Write, commit, identity::FileIdentity};
 use crate::store::{Accepted, feed::Feeds};
 
 /// The writer's own automatic checkpoint threshold (pages of 4 KiB): a backstop only.
@@ -24,11 +24,12 @@ pub(super) fn start(
     checkpoints: SqliteConnection,
     queue: mpsc::Receiver<Write>,
     feeds: Arc<Feeds>,
+    identity: Option<Arc<FileIdentity>>,
 ) -> anyhow::Result<()> {
     let (jobs, thread_jobs) = std::sync::mpsc::channel();
     std::thread::Builder::new()
         .name("kick-relay-writer".into())
-        .spawn(move || run(connection, &thread_jobs, &feeds))?;
+        .spawn(move || run(connection, &thread_jobs, &feeds, identity.as_deref()))?;
     let (committed, commits) = mpsc::channel(1);
     let checkpointer = tokio::spawn(checkpointer(checkpoints, commits));
     tokio::spawn(writer(jobs, queue, committed, checkpointer));
@@ -54,20 +55,20 @@ enum Job {
 /// The writer's thread: applies each group, hands the new rows to the feeds and the group
 /// back (in that order: a worker woken by an answer finds its rows in the feed), until closed
 /// (or until the async side is gone).
-fn run(mut connection: Connection, jobs: &std::sync::mpsc::Receiver<Job>, feeds: &Feeds) {
+///
+/// With an `identity` (serving), each commit is followed by a look at the database's path: a
+/// group committed into a file that was deleted or replaced is answered as failed (nothing of
+/// it is acknowledged), and once that happened no group is applied any more.
+fn run(
+    mut connection: Connection,
+    jobs: &std::sync::mpsc::Receiver<Job>,
+    feeds: &Feeds,
+    identity: Option<&FileIdentity>,
+) {
     while let Ok(job) = jobs.recv() {
         match job {
             Job::Group(group, done) => {
-                let committed = match commit::apply(&mut connection, &group) {
-                    Ok((results, fed)) => {
-                        feeds.push(fed);
-                        Ok(results)
-                    }
-                    Err(err) => {
-                        tracing::error!(error = %err, writes = group.len(), "store commit failed");
-                        Err(err.to_string())
-                    }
-                };
+                let committed = commit_group(&mut connection, &group, feeds, identity);
                 let _ = done.send((group, committed));
             }
             Job::Close(done) => {
@@ -79,6 +80,41 @@ fn run(mut connection: Connection, jobs: &std::sync::mpsc::Receiver<Job>, feeds:
                 let _ = done.send(result);
                 return;
             }
+        }
+    }
+}
+
+/// Commits one group, unless the database's path no longer names the file served (checked
+/// after each commit: a group committed into a file that is gone is answered as failed, so
+/// Kick retries it, and is kept in the rescue copy).
+fn commit_group(
+    connection: &mut Connection,
+    group: &[Write],
+    feeds: &Feeds,
+    identity: Option<&FileIdentity>,
+) -> Committed {
+    let lost = |identity: &FileIdentity, connection: &Connection| {
+        identity.rescue(connection);
+        Err(identity.lost().unwrap_or_default())
+    };
+    if let Some(identity) = identity
+        && identity.lost().is_some()
+    {
+        return lost(identity, connection);
+    }
+    match commit::apply(connection, group) {
+        Ok((results, fed)) => {
+            if let Some(identity) = identity
+                && identity.check().is_err()
+            {
+                return lost(identity, connection);
+            }
+            feeds.push(fed);
+            Ok(results)
+        }
+        Err(err) => {
+            tracing::error!(error = %err, writes = group.len(), "store commit failed");
+            Err(err.to_string())
         }
     }
 }
