@@ -96,6 +96,12 @@ pub struct AdminConfig {
     pub listen: SocketAddr,
     /// The token that admin actions (and, off loopback, every admin page) need.
     pub token: Option<String>,
+    /// Names besides loopback addresses and `localhost` the admin listener may be reached by
+    /// where reads are open (a `Host` header naming anything else is refused: DNS rebinding).
+    pub allowed_hosts: Vec<String>,
+    /// Mark the session cookie `Secure` (the admin page is reached over HTTPS, through a
+    /// TLS-terminating proxy).
+    pub secure_cookie: bool,
 }
 
 impl Default for AdminConfig {
@@ -103,6 +109,8 @@ impl Default for AdminConfig {
         Self {
             listen: SocketAddr::from(([127, 0, 0, 1], 9091)),
             token: None,
+            allowed_hosts: Vec::new(),
+            secure_cookie: false,
         }
     }
 }
@@ -112,6 +120,8 @@ impl fmt::Debug for AdminConfig {
         f.debug_struct("AdminConfig")
             .field("listen", &self.listen)
             .field("token", &self.token.as_ref().map(|_| "<redacted>"))
+            .field("allowed_hosts", &self.allowed_hosts)
+            .field("secure_cookie", &self.secure_cookie)
             .finish()
     }
 }

@@ -31,12 +31,7 @@ pub fn router(relay: Arc<Relay>) -> Router {
 }
 
 async fn not_found(State(relay): State<Arc<Relay>>) -> Response {
-    reject(
-        &relay,
-        IngestRejection::NotFound {
-            webhook_path: relay.config.server.webhook_path.clone(),
-        },
-    )
+    reject(&relay, IngestRejection::NotFound)
 }
 
 /// Counts `rejection` as its outcome and answers it.

@@ -11,11 +11,8 @@ use crate::metrics::Outcome;
 /// A request the relay does not store, and why.
 #[derive(Debug)]
 pub enum IngestRejection {
-    /// Not the webhook path.
-    NotFound {
-        /// The path Kick posts to.
-        webhook_path: String,
-    },
+    /// Not the webhook path (the answer does not name it).
+    NotFound,
     /// The body is (or says it is) larger than `server.max_body_bytes`.
     TooLarge {
         /// The limit.
@@ -46,7 +43,7 @@ impl IngestRejection {
     /// The outcome it is counted as.
     pub const fn outcome(&self) -> Outcome {
         match self {
-            Self::NotFound { .. } => Outcome::NotFound,
+            Self::NotFound => Outcome::NotFound,
             Self::TooLarge { .. } => Outcome::TooLarge,
             Self::Busy => Outcome::Busy,
             Self::BodyTimeout { .. } => Outcome::BodyTimeout,
@@ -60,7 +57,7 @@ impl IngestRejection {
     /// The HTTP status.
     pub const fn status(&self) -> StatusCode {
         match self {
-            Self::NotFound { .. } => StatusCode::NOT_FOUND,
+            Self::NotFound => StatusCode::NOT_FOUND,
             Self::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Busy | Self::StoreUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             Self::BodyTimeout { .. } => StatusCode::REQUEST_TIMEOUT,
@@ -75,7 +72,8 @@ impl IngestRejection {
     /// The answer's text: what was wrong and, where it helps, what to do.
     pub fn message(&self) -> String {
         match self {
-            Self::NotFound { webhook_path } => format!("not found; Kick posts to {webhook_path}"),
+            // The webhook path is not named: a scanner learns nothing from a wrong guess.
+            Self::NotFound => "not found".to_owned(),
             Self::TooLarge { limit } => {
                 format!("body larger than server.max_body_bytes ({limit} bytes)")
             }

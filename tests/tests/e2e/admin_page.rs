@@ -9,10 +9,10 @@ use relay_tests::{Reply, StandIn, TestRelay};
 
 use crate::browser::Browser;
 
-const TOKEN: &str = "test-admin-token-0123456789";
+pub(crate) const TOKEN: &str = "test-admin-token-0123456789";
 
 /// Reloads `url` until its text contains `text`; the text.
-async fn wait_for_text(client: &Client, url: &str, text: &str) -> String {
+pub(crate) async fn wait_for_text(client: &Client, url: &str, text: &str) -> String {
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
         client.goto(url).await.unwrap();
@@ -190,7 +190,7 @@ async fn refused_without_the_token(client: &Client, relay: &TestRelay, flaky: &S
 }
 
 /// Logs in with the token.
-async fn log_in(client: &Client, relay: &TestRelay) {
+pub(crate) async fn log_in(client: &Client, relay: &TestRelay) {
     let home = relay.admin_url("/");
     // Log in with the token.
     client.goto(&relay.admin_url("/login")).await.unwrap();

@@ -59,6 +59,12 @@ async fn a_deleted_sqlite_file_is_noticed_refused_at_start_and_its_copy_restores
             Duration::from_secs(10),
         )
         .await;
+    // Chat text, usernames and Kick's bodies: the owner's only, whatever the umask.
+    for file in ["relay.db", "relay.db-wal", "relay.db-shm", "relay.db.id", "relay.db.lock"] {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(dir.join(file)).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "{file}: {mode:o}");
+    }
 
     std::fs::remove_file(dir.join("relay.db")).unwrap();
     // The very next request is committed into the deleted file, found out and answered 503:

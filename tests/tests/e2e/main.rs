@@ -3,6 +3,7 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod admin_hardening;
 mod admin_page;
 mod breaker;
 mod browser;

@@ -10,7 +10,11 @@ use axum::{
 };
 use serde::Deserialize;
 
-use super::{Admin, auth::SESSION_COOKIE, page};
+use super::{
+    Admin,
+    auth::{self, SESSION_COOKIE},
+    page,
+};
 use crate::store::Status;
 
 /// The fields an action may carry (form or JSON body, all optional).
@@ -73,11 +77,10 @@ fn done(form: &ActionForm, from_form: bool, status: StatusCode, message: &str) -
             )
                 .into_response();
         }
-        // Only a path on this listener: never an open redirect.
         let back = form
             .return_to
             .as_deref()
-            .filter(|p| p.starts_with('/') && !p.starts_with("//"))
+            .filter(|p| local_path(p))
             .unwrap_or("/");
         return Redirect::to(back).into_response();
     }
@@ -87,6 +90,15 @@ fn done(form: &ActionForm, from_form: bool, status: StatusCode, message: &str) -
         "error"
     };
     (status, Json(serde_json::json!({ key: message }))).into_response()
+}
+
+/// Whether `path` is a path on this listener, never an open redirect: `/` followed by no `/`
+/// or backslash (browsers read `//host` and `/\host` as another host), with no backslash or
+/// control character anywhere (browsers drop tabs and newlines: `/%09/host` is `//host`).
+fn local_path(path: &str) -> bool {
+    path.strip_prefix('/').is_some_and(|rest| {
+        !rest.starts_with(['/', '\\']) && !path.chars().any(|c| c == '\\' || c.is_control())
+    })
 }
 
 /// Checks the body and the caller's right to act; the form, or the answer to give instead.
@@ -141,22 +153,56 @@ pub(super) async fn login(State(admin): State<Admin>, headers: HeaderMap, body: 
     let Ok((form, _)) = read_form(&headers, &body) else {
         return (StatusCode::BAD_REQUEST, Html(page::login(true))).into_response();
     };
+    // A wrong token is logged, with the client's address, by the listener's guard.
     let Some((id, _)) = admin
         .access
         .login(form.token.as_deref().unwrap_or_default())
     else {
-        tracing::warn!("admin login with a wrong token");
         return (StatusCode::FORBIDDEN, Html(page::login(true))).into_response();
     };
     tracing::info!("admin login");
-    let cookie = format!("{SESSION_COOKIE}={id}; HttpOnly; SameSite=Strict; Path=/; Max-Age=43200");
+    let cookie = format!(
+        "{SESSION_COOKIE}={id}; HttpOnly; SameSite=Strict; Path=/; Max-Age=43200{}",
+        secure(&admin)
+    );
     ([(header::SET_COOKIE, cookie)], Redirect::to("/")).into_response()
 }
 
-/// `POST /logout`.
-pub(super) async fn logout(State(admin): State<Admin>, headers: HeaderMap) -> Response {
-    admin.access.logout(&headers);
-    let cookie = format!("{SESSION_COOKIE}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0");
+/// `; Secure` when the page is reached over HTTPS (`admin.secure_cookie`).
+fn secure(admin: &Admin) -> &'static str {
+    if admin.relay.config.admin.secure_cookie {
+        "; Secure"
+    } else {
+        ""
+    }
+}
+
+/// `POST /logout` with the session's CSRF token (another site cannot log the operator out).
+pub(super) async fn logout(
+    State(admin): State<Admin>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let csrf = read_form(&headers, &body)
+        .ok()
+        .and_then(|(form, _)| form.csrf);
+    match admin.access.session(&headers) {
+        Some(session) if csrf.is_some_and(|c| auth::same(&session.csrf, &c)) => {
+            admin.access.logout(&headers);
+        }
+        Some(_) => {
+            return (
+                StatusCode::FORBIDDEN,
+                Html("<!doctype html><p>Log out from the page's own button.</p><p><a href=\"/\">Back</a></p>"),
+            )
+                .into_response();
+        }
+        None => {}
+    }
+    let cookie = format!(
+        "{SESSION_COOKIE}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0{}",
+        secure(&admin)
+    );
     ([(header::SET_COOKIE, cookie)], Redirect::to("/")).into_response()
 }
 
@@ -318,5 +364,29 @@ pub(super) async fn enable_or_disable(
 fn wake_all(admin: &Admin) {
     for output in &admin.relay.outputs {
         output.wake.notify_one();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::local_path;
+
+    #[test]
+    fn only_paths_on_this_listener_are_returned_to() {
+        for ok in ["/", "/deliveries?output=raw&status=dead", "/deliveries/12"] {
+            assert!(local_path(ok), "{ok}");
+        }
+        for bad in [
+            "//evil.example/",
+            "/\\evil.example/",
+            "/\t/evil.example/",
+            "/\n/evil.example",
+            "https://evil.example/",
+            "evil",
+            "",
+            "/x\\y",
+        ] {
+            assert!(!local_path(bad), "{bad:?}");
+        }
     }
 }

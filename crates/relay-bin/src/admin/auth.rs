@@ -77,6 +77,11 @@ impl Access {
         }
     }
 
+    /// Whether anyone who reaches the listener may read (a loopback listener).
+    pub(crate) fn open_reads(&self) -> bool {
+        self.open_reads
+    }
+
     /// Whether actions can be taken at all.
     pub(crate) fn has_token(&self) -> bool {
         self.token.is_some()
@@ -107,9 +112,9 @@ impl Access {
         if !same(token, presented) {
             return None;
         }
-        let id = random_hex();
+        let id = random_hex()?;
         let session = Session {
-            csrf: random_hex(),
+            csrf: random_hex()?,
             started: Instant::now(),
         };
         let mut sessions = self.sessions.lock().unwrap_or_else(PoisonError::into_inner);
@@ -172,23 +177,27 @@ fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
         .map(|(_, v)| v.to_owned())
 }
 
-/// Compares secrets without stopping at the first difference.
-fn same(a: &str, b: &str) -> bool {
-    let (a, b) = (a.as_bytes(), b.as_bytes());
-    a.len() == b.len() && a.iter().zip(b).fold(0_u8, |acc, (x, y)| acc | (x ^ y)) == 0
+/// Compares secrets in constant time (subtle): how much of a guess is right does not show in
+/// how long the answer takes.
+pub(crate) fn same(a: &str, b: &str) -> bool {
+    use subtle::ConstantTimeEq as _;
+    a.as_bytes().ct_eq(b.as_bytes()).into()
 }
 
-/// 32 random bytes as hex.
-fn random_hex() -> String {
+/// 32 random bytes from the operating system, as hex; `None` when it has none to give (no
+/// session is made then: a guessable one would be worse).
+fn random_hex() -> Option<String> {
     use std::fmt::Write as _;
 
-    use rsa::rand_core::RngCore;
     let mut bytes = [0_u8; 32];
-    rsa::rand_core::OsRng.fill_bytes(&mut bytes);
-    bytes.iter().fold(String::with_capacity(64), |mut s, b| {
+    if let Err(err) = getrandom::fill(&mut bytes) {
+        tracing::error!(error = %err, "the operating system gave no randomness for a session id");
+        return None;
+    }
+    Some(bytes.iter().fold(String::with_capacity(64), |mut s, b| {
         let _ = write!(s, "{b:02x}");
         s
-    })
+    }))
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 
 mod actions;
 mod auth;
+mod guard;
 mod page;
 mod view;
 
@@ -25,16 +26,22 @@ use crate::{relay::Relay, store::Status};
 pub(crate) struct Admin {
     relay: Arc<Relay>,
     access: Arc<Access>,
+    throttle: Arc<guard::Throttle>,
 }
 
 /// `/healthz`, `/readyz`, `/metrics`, the admin page (`/`, `/deliveries`, `/deliveries/{id}`,
 /// `/login`, `/logout`) and its JSON API (`/api/…`; see the relay-bin README).
 pub fn router(relay: Arc<Relay>) -> Router {
-    let admin = &relay.config.admin;
+    let config = &relay.config.admin;
     let access = Arc::new(Access::new(
-        admin.token.clone(),
-        admin.listen.ip().is_loopback(),
+        config.token.clone(),
+        config.listen.ip().is_loopback(),
     ));
+    let admin = Admin {
+        relay,
+        access,
+        throttle: Arc::default(),
+    };
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(ready))
@@ -53,7 +60,11 @@ pub fn router(relay: Arc<Relay>) -> Router {
             "/api/outputs/{name}/{change}",
             post(actions::enable_or_disable),
         )
-        .with_state(Admin { relay, access })
+        .layer(axum::middleware::from_fn_with_state(
+            admin.clone(),
+            guard::guard,
+        ))
+        .with_state(admin)
 }
 
 async fn ready(State(admin): State<Admin>) -> impl IntoResponse {
@@ -131,6 +142,22 @@ impl Admin {
         }
     }
 
+    /// Why `output` (a filter's) names no configured output, if it does not.
+    fn unknown_output(&self, output: Option<&str>) -> Option<String> {
+        let output = output?;
+        let names = self.output_names();
+        (!names.iter().any(|n| n == output)).then(|| {
+            format!(
+                "no output named {output:?}; the configured outputs are: {}",
+                if names.is_empty() {
+                    "(none)".to_owned()
+                } else {
+                    names.join(", ")
+                }
+            )
+        })
+    }
+
     fn output_names(&self) -> Vec<String> {
         self.relay
             .outputs
@@ -182,8 +209,11 @@ async fn deliveries_page(
     }
     let status = match filter.status() {
         Ok(status) => status,
-        Err(why) => return (StatusCode::BAD_REQUEST, why).into_response(),
+        Err(why) => return (StatusCode::BAD_REQUEST, Html(page::problem(&why))).into_response(),
     };
+    if let Some(why) = admin.unknown_output(filter.output()) {
+        return (StatusCode::NOT_FOUND, Html(page::problem(&why))).into_response();
+    }
     let limit = filter.limit.unwrap_or(100).clamp(1, 1000);
     match admin.relay.store.list(filter.output(), status, limit).await {
         Ok(rows) => Html(page::deliveries(
@@ -201,14 +231,27 @@ async fn deliveries_page(
 async fn detail_page(
     State(admin): State<Admin>,
     headers: HeaderMap,
-    Path(id): Path<i64>,
+    Path(id): Path<String>,
 ) -> Response {
     if !admin.access.can_read(&headers) {
         return unauthorized_page();
     }
+    let Ok(id) = id.parse::<i64>() else {
+        return (
+            StatusCode::NOT_FOUND,
+            Html(page::problem(&format!(
+                "no delivery {id:?}: a delivery's number is a whole number, as in /deliveries/12"
+            ))),
+        )
+            .into_response();
+    };
     match admin.relay.store.detail(id).await {
         Ok(Some(detail)) => Html(page::detail(&detail, &admin.viewer(&headers))).into_response(),
-        Ok(None) => (StatusCode::NOT_FOUND, format!("no delivery {id}")).into_response(),
+        Ok(None) => (
+            StatusCode::NOT_FOUND,
+            Html(page::problem(&format!("no delivery {id}"))),
+        )
+            .into_response(),
         Err(err) => unavailable(&err),
     }
 }
@@ -245,6 +288,13 @@ async fn deliveries_json(
                 .into_response();
         }
     };
+    if let Some(why) = admin.unknown_output(filter.output()) {
+        return (
+            StatusCode::NOT_FOUND,
+            Json(serde_json::json!({ "error": why })),
+        )
+            .into_response();
+    }
     let limit = filter.limit.unwrap_or(100).clamp(1, 1000);
     match admin.relay.store.list(filter.output(), status, limit).await {
         Ok(rows) => Json(rows).into_response(),

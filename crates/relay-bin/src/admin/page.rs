@@ -100,6 +100,19 @@ pub(crate) fn layout(title: &str, viewer: &Viewer, body: &str) -> String {
     )
 }
 
+/// `value` percent-encoded for a URL's path segment or query value: nothing in it can end
+/// the segment, start a query or name another path (the handlers also refuse an output name
+/// that is not configured).
+pub(crate) fn encode(value: &str) -> String {
+    /// Everything but RFC 3986's unreserved characters.
+    const RESERVED: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+        .remove(b'-')
+        .remove(b'_')
+        .remove(b'.')
+        .remove(b'~');
+    percent_encoding::utf8_percent_encode(value, RESERVED).to_string()
+}
+
 /// A POST form with one button, carrying the CSRF token and where to come back to.
 fn action(viewer: &Viewer, path: &str, label: &str, back: &str, extra: &str) -> String {
     let Some(csrf) = &viewer.csrf else {
@@ -270,8 +283,8 @@ pub(crate) fn deliveries(
     body.push_str("</select></label><button>Show</button></form>");
     let back = format!(
         "/deliveries?output={}&status={}",
-        output.unwrap_or_default(),
-        status.unwrap_or_default()
+        encode(output.unwrap_or_default()),
+        encode(status.unwrap_or_default())
     );
     if let (Some(output), Some(status @ ("dead" | "skipped" | "expired"))) = (output, status) {
         let fields = format!(
@@ -279,7 +292,7 @@ pub(crate) fn deliveries(
         );
         let form = action(
             viewer,
-            &format!("/api/outputs/{output}/replay"),
+            &format!("/api/outputs/{}/replay", encode(output)),
             &format!("Replay {status} deliveries"),
             &back,
             &fields,
@@ -401,6 +414,22 @@ pub(crate) fn detail(detail: &DeliveryDetail, viewer: &Viewer) -> String {
         }
     }
     layout(&format!("Delivery {}", row.id), viewer, &body)
+}
+
+/// A short page saying what was wrong with a request, with a way back.
+pub(crate) fn problem(message: &str) -> String {
+    let viewer = Viewer {
+        csrf: None,
+        actions_configured: false,
+    };
+    layout(
+        "Not found",
+        &viewer,
+        &format!(
+            "<p class=\"note\">{}</p><p><a href=\"/\">Back to the status</a></p>",
+            esc(message)
+        ),
+    )
 }
 
 /// The login form.

@@ -6,6 +6,10 @@ use toml::Spanned;
 
 use super::{Config, ConfigProblem, MAX_IN_FLIGHT, MIN_ADMIN_TOKEN, OutputConfig};
 
+/// Fewest different characters an admin token off loopback must have: a random hex token of
+/// 16 or more has about 10 or more; `aaaaaaaaaaaaaaaa` or `abababab…` is a guess away.
+const MIN_DISTINCT_TOKEN_CHARS: usize = 8;
+
 impl Config {
     /// Checks every value a type cannot.
     pub(super) fn validate(&self, file: &str, text: &str) -> Result<(), ConfigProblem> {
@@ -55,19 +59,7 @@ impl Config {
             }
         }
         self.validate_window(file)?;
-        if !self.admin.listen.ip().is_loopback() && self.admin.token.is_none() {
-            return Err(ConfigProblem(format!(
-                "{file}: admin.listen = {} is not a loopback address: the admin page and its actions would be open to the network. Set admin.token (e.g. token = \"${{KICK_RELAY_ADMIN_TOKEN}}\") or listen on 127.0.0.1",
-                self.admin.listen
-            )));
-        }
-        if let Some(token) = &self.admin.token
-            && token.chars().count() < MIN_ADMIN_TOKEN
-        {
-            return Err(ConfigProblem(format!(
-                "{file}: admin.token is shorter than {MIN_ADMIN_TOKEN} characters; use a long random one (e.g. `openssl rand -hex 32`)"
-            )));
-        }
+        self.validate_admin(file)?;
         if self.server.listen == self.admin.listen {
             return Err(ConfigProblem(format!(
                 "{file}: admin.listen must differ from server.listen ({}): the admin API is never served on the public listener",
@@ -108,6 +100,38 @@ impl Config {
 }
 
 impl Config {
+    /// `admin.token`: required off loopback, long, and off loopback not plainly weak.
+    fn validate_admin(&self, file: &str) -> Result<(), ConfigProblem> {
+        if !self.admin.listen.ip().is_loopback() && self.admin.token.is_none() {
+            return Err(ConfigProblem(format!(
+                "{file}: admin.listen = {} is not a loopback address: the admin page and its actions would be open to the network. Set admin.token (e.g. token = \"${{KICK_RELAY_ADMIN_TOKEN}}\") or listen on 127.0.0.1",
+                self.admin.listen
+            )));
+        }
+        if let Some(token) = &self.admin.token
+            && token.chars().count() < MIN_ADMIN_TOKEN
+        {
+            return Err(ConfigProblem(format!(
+                "{file}: admin.token is shorter than {MIN_ADMIN_TOKEN} characters; use a long random one (e.g. `openssl rand -hex 32`)"
+            )));
+        }
+        if let Some(token) = &self.admin.token
+            && !self.admin.listen.ip().is_loopback()
+        {
+            let distinct = token
+                .chars()
+                .collect::<std::collections::HashSet<_>>()
+                .len();
+            if distinct < MIN_DISTINCT_TOKEN_CHARS {
+                return Err(ConfigProblem(format!(
+                    "{file}: admin.token has only {distinct} different characters: on a listener off loopback (admin.listen = {}) a token anyone could guess opens the admin page and its actions. Use a random one (e.g. `openssl rand -hex 32`)",
+                    self.admin.listen
+                )));
+            }
+        }
+        Ok(())
+    }
+
     /// `storage.retention_days` and the timestamp window it bounds.
     fn validate_window(&self, file: &str) -> Result<(), ConfigProblem> {
         if self.storage.retention_days == 0 {

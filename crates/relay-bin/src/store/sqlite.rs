@@ -73,6 +73,7 @@ impl SqliteStore {
         let file = database_file(url);
         if let (Some(serving), Some(path)) = (serving, &file) {
             identity::check_before_open(path, serving.start_empty)?;
+            identity::create_private(path);
         }
         let options = SqliteConnectOptions::from_str(url)
             .with_context(|| format!("storage.database_url {url:?} is not a SQLite URL"))?

@@ -80,6 +80,8 @@ impl FileIdentity {
         );
         let note = match connection.execute("VACUUM INTO ?1", [copy.to_string_lossy()]) {
             Ok(_) => {
+                use std::os::unix::fs::PermissionsExt as _;
+                let _ = fs::set_permissions(&copy, fs::Permissions::from_mode(0o600));
                 tracing::warn!(copy = %copy.display(), "the database this relay served was copied");
                 format!(
                     "Everything it held was copied to {copy}: stop the relay, remove {path}-wal and {path}-shm if they are still there (what they held is in the copy), move {copy} to {path} and start it again.",
@@ -209,6 +211,26 @@ pub(in crate::store) fn check_before_open(path: &Path, start_empty: bool) -> any
     Ok(())
 }
 
+/// Creates the database file at `path`, when missing, readable and writable by its owner only
+/// (0600, whatever the umask): it holds chat text, usernames and Kick's signed bodies. SQLite
+/// gives its `-wal` and `-shm` files the database file's mode.
+///
+/// An existing file is left as it is; a file that cannot be created (a folder missing or
+/// read-only) is left to SQLite's own open, which reports it with a reason.
+pub(in crate::store) fn create_private(path: &Path) {
+    let _ = private_file(path);
+}
+
+/// A new file at `path` with mode 0600 (fails if it exists).
+pub(crate) fn private_file(path: &Path) -> std::io::Result<fs::File> {
+    use std::os::unix::fs::OpenOptionsExt as _;
+    fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+}
+
 /// After `serve` opened the database at `path` with id `database_id`: refuses a database that
 /// is not the one the marker names (another file put in its place) unless `start_empty`, then
 /// writes the marker (durably: a new file renamed over the old, the folder synced).
@@ -236,8 +258,9 @@ pub(in crate::store) fn check_marker(
         }
     }
     let fresh = beside(&marker, ".new");
+    let _ = fs::remove_file(&fresh);
     let mut file =
-        fs::File::create(&fresh).with_context(|| format!("cannot write {}", fresh.display()))?;
+        private_file(&fresh).with_context(|| format!("cannot write {}", fresh.display()))?;
     writeln!(file, "{database_id}")?;
     file.sync_all()?;
     fs::rename(&fresh, &marker).with_context(|| format!("cannot write {}", marker.display()))?;
