@@ -12,8 +12,14 @@ use tokio_util::sync::CancellationToken;
 
 use crate::{admin, delivery, ingest, leases, reconciler, relay::Relay, serve::Limits};
 
-/// Connections the admin listener serves at once (health checks and scrapes).
-const ADMIN_MAX_CONNECTIONS: usize = 64;
+/// Connections the admin listener serves at once (health checks, scrapes, the page): room for
+/// a hundred or two slow clients before a liveness probe has to wait (~8 MiB of read buffers
+/// at most).
+const ADMIN_MAX_CONNECTIONS: usize = 256;
+/// How long a client of the admin listener may take to send a request's headers: a probe or a
+/// browser sends them at once; a client holding a slot without finishing loses it soon, so
+/// that even with every slot taken a probe waits at most this long.
+const ADMIN_HEADER_TIMEOUT: Duration = Duration::from_secs(2);
 /// How often the relay reads which outputs are disabled in the store, so that
 /// `kick-relay outputs enable|disable` from another process takes effect within this.
 const OUTPUT_STATE_POLL: Duration = Duration::from_secs(1);
@@ -169,7 +175,7 @@ pub async fn start(relay: Arc<Relay>) -> anyhow::Result<Running> {
     let stopped = stop.clone();
     let admin_limits = Limits {
         max_connections: ADMIN_MAX_CONNECTIONS,
-        ..limits
+        header_timeout: limits.header_timeout.min(ADMIN_HEADER_TIMEOUT),
     };
     tasks.spawn(async move {
         crate::serve::serve(admin_listener, admin_app, admin_limits, stopped, drain).await;

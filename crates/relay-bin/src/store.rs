@@ -18,12 +18,13 @@ mod types;
 
 use self::backend::Backend;
 pub use self::{
-    feed::{FEED_CAPACITY, Feed, Taken},
+    feed::{FEED_CAPACITY, FEED_MAX_BYTES, Feed, Taken},
     postgres::is_postgres_url,
     sqlite::database_file,
     types::{
         Accepted, AttemptRow, Completion, DedupScope, DeliveryDetail, DeliveryRow, Head, InboxRow,
-        NewDelivery, OutputOverview, Replayed, Request, Stats, Status, StoredEvent, Synchronous,
+        NewDelivery, OutputOverview, READ_MAX_BYTES, Replayed, Request, Stats, Status, StoredEvent,
+        Synchronous,
     },
 };
 
@@ -39,6 +40,9 @@ pub struct Serving {
 #[derive(Clone, Debug)]
 pub struct Store {
     backend: Arc<dyn Backend>,
+    /// Whether the last accept failed to commit (`/readyz` looks again instead of reusing a
+    /// recent success).
+    failing: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl Store {
@@ -77,7 +81,15 @@ impl Store {
         } else {
             Arc::new(sqlite::SqliteStore::open(url, synchronous, serving).await?)
         };
-        Ok(Self { backend })
+        Ok(Self {
+            backend,
+            failing: Arc::default(),
+        })
+    }
+
+    /// Whether the last accept failed to commit.
+    pub fn failing(&self) -> bool {
+        self.failing.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Which database this is: `sqlite` or `postgres`.
@@ -97,7 +109,10 @@ impl Store {
         deliveries: Vec<NewDelivery>,
         event: Option<Arc<kick_models::Delivery>>,
     ) -> anyhow::Result<Accepted> {
-        self.backend.accept(inbox, deliveries, event).await
+        let accepted = self.backend.accept(inbox, deliveries, event).await;
+        self.failing
+            .store(accepted.is_err(), std::sync::atomic::Ordering::Relaxed);
+        accepted
     }
 
     /// Why the database is no longer the one this relay served (deleted, replaced, dropped),

@@ -60,9 +60,18 @@ async fn a_deleted_sqlite_file_is_noticed_refused_at_start_and_its_copy_restores
         )
         .await;
     // Chat text, usernames and Kick's bodies: the owner's only, whatever the umask.
-    for file in ["relay.db", "relay.db-wal", "relay.db-shm", "relay.db.id", "relay.db.lock"] {
+    for file in [
+        "relay.db",
+        "relay.db-wal",
+        "relay.db-shm",
+        "relay.db.id",
+        "relay.db.lock",
+    ] {
         use std::os::unix::fs::PermissionsExt as _;
-        let mode = std::fs::metadata(dir.join(file)).unwrap().permissions().mode();
+        let mode = std::fs::metadata(dir.join(file))
+            .unwrap()
+            .permissions()
+            .mode();
         assert_eq!(mode & 0o777, 0o600, "{file}: {mode:o}");
     }
 
@@ -182,8 +191,17 @@ async fn a_postgres_database_dropped_and_created_again_is_noticed() {
     cluster.psql("postgres", &format!("CREATE DATABASE {name}"));
     // Another replica starting on it makes the schema again (with a new id).
     let mut other = TestRelay::start_on_database(&url, "").await;
-    let (status, text) = get(relay.admin_url("/readyz")).await;
-    assert_eq!(status, 503, "{text}");
+    // Noticed within a few seconds (each replica looks every 2 s, and at each /readyz that
+    // is not answered from its last second's look).
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let text = loop {
+        let (status, text) = get(relay.admin_url("/readyz")).await;
+        if status == 503 {
+            break text;
+        }
+        assert!(std::time::Instant::now() < deadline, "still ready: {text}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
     assert!(text.contains("dropped and created again"), "{text}");
     assert_eq!(relay.post_numbered("01JDROP", 1).await, 503);
     let (_, page) = get(relay.admin_url("/")).await;

@@ -60,7 +60,7 @@ async fn late_deliveries_are_kept(mut relay: TestRelay, raw: StandIn, discord: D
     .await;
     assert_eq!(status, 400, "{text}");
     assert!(
-        text.contains("stale") && text.contains("300 s more than the 82500 s allowed"),
+        text.contains("stale") && text.contains("s more than the 82500 s allowed"),
         "{text}"
     );
     let (status, text) = post_at(&relay, "01JLATE0000000000000000004", -600, &chat(4, "x")).await;
@@ -202,8 +202,79 @@ async fn a_strict_window_is_kept_inside_the_duplicate_memory() {
     let (status, text) = post_at(&relay, "01JSTRICT00000000000000001", 7200, &chat(1, "x")).await;
     assert_eq!(status, 400);
     assert!(
-        text.contains("6600 s more than the 600 s allowed"),
+        text.contains("s more than the 600 s allowed") && text.contains("stale: 720"),
         "{text}"
+    );
+    relay.stop().await;
+}
+
+/// The review's attack: unsigned requests with timestamps far in the future fed the skew
+/// metric before the signature was checked, and its sum wrapped past `u64::MAX` after 80,000
+/// of them. Now no unsigned request is counted at all (so their number does not matter: 2,000
+/// here, half far ahead, half inside the window with a wrong signature), and one signed
+/// delivery is.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unsigned_requests_leave_the_timestamp_metrics_alone() {
+    let mut relay = TestRelay::start("").await;
+    let body = chat(1, "x");
+    let client = reqwest::Client::new();
+    let url = relay.webhook_url();
+    let mut sent = tokio::task::JoinSet::new();
+    for n in 0..2000_u32 {
+        let (client, url, body) = (client.clone(), url.clone(), body.clone());
+        let timestamp = if n % 2 == 0 {
+            "9999-12-31T23:59:59Z".to_owned()
+        } else {
+            rfc3339_ago(0)
+        };
+        sent.spawn(async move {
+            client
+                .post(url)
+                .header("Kick-Event-Message-Id", format!("01JUNSIGNED{n:015}"))
+                .header("Kick-Event-Subscription-Id", "sub")
+                .header("Kick-Event-Signature", "AAAA".repeat(86) + "AA==")
+                .header("Kick-Event-Message-Timestamp", timestamp)
+                .header("Kick-Event-Type", "chat.message.sent")
+                .header("Kick-Event-Version", "1")
+                .body(body)
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        });
+        if sent.len() >= 32 {
+            assert_eq!(sent.join_next().await.unwrap().unwrap(), 400);
+        }
+    }
+    while let Some(status) = sent.join_next().await {
+        assert_eq!(status.unwrap(), 400);
+    }
+    let metrics = relay.metrics().await;
+    for line in [
+        "kick_relay_timestamp_skew_ms_sum",
+        "kick_relay_timestamp_skew_ms_count",
+        "kick_relay_delivery_age_seconds_count",
+    ] {
+        assert_eq!(metric(&metrics, line), 0, "{line}:\n{metrics}");
+    }
+    assert_eq!(
+        metric(&metrics, "kick_relay_requests_total{outcome=\"stale\"}")
+            + metric(
+                &metrics,
+                "kick_relay_requests_total{outcome=\"bad_signature\"}"
+            ),
+        2000
+    );
+    assert_eq!(
+        post_at(&relay, "01JSIGNED00000000000000001", 3, &body).await,
+        (200, "accepted".into())
+    );
+    let metrics = relay.metrics().await;
+    assert_eq!(metric(&metrics, "kick_relay_timestamp_skew_ms_count"), 1);
+    assert!(
+        metric(&metrics, "kick_relay_timestamp_skew_ms_sum") <= 5_000,
+        "{metrics}"
     );
     relay.stop().await;
 }

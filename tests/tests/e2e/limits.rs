@@ -165,3 +165,92 @@ async fn large_bodies_beyond_the_buffer_budget_get_503_while_small_ones_still_pa
     drop(slow);
     relay.stop().await;
 }
+
+/// Signed 600 KiB bodies behind an output that stalls: the worker's feed and its reads of the
+/// store stop at their byte bounds (8 MiB) instead of holding a thousand such events, and the
+/// rows past a cut read are read next, in order: every event arrives once, in order.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn large_events_behind_a_stalled_output_arrive_once_and_in_order() {
+    let gate = std::sync::Arc::new(tokio::sync::Semaphore::new(0));
+    let held = std::sync::Arc::clone(&gate);
+    let sink = relay_tests::StandIn::scripted(move |n| {
+        let reply = relay_tests::Reply::status(204);
+        if n == 1 {
+            relay_tests::Reply {
+                gate: Some(std::sync::Arc::clone(&held)),
+                ..reply
+            }
+        } else {
+            reply
+        }
+    })
+    .await;
+    let mut relay = TestRelay::start(&format!(
+        "[[output]]\nname = \"raw\"\ntype = \"raw\"\nurl = \"{}\"\nmax_in_flight = 1\n",
+        sink.url("/hook")
+    ))
+    .await;
+    let filler = "x".repeat(600 * 1024);
+    let ids: Vec<String> = (0..30).map(|n| format!("01JLARGE{n:018}")).collect();
+    for (n, id) in ids.iter().enumerate() {
+        let body = format!("{{\"n\":{n},\"filler\":\"{filler}\"}}");
+        assert_eq!(
+            relay.post(id, "custom.event", body.as_bytes()).await.0,
+            200,
+            "{id}"
+        );
+    }
+    // The first send was held while all 30 were committed (18 MiB of events): let it go.
+    gate.add_permits(1);
+    let got = sink.wait_for(30, Duration::from_secs(30)).await;
+    let sent: Vec<String> = got
+        .iter()
+        .map(|r| r.headers["webhook-id"].to_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(sent, ids);
+    relay
+        .wait_for_metric(
+            "kick_relay_outbox_rows{output=\"raw\",status=\"delivered\"} 30",
+            Duration::from_secs(10),
+        )
+        .await;
+    relay.stop().await;
+}
+
+/// A hundred connections that never finish their headers on the admin port do not keep a
+/// liveness probe waiting: the admin listener has slots for them, and takes a slot back from a
+/// client that has not sent its headers within 2 s.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slow_clients_on_the_admin_port_leave_health_probes_answered() {
+    // The public listener's own header deadline (the default 10 s) is not the admin's.
+    let mut relay = TestRelay::start_fresh_with(&[("header_timeout_secs", "10")], "").await;
+    let admin = relay.running.as_ref().unwrap().admin_addr;
+    let mut slow = Vec::new();
+    for _ in 0..100 {
+        let mut stream = TcpStream::connect(admin).await.unwrap();
+        stream
+            .write_all(b"GET /metrics HTTP/1.1\r\nHo")
+            .await
+            .unwrap();
+        slow.push(stream);
+    }
+    let mut probe = TcpStream::connect(admin).await.unwrap();
+    probe
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    let answer = answer_within(&mut probe, Duration::from_secs(5))
+        .await
+        .expect("the probe is answered while the slow clients hold their connections");
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    // The slow clients are let go once their 2 s for headers have passed.
+    let first = slow.first_mut().unwrap();
+    let closed = answer_within(first, Duration::from_secs(10)).await;
+    assert!(
+        closed
+            .as_deref()
+            .is_some_and(|s| s.is_empty() || s.starts_with("HTTP/1.1 408")),
+        "{closed:?}"
+    );
+    relay.stop().await;
+}

@@ -27,7 +27,14 @@ pub(crate) struct Admin {
     relay: Arc<Relay>,
     access: Arc<Access>,
     throttle: Arc<guard::Throttle>,
+    /// When `/readyz` last found the database writable, and what it said: reused for
+    /// [`READY_CACHE`], so that unauthenticated probes cannot make a healthy relay write to its
+    /// database at any rate. A failure is never reused: the next probe looks again.
+    ready: Arc<std::sync::Mutex<Option<(std::time::Instant, String)>>>,
 }
+
+/// How long `/readyz` reuses a look that found the database writable.
+const READY_CACHE: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// `/healthz`, `/readyz`, `/metrics`, the admin page (`/`, `/deliveries`, `/deliveries/{id}`,
 /// `/login`, `/logout`) and its JSON API (`/api/…`; see the relay-bin README).
@@ -41,6 +48,7 @@ pub fn router(relay: Arc<Relay>) -> Router {
         relay,
         access,
         throttle: Arc::default(),
+        ready: Arc::default(),
     };
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
@@ -67,21 +75,46 @@ pub fn router(relay: Arc<Relay>) -> Router {
         .with_state(admin)
 }
 
+/// `/readyz`: a real write through the store (while it succeeds, at most one a second; a
+/// failure, a failed accept since, and a database found lost are looked at at once).
 async fn ready(State(admin): State<Admin>) -> impl IntoResponse {
     let relay = &admin.relay;
+    if let Some(why) = relay.store.lost() {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("not ready: database not writable: {why}"),
+        );
+    }
+    let cached = admin
+        .ready
+        .lock()
+        .ok()
+        .and_then(|last| last.clone())
+        .filter(|(at, _)| at.elapsed() < READY_CACHE && !relay.store.failing());
+    if let Some((_, text)) = cached {
+        return (StatusCode::OK, text);
+    }
     match relay.store.check_writable(relay.clock.now_ms()).await {
-        Ok(()) => (
-            StatusCode::OK,
-            format!(
+        Ok(()) => {
+            let text = format!(
                 "ready: database ({}) writable, key {}",
                 relay.store.kind(),
                 relay.keys.current().fingerprint_hex()
-            ),
-        ),
-        Err(err) => (
-            StatusCode::SERVICE_UNAVAILABLE,
-            format!("not ready: database not writable: {err:#}"),
-        ),
+            );
+            if let Ok(mut last) = admin.ready.lock() {
+                *last = Some((std::time::Instant::now(), text.clone()));
+            }
+            (StatusCode::OK, text)
+        }
+        Err(err) => {
+            if let Ok(mut last) = admin.ready.lock() {
+                *last = None;
+            }
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                format!("not ready: database not writable: {err:#}"),
+            )
+        }
     }
 }
 

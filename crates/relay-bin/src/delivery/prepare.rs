@@ -6,7 +6,7 @@ use kick_models::{Delivery, WebhookHeaders, header};
 use relay_sinks::{RenderError, Sink};
 
 use super::{BATCH, Worker};
-use crate::store::{Completion, Head, Request, Status, StoredEvent};
+use crate::store::{Completion, Head, READ_MAX_BYTES, Request, Status, StoredEvent};
 
 impl Worker<'_> {
     /// Reads up to [`BATCH`] pending rows after `cursor` and renders them ([`Self::prepare`]);
@@ -28,7 +28,14 @@ impl Worker<'_> {
                 return None;
             }
         };
-        let read = batch.len();
+        // A read that reached READ_MAX_BYTES may have left rows behind it (large events): it
+        // counts as a full batch, so the worker reads on instead of thinking it caught up.
+        let bytes = batch.iter().map(Head::bytes).fold(0, usize::saturating_add);
+        let read = if bytes >= READ_MAX_BYTES {
+            batch.len().max(BATCH)
+        } else {
+            batch.len()
+        };
         let last_read = batch.last().map(|h| h.id);
         Some((self.prepare(batch).await, read, last_read))
     }

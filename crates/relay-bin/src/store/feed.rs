@@ -18,6 +18,14 @@ use super::Head;
 
 /// Rows a feed holds; beyond, it drops them all and the worker reads the store instead.
 pub const FEED_CAPACITY: usize = 1024;
+/// Bytes of events a feed holds (as [`Head::bytes`] counts them); beyond, as beyond
+/// [`FEED_CAPACITY`]. 1,024 of Kick's deliveries (1 to 3 KiB each) fit; 1,024 signed 1 MiB
+/// bodies behind a stalled output do not grow the process by a GiB.
+pub const FEED_MAX_BYTES: usize = 8 * 1024 * 1024;
+
+fn row_bytes(row: &Head) -> usize {
+    row.bytes()
+}
 
 /// Rows for the feeds: each with its output's name; `None` for a pending row committed
 /// without its parsed event (a feed cannot carry it: its worker reads the store).
@@ -33,6 +41,8 @@ pub struct Feed {
 struct State {
     /// Committed pending rows, in id order.
     rows: VecDeque<Head>,
+    /// What they hold ([`Head::bytes`] summed).
+    bytes: usize,
     /// Rows went past the feed since the worker last marked it.
     lost: Option<Loss>,
 }
@@ -70,14 +80,26 @@ impl Feed {
     pub(super) fn push(&self, row: Option<Head>) {
         let mut state = self.state();
         match row {
-            Some(row) if state.rows.len() < FEED_CAPACITY => state.rows.push_back(row),
+            Some(row)
+                if state.rows.len() < FEED_CAPACITY
+                    && state.bytes.saturating_add(row_bytes(&row)) <= FEED_MAX_BYTES =>
+            {
+                state.bytes = state.bytes.saturating_add(row_bytes(&row));
+                state.rows.push_back(row);
+            }
             _ => {
-                state.rows.clear();
+                state.clear();
                 if state.lost.is_none() {
                     state.lost = Some(Loss::Overflow);
                 }
             }
         }
+    }
+
+    /// Bytes the feed holds now.
+    #[cfg(test)]
+    fn bytes(&self) -> usize {
+        self.state().bytes
     }
 
     /// Says that rows were dropped outside the feed's view (an operator requeued rows), so
@@ -92,7 +114,7 @@ impl Feed {
     /// that read from the queue's head could otherwise take rows it has already sent).
     pub fn mark(&self) {
         let mut state = self.state();
-        state.rows.clear();
+        state.clear();
         state.lost = None;
     }
 
@@ -110,14 +132,28 @@ impl Feed {
             Some(Loss::Requeued) => return Taken::Rescan,
             None => {}
         }
-        while state.rows.front().is_some_and(|row| row.id <= after) {
-            state.rows.pop_front();
+        while let Some(row) = state.rows.pop_front() {
+            if row.id > after {
+                state.rows.push_front(row);
+                break;
+            }
+            state.bytes = state.bytes.saturating_sub(row_bytes(&row));
         }
         if state.rows.is_empty() {
             return Taken::Empty;
         }
         let n = state.rows.len().min(limit);
-        Taken::Rows(state.rows.drain(..n).collect())
+        let rows: Vec<Head> = state.rows.drain(..n).collect();
+        let taken = rows.iter().map(row_bytes).fold(0, usize::saturating_add);
+        state.bytes = state.bytes.saturating_sub(taken);
+        Taken::Rows(rows)
+    }
+}
+
+impl State {
+    fn clear(&mut self) {
+        self.rows.clear();
+        self.bytes = 0;
     }
 }
 
@@ -233,6 +269,40 @@ mod tests {
         feeds.invalidate_all();
         assert!(matches!(raw.take(0, 10), Taken::Rescan));
         assert!(matches!(feeds.get("discord").take(0, 10), Taken::Rescan));
+    }
+
+    /// The review's case: signed 1 MiB bodies behind a stalled output held 1,024 parsed events
+    /// (RSS 801 MB). The feed stops at its byte bound and sends the worker to the store.
+    #[test]
+    fn large_bodies_fill_the_feed_by_bytes_long_before_its_row_count() {
+        let feed = Feed::default();
+        let big = |id: i64| Head {
+            request: Request::Rendered {
+                headers: Vec::new(),
+                body: vec![b'x'; 1024 * 1024],
+                batch_line: None,
+            },
+            ..row(id)
+        };
+        let fit = FEED_MAX_BYTES / row_bytes(&big(0));
+        assert_eq!(fit, 7, "8 MiB holds seven 1 MiB rows with their overhead");
+        for id in 1..=i64::try_from(fit).unwrap() {
+            feed.push(Some(big(id)));
+        }
+        assert!(feed.intact());
+        assert!(feed.bytes() <= FEED_MAX_BYTES);
+        assert_eq!(ids(feed.take(0, 2)), [1, 2]);
+        assert_eq!(feed.bytes(), (fit - 2) * row_bytes(&big(0)), "taking frees");
+        feed.push(Some(big(8)));
+        feed.push(Some(big(9)));
+        feed.push(Some(big(10)));
+        assert!(!feed.intact(), "the byte bound overflowed it");
+        assert_eq!(feed.bytes(), 0, "and it let go of everything");
+        assert!(matches!(feed.take(2, 10), Taken::Behind));
+        feed.mark();
+        feed.push(Some(big(11)));
+        assert_eq!(ids(feed.take(10, 10)), [11]);
+        assert_eq!(feed.bytes(), 0);
     }
 
     #[test]

@@ -253,6 +253,10 @@ pub struct DeliveryDetail {
     pub event_body: Option<String>,
 }
 
+/// Bytes of events one read of an output's queue returns at most (besides its row count):
+/// 64 rows of Kick's few-KiB deliveries fit many times over; 64 signed 1 MiB bodies do not.
+pub const READ_MAX_BYTES: usize = 8 * 1024 * 1024;
+
 /// A pending delivery at the head of an output's queue.
 #[derive(Clone, Debug)]
 pub struct Head {
@@ -274,6 +278,34 @@ pub struct Head {
 }
 
 impl Head {
+    /// What the row costs in memory, counted high: its body, the event parsed from it (at
+    /// most about as large again), and the row itself. Feeds and reads of the queue are
+    /// bounded by it.
+    pub fn bytes(&self) -> usize {
+        const ROW: usize = 512;
+        ROW + match &self.request {
+            Request::Parsed(delivery) => delivery.body.len().saturating_mul(2),
+            Request::Event(event) => event.body.len(),
+            Request::Rendered { body, .. } => body.len(),
+            Request::Gone => 0,
+        }
+    }
+
+    /// Cuts `heads` (a read of the queue, in id order) after the row that reaches
+    /// [`READ_MAX_BYTES`]: a worker holds at most that much of large events at once (the rest
+    /// is read next time). The first row always stays.
+    pub fn keep_within_bytes(heads: &mut Vec<Self>) {
+        let mut total = 0_usize;
+        let keep = heads
+            .iter()
+            .position(|head| {
+                total = total.saturating_add(head.bytes());
+                total >= READ_MAX_BYTES
+            })
+            .map_or(heads.len(), |last| last + 1);
+        heads.truncate(keep);
+    }
+
     /// When Kick sent a delivery queued at `created_at` whose `Kick-Event-Message-Timestamp`
     /// is `timestamp` (Unix ms): the earlier of the two, `created_at` when the timestamp is
     /// unknown or unreadable.

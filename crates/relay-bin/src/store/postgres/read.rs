@@ -21,7 +21,8 @@ pub(in crate::store) async fn pending_after(
         .bind(limit)
         .fetch_all(read)
         .await?;
-    rows.into_iter()
+    let mut heads = rows
+        .into_iter()
         .map(|row| {
             let stored = row
                 .get::<Option<String>, _>("headers")
@@ -50,7 +51,9 @@ pub(in crate::store) async fn pending_after(
                 request: crate::store::read::request(stored, event)?,
             })
         })
-        .collect()
+        .collect::<anyhow::Result<Vec<Head>>>()?;
+    Head::keep_within_bytes(&mut heads);
+    Ok(heads)
 }
 
 // (`sqlx::Row`, which the queue's read uses, comes with the macro's imports.)

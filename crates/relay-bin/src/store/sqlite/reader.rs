@@ -135,6 +135,7 @@ fn pending_after(
     let mut statement = connection.prepare_cached(PENDING_AFTER)?;
     let mut rows = statement.query(params![output, after, limit])?;
     let mut heads = Vec::new();
+    let mut total = 0_usize;
     while let Some(row) = rows.next()? {
         let stored = match row.get::<_, Option<String>>("headers")? {
             Some(headers) => Some((headers, row.get("stored_body")?, row.get("batch_line")?)),
@@ -152,7 +153,7 @@ fn pending_after(
             None => None,
         };
         let created_at = row.get("created_at")?;
-        heads.push(Head {
+        let head = Head {
             id: row.get("id")?,
             message_id: row.get("message_id")?,
             attempts: row.get("attempts")?,
@@ -160,7 +161,13 @@ fn pending_after(
             sent_at: Head::sent_at(created_at, event.as_ref().map(|e| e.timestamp.as_str())),
             next_attempt_at: row.get("next_attempt_at")?,
             request: request(stored, event)?,
-        });
+        };
+        total = total.saturating_add(head.bytes());
+        heads.push(head);
+        // Large events: stop reading once the batch holds READ_MAX_BYTES (the rest next time).
+        if total >= crate::store::READ_MAX_BYTES {
+            break;
+        }
     }
     Ok(heads)
 }
