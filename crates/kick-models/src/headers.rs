@@ -136,6 +136,11 @@ fn required(name: &'static str, value: Option<Vec<u8>>) -> Result<String, Header
     text(name, value.ok_or(HeaderError::Missing(name))?)
 }
 
+/// `value` as a header's text: non-empty, at most 1024 bytes, visible ASCII.
+pub(crate) fn check_text(name: &'static str, value: String) -> Result<String, HeaderError> {
+    text(name, value.into_bytes())
+}
+
 fn text(name: &'static str, value: Vec<u8>) -> Result<String, HeaderError> {
     let malformed = |reason| HeaderError::Malformed { name, reason };
     if value.is_empty() {

@@ -3,6 +3,7 @@
 pub mod api;
 mod chat;
 mod delivery;
+pub mod drops;
 mod error;
 pub mod event;
 mod event_type;

@@ -14,7 +14,7 @@ use axum::{
     routing::post,
 };
 use kick_dispatch::Dispatcher;
-use kick_models::{Delivery, WebhookHeaders};
+use kick_models::{Delivery, WebhookHeaders, drops};
 use kick_verify::{PublicKey, SignedMessage, VerifyError, Window};
 
 use crate::{
@@ -173,9 +173,14 @@ impl Receiver {
                 limit: self.max_body_bytes,
             });
         }
-        let parsed =
-            WebhookHeaders::from_pairs(headers.iter().map(|(n, v)| (n.as_str(), v.as_bytes())))
-                .map_err(|err| Rejection::BadHeader(err.to_string()))?;
+        let pairs = headers.iter().map(|(n, v)| (n.as_str(), v.as_bytes()));
+        // A Drops claim (an organisation may give Kick the same URL) has headers of its own.
+        let parsed = if drops::is_drops_request(headers.keys().map(axum::http::HeaderName::as_str)) {
+            drops::headers_from_pairs(pairs)
+        } else {
+            WebhookHeaders::from_pairs(pairs)
+        }
+        .map_err(|err| Rejection::BadHeader(err.to_string()))?;
         let at = parsed.meta.timestamp.unix_seconds();
         if let Some(window) = self.window {
             let now = (self.clock)()
@@ -195,11 +200,19 @@ impl Receiver {
             VerifyError::MalformedSignature => Rejection::MalformedSignature,
             _ => Rejection::BadSignature,
         })?;
-        let seen = self
-            .recent
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .insert(&parsed.meta.message_id, at);
+        let seen = {
+            let mut recent = self.recent.lock().unwrap_or_else(PoisonError::into_inner);
+            match recent.insert(&parsed.meta.message_id, at) {
+                // Kick sends a Drops claim again under a new message id: its claim id says so.
+                Seen::New if drops::is_drop_claim(&parsed) => {
+                    match serde_json::from_slice::<drops::DropClaimed>(&body) {
+                        Ok(claim) => recent.insert(&format!("claim:{}", claim.claim_id), at),
+                        Err(_) => Seen::New,
+                    }
+                }
+                seen => seen,
+            }
+        };
         match seen {
             Seen::New => {}
             Seen::Repeat => return Ok(Received::Duplicate),

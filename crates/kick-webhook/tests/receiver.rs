@@ -210,6 +210,46 @@ async fn late_deliveries_are_taken_as_far_as_the_memory_of_ids_reaches() {
     );
 }
 
+/// A Drops claim at the same path: told apart by its headers, verified, dispatched to
+/// catch-all listeners once; a repeat of its claim id (under a new message id) is a duplicate.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_drops_claim_is_taken_once_per_claim_id() {
+    let claims = Arc::new(Mutex::new(Vec::new()));
+    let bus = Dispatcher::new();
+    let seen = Arc::clone(&claims);
+    bus.listen(events::Any, move |delivery| {
+        if kick_models::drops::is_drop_claim(&delivery.headers) {
+            let claim: kick_models::drops::DropClaimed =
+                serde_json::from_slice(&delivery.body).unwrap();
+            seen.lock().unwrap().push(claim.claim_id);
+        }
+    });
+    let url = serve(Receiver::with_keys(bus, test_keys()).router("/webhooks/kick")).await;
+    let body = br#"{"claim_id":"01JZ8N1V3YQJ8ZC1ZSNH2FE5KX","user_id":1,"campaign_id":"c","reward_id":"r"}"#;
+    let post_claim = |id: &'static str| {
+        let url = url.clone();
+        async move {
+            let now = time_now();
+            let headers = vec![
+                ("Kick-Event-Message-ID", id.to_owned()),
+                ("Kick-Event-Timestamp", now.clone()),
+                ("Kick-Event-Signature", common::sign(id, &now, body)),
+            ];
+            post(&url, &headers, body.to_vec()).await
+        }
+    };
+    assert_eq!(post_claim("01JDROPS1").await, (200, "accepted".into()));
+    assert_eq!(post_claim("01JDROPS1").await, (200, "duplicate".into()));
+    assert_eq!(post_claim("01JDROPS2").await, (200, "duplicate".into()));
+    for _ in 0..200 {
+        if !claims.lock().unwrap().is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(*claims.lock().unwrap(), ["01JZ8N1V3YQJ8ZC1ZSNH2FE5KX"]);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_rotated_key_is_fetched_once_and_then_verifies() {
     // The receiver starts with another key; Kick's API serves the one deliveries are signed with.

@@ -10,7 +10,7 @@ use axum::{
     response::{IntoResponse, Response},
     routing::post,
 };
-use kick_models::{Delivery, WebhookHeaders};
+use kick_models::{Delivery, WebhookHeaders, drops};
 use kick_verify::{SignedMessage, VerifyError};
 
 use crate::{
@@ -195,9 +195,14 @@ async fn authenticate(
     body: &[u8],
     now_ms: i64,
 ) -> Result<WebhookHeaders, IngestRejection> {
-    let parsed =
-        WebhookHeaders::from_pairs(headers.iter().map(|(n, v)| (n.as_str(), v.as_bytes())))
-            .map_err(|err| IngestRejection::BadHeader(err.to_string()))?;
+    let pairs = headers.iter().map(|(n, v)| (n.as_str(), v.as_bytes()));
+    // A Drops claim (an organisation may give Kick the same URL) has headers of its own.
+    let parsed = if drops::is_drops_request(headers.keys().map(axum::http::HeaderName::as_str)) {
+        drops::headers_from_pairs(pairs)
+    } else {
+        WebhookHeaders::from_pairs(pairs)
+    }
+    .map_err(|err| IngestRejection::BadHeader(err.to_string()))?;
     let now_secs = now_ms.div_euclid(1000);
     // Parsed once, by kick-models, with the headers.
     let at_secs = parsed.meta.timestamp.unix_seconds();

@@ -3,7 +3,7 @@
 
 use std::{fmt::Write as _, sync::atomic::Ordering, time::Duration};
 
-use kick_models::{Delivery, KickEvent};
+use kick_models::{Delivery, KickEvent, drops};
 use sha2::{Digest, Sha256};
 
 use crate::{
@@ -27,10 +27,20 @@ pub fn records(
     now_ms: i64,
 ) -> (InboxRow, Vec<NewDelivery>) {
     let meta = &delivery.headers.meta;
+    let claim = drops::is_drop_claim(&delivery.headers)
+        .then(|| serde_json::from_slice::<drops::DropClaimed>(&delivery.body).ok())
+        .flatten();
     let (dedup_key, dedup_window_ms, dedup_scope) =
         if let Some(KickEvent::ChatMessageSent(chat)) = delivery.event() {
             (
                 format!("chat:{}", chat.message_id),
+                retention_ms,
+                DedupScope::Any,
+            )
+        } else if let Some(claim) = claim {
+            // Kick sends a claim again under a new message id; the claim id says it is one.
+            (
+                format!("claim:{}", claim.claim_id),
                 retention_ms,
                 DedupScope::Any,
             )

@@ -2,7 +2,7 @@
 
 use std::{fmt, str::FromStr};
 
-use kick_models::{Delivery, EventType, KickEvent, UserId};
+use kick_models::{Delivery, EventType, KickEvent, UserId, drops};
 
 use crate::ConfigError;
 
@@ -18,6 +18,9 @@ pub enum EventSelector {
     StreamEnd,
     /// multistreamer's `comment:in`: `chat.message.sent`.
     CommentIn,
+    /// `drops.claimed`: a viewer claimed a Drops reward (an organisation's webhook, not a
+    /// channel event). Only outputs that name it get it.
+    DropsClaimed,
 }
 
 impl EventSelector {
@@ -32,6 +35,7 @@ impl EventSelector {
                 matches!(delivery.event(), Some(KickEvent::LivestreamStatusUpdated(s)) if !s.is_live)
             }
             Self::CommentIn => matches!(delivery.event(), Some(KickEvent::ChatMessageSent(_))),
+            Self::DropsClaimed => drops::is_drop_claim(&delivery.headers),
         }
     }
 }
@@ -45,9 +49,10 @@ impl FromStr for EventSelector {
             "stream:start" => Ok(Self::StreamStart),
             "stream:end" => Ok(Self::StreamEnd),
             "comment:in" => Ok(Self::CommentIn),
+            drops::DROP_CLAIMED => Ok(Self::DropsClaimed),
             other => match EventType::from(other) {
                 EventType::Unknown(_) => Err(ConfigError::Event(format!(
-                    "unknown event {other:?}; use stream:start, stream:end, comment:in or one of: {}",
+                    "unknown event {other:?}; use stream:start, stream:end, comment:in, drops.claimed or one of: {}",
                     EventType::KNOWN.map(|t| t.as_str().to_owned()).join(", ")
                 ))),
                 known => Ok(Self::Kick(known)),
@@ -63,6 +68,7 @@ impl fmt::Display for EventSelector {
             Self::StreamStart => "stream:start",
             Self::StreamEnd => "stream:end",
             Self::CommentIn => "comment:in",
+            Self::DropsClaimed => drops::DROP_CLAIMED,
         })
     }
 }
@@ -109,8 +115,16 @@ impl EventFilter {
         self
     }
 
-    /// Whether `delivery` passes.
+    /// Whether `delivery` passes. A Drops claim passes only an `events` list that names
+    /// `drops.claimed` (it belongs to no broadcaster, so `broadcaster_user_ids` does not apply
+    /// to it; an output taking every event is a streamer's, which Drops are not for).
     pub fn matches(&self, delivery: &Delivery) -> bool {
+        if drops::is_drop_claim(&delivery.headers) {
+            return self
+                .events
+                .as_ref()
+                .is_some_and(|selectors| selectors.contains(&EventSelector::DropsClaimed));
+        }
         let event_ok = self
             .events
             .as_ref()

@@ -3,7 +3,7 @@
 use std::{fmt, time::SystemTime};
 
 use async_trait::async_trait;
-use kick_models::{Delivery, header};
+use kick_models::{Delivery, drops, header};
 
 use crate::{
     ConfigError, EventFilter, HttpOptions, RenderError, RenderedRequest, SendOutcome, Sink,
@@ -63,6 +63,27 @@ impl Sink for ForwardSink {
 
     fn render(&self, delivery: &Delivery) -> Result<RenderedRequest, RenderError> {
         let meta = &delivery.headers.meta;
+        if drops::is_drop_claim(&delivery.headers) {
+            // A Drops claim goes on with its own header set, as Kick sent it.
+            return Ok(RenderedRequest {
+                headers: vec![
+                    ("Content-Type".to_owned(), "application/json".to_owned()),
+                    (
+                        drops::header::MESSAGE_ID.to_owned(),
+                        meta.message_id.clone(),
+                    ),
+                    (
+                        drops::header::TIMESTAMP.to_owned(),
+                        meta.timestamp.as_str().to_owned(),
+                    ),
+                    (
+                        drops::header::SIGNATURE.to_owned(),
+                        delivery.headers.signature.clone(),
+                    ),
+                ],
+                body: delivery.body.to_vec(),
+            });
+        }
         let mut headers = vec![
             ("Content-Type".to_owned(), "application/json".to_owned()),
             (header::MESSAGE_ID.to_owned(), meta.message_id.clone()),

@@ -12,6 +12,7 @@ mod dashboard;
 mod database_identity;
 mod delivery;
 mod discord_limits;
+mod drops;
 mod hostile;
 mod ingest;
 mod late;

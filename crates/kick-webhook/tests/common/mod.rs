@@ -30,6 +30,13 @@ pub(crate) async fn serve(app: Router) -> String {
     format!("http://{addr}")
 }
 
+/// The signature of `id.timestamp.body` with the test key, as Kick signs.
+pub(crate) fn sign(id: &str, timestamp: &str, body: &[u8]) -> String {
+    let key = SigningKey::<Sha256>::new(rsa::RsaPrivateKey::from_pkcs8_pem(PRIVATE_PEM).unwrap());
+    let input = [id.as_bytes(), b".", timestamp.as_bytes(), b".", body].concat();
+    general_purpose::STANDARD.encode(key.sign(&input).to_vec())
+}
+
 /// The six `Kick-Event-*` headers of `body` signed with the test key at `timestamp`.
 pub(crate) fn signed(
     id: &str,
@@ -37,9 +44,7 @@ pub(crate) fn signed(
     event_type: &str,
     body: &[u8],
 ) -> Vec<(&'static str, String)> {
-    let key = SigningKey::<Sha256>::new(rsa::RsaPrivateKey::from_pkcs8_pem(PRIVATE_PEM).unwrap());
-    let input = [id.as_bytes(), b".", timestamp.as_bytes(), b".", body].concat();
-    let signature = general_purpose::STANDARD.encode(key.sign(&input).to_vec());
+    let signature = sign(id, timestamp, body);
     vec![
         ("Kick-Event-Message-Id", id.to_owned()),
         ("Kick-Event-Subscription-Id", "01JTESTSUB".to_owned()),

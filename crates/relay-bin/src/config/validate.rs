@@ -233,6 +233,17 @@ impl OutputConfig {
                     at(events.span())
                 ))
             })?;
+            if self.kind == SinkKind::Discord
+                && events
+                    .get_ref()
+                    .iter()
+                    .any(|e| e == kick_models::drops::DROP_CLAIMED)
+            {
+                return Err(ConfigProblem(format!(
+                    "{}: output {name:?} events: a Discord output does not post Drops claims (they are for the organisation's own systems); select drops.claimed on a raw or forward output",
+                    at(events.span())
+                )));
+            }
         }
         if let Some(schedule) = &self.retry_schedule_secs
             && (schedule.get_ref().is_empty()
