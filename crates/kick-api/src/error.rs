@@ -49,6 +49,9 @@ pub enum ApiErrorKind {
     },
     /// The client is missing something for this call (e.g. client credentials).
     Config(String),
+    /// The call breaks one of Kick's documented limits (too many ids, say): nothing was
+    /// sent. Says which limit.
+    Invalid(String),
 }
 
 impl ApiError {
@@ -74,6 +77,22 @@ impl ApiError {
             },
             source,
         )
+    }
+
+    /// Checks that `count` items are within `min..=max` for `what` (Kick's documented limit),
+    /// before anything is sent.
+    pub(crate) fn check_count(
+        what: &str,
+        count: usize,
+        min: usize,
+        max: usize,
+    ) -> Result<(), Self> {
+        if (min..=max).contains(&count) {
+            return Ok(());
+        }
+        Err(Self::new(ApiErrorKind::Invalid(format!(
+            "{count} {what}; Kick takes {min} to {max} a request"
+        ))))
     }
 
     /// What went wrong.
@@ -126,6 +145,7 @@ impl fmt::Display for ApiError {
                 )?;
             }
             ApiErrorKind::Config(what) => write!(f, "client not configured: {what}")?,
+            ApiErrorKind::Invalid(what) => write!(f, "not sent: {what}")?,
         }
         // The cause is `source()`, not part of this text: an error chain (anyhow's `{:#}`,
         // tracing) prints each link once.

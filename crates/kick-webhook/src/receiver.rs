@@ -175,7 +175,8 @@ impl Receiver {
         }
         let pairs = headers.iter().map(|(n, v)| (n.as_str(), v.as_bytes()));
         // A Drops claim (an organisation may give Kick the same URL) has headers of its own.
-        let parsed = if drops::is_drops_request(headers.keys().map(axum::http::HeaderName::as_str)) {
+        let parsed = if drops::is_drops_request(headers.keys().map(axum::http::HeaderName::as_str))
+        {
             drops::headers_from_pairs(pairs)
         } else {
             WebhookHeaders::from_pairs(pairs)

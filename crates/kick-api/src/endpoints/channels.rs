@@ -8,6 +8,9 @@ use reqwest::Method;
 
 use crate::{Api, ApiError, transport::Call};
 
+/// Channels one `GET /public/v1/channels` takes (by id or by slug).
+const MAX_CHANNELS: usize = 50;
+
 impl Api<'_> {
     /// Users by id; an empty list asks for the token's own user.
     ///
@@ -28,8 +31,9 @@ impl Api<'_> {
     /// Scope: `channel:read` (user token), or an app token.
     ///
     /// # Errors
-    /// [`ApiError`] from the call.
+    /// [`ApiError`] from the call; more than 50 ids: an `Invalid` error, nothing sent.
     pub async fn channels_by_ids(&self, ids: &[UserId]) -> Result<Vec<Channel>, ApiError> {
+        ApiError::check_count("broadcaster ids", ids.len(), 0, MAX_CHANNELS)?;
         let mut call = Call::new(Method::GET, "/public/v1/channels", self.auth);
         for id in ids {
             call = call.query("broadcaster_user_id", id);
@@ -42,11 +46,12 @@ impl Api<'_> {
     /// Scope: `channel:read` (user token), or an app token.
     ///
     /// # Errors
-    /// [`ApiError`] from the call.
+    /// [`ApiError`] from the call; more than 50 slugs: an `Invalid` error, nothing sent.
     pub async fn channels_by_slugs<S: AsRef<str>>(
         &self,
         slugs: &[S],
     ) -> Result<Vec<Channel>, ApiError> {
+        ApiError::check_count("channel slugs", slugs.len(), 0, MAX_CHANNELS)?;
         let mut call = Call::new(Method::GET, "/public/v1/channels", self.auth);
         for slug in slugs {
             call = call.query("slug", slug.as_ref());

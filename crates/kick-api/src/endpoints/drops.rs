@@ -64,11 +64,12 @@ impl Api<'_> {
     /// Scope: none (the organisation app's app token).
     ///
     /// # Errors
-    /// [`ApiError`] from the call.
+    /// [`ApiError`] from the call; more than 100 updates: an `Invalid` error, nothing sent.
     pub async fn update_drop_claims(&self, updates: &[DropClaimUpdate]) -> Result<(), ApiError> {
         if updates.is_empty() {
             return Ok(());
         }
+        ApiError::check_count("claim updates", updates.len(), 1, 100)?;
         let call = Call::new(Method::PATCH, "/public/v1/drops/claims", self.auth)
             .json(&Claims { claims: updates })?;
         self.client.empty(call).await

@@ -83,7 +83,7 @@ impl Api<'_> {
     /// Scope: `channel:rewards:write` (user token).
     ///
     /// # Errors
-    /// [`ApiError`] from the call.
+    /// [`ApiError`] from the call; none or more than 25 ids: an `Invalid` error, nothing sent.
     pub async fn accept_redemptions<S: AsRef<str>>(
         &self,
         ids: &[S],
@@ -97,7 +97,7 @@ impl Api<'_> {
     /// Scope: `channel:rewards:write` (user token).
     ///
     /// # Errors
-    /// [`ApiError`] from the call.
+    /// [`ApiError`] from the call; none or more than 25 ids: an `Invalid` error, nothing sent.
     pub async fn reject_redemptions<S: AsRef<str>>(
         &self,
         ids: &[S],
@@ -111,6 +111,7 @@ impl Api<'_> {
         path: &'static str,
         ids: &[S],
     ) -> Result<Vec<RedemptionFailure>, ApiError> {
+        ApiError::check_count("redemption ids", ids.len(), 1, 25)?;
         let mut call = Call::new(Method::POST, path, self.auth).json(&Ids { ids })?;
         call.idempotent = true; // settling twice gives NOT_PENDING, not a second effect
         self.client.data(call).await

@@ -106,7 +106,8 @@ async fn users_channels_moderation_kicks() {
         "/public/v1/users" => ok(json!([{ "user_id": 1, "name": "a", "email": "", "profile_picture": "" }])),
         "/public/v1/channels" if seen.method == "PATCH" => answer(204, ""),
         "/public/v1/channels" => ok(json!([{ "broadcaster_user_id": 1, "slug": "a", "stream_title": "t", "category": null,
-                                             "stream": { "is_live": true, "viewer_count": 5 } }])),
+                                             "stream": { "is_live": true, "viewer_count": 5, "key": "sk_live_secret",
+                                                         "url": "rtmps://ingest.example:443/app" } }])),
         "/public/v1/moderation/bans" => ok(json!({})),
         "/public/v1/kicks/leaderboard" => ok(json!({ "lifetime": [{ "gifted_amount": 5, "rank": 1, "user_id": 9, "username": "z" }], "month": [], "week": [] })),
         _ => answer(404, ""),
@@ -118,12 +119,17 @@ async fn users_channels_moderation_kicks() {
         app.users(&[UserId(1), UserId(2)]).await.unwrap()[0].name,
         "a"
     );
+    let channel = app.channels_by_ids(&[UserId(1)]).await.unwrap().remove(0);
+    let stream = channel.stream.as_ref().unwrap();
+    assert!(stream.is_live);
+    assert_eq!(stream.key.as_deref(), Some("sk_live_secret"));
+    assert_eq!(
+        stream.url.as_deref(),
+        Some("rtmps://ingest.example:443/app")
+    );
     assert!(
-        app.channels_by_ids(&[UserId(1)]).await.unwrap()[0]
-            .stream
-            .as_ref()
-            .unwrap()
-            .is_live
+        !format!("{stream:?}").contains("sk_live_secret"),
+        "the key stays out of Debug"
     );
     app.channels_by_slugs(&["a", "b"]).await.unwrap();
     app.update_channel(&ChannelPatch {
@@ -444,5 +450,44 @@ async fn drop_claims_page_and_update() {
     assert_eq!(
         calls[1].json(),
         json!({ "claims": [{ "claim_id": "c1", "external_status": "fulfilled" }] })
+    );
+}
+
+/// Kick's documented limits are checked before anything is sent, with an error naming the
+/// limit.
+#[tokio::test]
+async fn calls_beyond_kicks_documented_limits_are_refused_unsent() {
+    let kick = FakeKick::start(|seen, n| match seen.path.as_str() {
+        "/oauth/token" => token(n, 3600),
+        _ => answer(500, "must not be asked"),
+    })
+    .await;
+    let client = kick.client();
+    let app = client.app();
+    let ids: Vec<UserId> = (0..51).map(UserId).collect();
+    let err = app.channels_by_ids(&ids).await.unwrap_err();
+    assert_eq!(
+        err.kind(),
+        &kick_api::ApiErrorKind::Invalid("51 broadcaster ids; Kick takes 0 to 50 a request".into())
+    );
+    let slugs: Vec<String> = (0..51).map(|n| format!("s{n}")).collect();
+    assert!(app.channels_by_slugs(&slugs).await.is_err());
+    let too_many: Vec<String> = (0..26).map(|n| format!("01X{n}")).collect();
+    let err = app.accept_redemptions(&too_many).await.unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "not sent: 26 redemption ids; Kick takes 1 to 25 a request"
+    );
+    assert!(app.reject_redemptions::<&str>(&[]).await.is_err());
+    let updates: Vec<kick_models::api::DropClaimUpdate> = (0..101)
+        .map(|n| kick_models::api::DropClaimUpdate {
+            claim_id: format!("c{n}"),
+            external_status: "fulfilled".into(),
+        })
+        .collect();
+    assert!(app.update_drop_claims(&updates).await.is_err());
+    assert!(
+        kick.seen().iter().all(|seen| seen.path == "/oauth/token"),
+        "nothing but a token was asked for"
     );
 }

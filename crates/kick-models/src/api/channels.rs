@@ -35,7 +35,7 @@ pub struct Channel {
 }
 
 /// A channel's stream object.
-#[derive(Clone, Debug, Default, Deserialize, Eq, PartialEq, Serialize)]
+#[derive(Clone, Default, Deserialize, Eq, PartialEq, Serialize)]
 #[serde(default)]
 pub struct ChannelStream {
     /// Whether live.
@@ -52,6 +52,29 @@ pub struct ChannelStream {
     pub viewer_count: u64,
     /// Custom tags.
     pub custom_tags: Vec<String>,
+    /// The stream key: only for the channel's owner, with the `streamkey:read` scope.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+    /// The ingest URL the key is for: only for the owner, with `streamkey:read`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+}
+
+/// The stream key is a secret: `Debug` (and so logs) shows only whether there is one.
+impl std::fmt::Debug for ChannelStream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ChannelStream")
+            .field("is_live", &self.is_live)
+            .field("is_mature", &self.is_mature)
+            .field("language", &self.language)
+            .field("start_time", &self.start_time)
+            .field("thumbnail", &self.thumbnail)
+            .field("viewer_count", &self.viewer_count)
+            .field("custom_tags", &self.custom_tags)
+            .field("key", &self.key.as_ref().map(|_| "<redacted>"))
+            .field("url", &self.url)
+            .finish()
+    }
 }
 
 /// `PATCH /public/v1/channels` body; unset fields are left alone.
