@@ -45,6 +45,26 @@ impl<'a, T: DeserializeOwned> Pages<'a, T> {
         }
     }
 
+    /// Starts from a cursor saved earlier ([`Pages::cursor`] of a listing that stopped), instead
+    /// of from the first page.
+    #[must_use]
+    pub fn resume_from(mut self, cursor: impl Into<String>) -> Self {
+        let cursor = cursor.into();
+        self.cursor = (!cursor.is_empty()).then_some(cursor);
+        self.done = false;
+        self
+    }
+
+    /// The cursor of the next page to read (save it to resume later with
+    /// [`Pages::resume_from`]); `None` before the first page and after the last.
+    pub fn cursor(&self) -> Option<&str> {
+        if self.done {
+            None
+        } else {
+            self.cursor.as_deref()
+        }
+    }
+
     /// The next page, or `None` after the last one.
     ///
     /// # Errors

@@ -1,6 +1,9 @@
 //! Paginated lists: livestreams, categories, redemptions; and livestream stats.
 
-use kick_models::api::{ApiCategory, Livestream, LivestreamStats, RedemptionGroup};
+use kick_models::{
+    api::{ApiCategory, Livestream, LivestreamStats, RedemptionGroup},
+    event::RedemptionStatus,
+};
 use reqwest::Method;
 
 use crate::{Api, ApiError, Pages, transport::Call};
@@ -35,8 +38,8 @@ pub struct CategoryQuery {
 pub struct RedemptionQuery {
     /// One reward.
     pub reward_id: Option<String>,
-    /// `pending`, `accepted` or `rejected`.
-    pub status: Option<String>,
+    /// Only redemptions in this state.
+    pub status: Option<RedemptionStatus>,
     /// Specific redemptions (cannot be combined with the other filters).
     pub ids: Vec<String>,
 }
@@ -118,7 +121,7 @@ impl<'a> Api<'a> {
             params.push(("reward_id", reward.clone()));
         }
         if let Some(status) = &query.status {
-            params.push(("status", status.clone()));
+            params.push(("status", status.as_str().to_owned()));
         }
         params.extend(query.ids.iter().map(|id| ("id", id.clone())));
         Pages::new(*self, "/public/v1/channels/rewards/redemptions", params)

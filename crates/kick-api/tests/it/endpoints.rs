@@ -266,6 +266,26 @@ async fn paginated_lists_follow_the_cursor() {
         q(&[("limit", "1"), ("name", "a,b"), ("cursor", "c3")])
     );
 
+    // A listing read one page, its cursor saved, and resumed later from it.
+    let mut first = client.app().categories(&query);
+    assert_eq!(first.cursor(), None, "nothing read yet");
+    let page = first.next_page().await.unwrap().unwrap();
+    assert_eq!(page[0].id, 1);
+    let saved = first.cursor().unwrap().to_owned();
+    assert_eq!(saved, "c2");
+    let rest = client
+        .app()
+        .categories(&query)
+        .resume_from(saved)
+        .all()
+        .await
+        .unwrap();
+    assert_eq!(rest.iter().map(|c| c.id).collect::<Vec<_>>(), [2, 3]);
+    let mut done = client.app().categories(&query).resume_from("c3");
+    assert_eq!(done.next_page().await.unwrap().unwrap()[0].id, 3);
+    assert_eq!(done.cursor(), None, "the last page leaves no cursor");
+    assert!(done.next_page().await.unwrap().is_none());
+
     let mut pages = client.app().livestreams(&LivestreamQuery {
         limit: Some(2),
         category_ids: vec![15],
@@ -326,7 +346,7 @@ async fn rewards_and_redemptions() {
     app.delete_reward("01R").await.unwrap();
     let groups = app
         .redemptions(&RedemptionQuery {
-            status: Some("pending".into()),
+            status: Some(kick_models::event::RedemptionStatus::Pending),
             ..RedemptionQuery::default()
         })
         .all()
