@@ -7,6 +7,7 @@ mod error;
 mod oauth;
 mod pages;
 mod retry;
+mod scope;
 mod secret;
 mod token;
 mod transport;
@@ -19,6 +20,7 @@ pub use self::{
     oauth::{AuthorizationRequest, TokenHint},
     pages::Pages,
     retry::RetryPolicy,
+    scope::Scope,
     secret::Secret,
     token::{MemoryTokenStore, TokenStore, UserSession, UserToken},
 };

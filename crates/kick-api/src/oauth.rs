@@ -7,7 +7,7 @@ use reqwest::Method;
 use sha2::{Digest, Sha256};
 
 use crate::{
-    ApiError, ApiErrorKind, KickClient, Secret, UserToken,
+    ApiError, ApiErrorKind, KickClient, Scope, Secret, UserToken,
     transport::{Auth, Body, Call, Host},
 };
 
@@ -51,16 +51,14 @@ impl KickClient {
     /// Builds the `GET /oauth/authorize` URL for `scopes` with a fresh PKCE verifier (S256) and
     /// `state`.
     ///
-    /// Scope: the scopes you ask for (Kick's 11: `user:read`, `channel:read`, `channel:write`,
-    /// `channel:rewards:read`, `channel:rewards:write`, `chat:write`, `streamkey:read`,
-    /// `events:subscribe`, `moderation:ban`, `moderation:chat_message:manage`, `kicks:read`).
+    /// Scope: the scopes you ask for ([`Scope::ALL`] lists Kick's eleven).
     ///
     /// # Errors
     /// [`ApiErrorKind::Config`] without a client id.
     pub fn authorize_url(
         &self,
         redirect_uri: &str,
-        scopes: &[&str],
+        scopes: &[Scope],
     ) -> Result<AuthorizationRequest, ApiError> {
         let client_id = self.inner.client_id.as_deref().ok_or_else(|| {
             ApiError::new(ApiErrorKind::Config(
@@ -77,7 +75,14 @@ impl KickClient {
             .append_pair("response_type", "code")
             .append_pair("redirect_uri", redirect_uri)
             .append_pair("state", &state)
-            .append_pair("scope", &scopes.join(" "))
+            .append_pair(
+                "scope",
+                &scopes
+                    .iter()
+                    .map(Scope::as_str)
+                    .collect::<Vec<_>>()
+                    .join(" "),
+            )
             .append_pair("code_challenge", &challenge)
             .append_pair("code_challenge_method", "S256");
         Ok(AuthorizationRequest {

@@ -34,6 +34,14 @@ impl UserToken {
         }
     }
 
+    /// The scopes Kick granted (from the token response's `scope`; empty when it said none).
+    pub fn scopes(&self) -> Vec<crate::Scope> {
+        self.scope
+            .as_deref()
+            .map(crate::Scope::parse_list)
+            .unwrap_or_default()
+    }
+
     /// `true` when less than a minute is left (or the token has expired).
     pub fn needs_refresh(&self, now: SystemTime) -> bool {
         self.expires_at

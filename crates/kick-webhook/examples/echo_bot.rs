@@ -147,7 +147,11 @@ pub fn app(settings: Settings) -> Result<Router, Box<dyn Error + Send + Sync>> {
 async fn login(State(bot): State<Arc<Bot>>) -> Response {
     match bot.client.authorize_url(
         &bot.redirect_uri,
-        &["chat:write", "user:read", "events:subscribe"],
+        &[
+            kick_api::Scope::ChatWrite,
+            kick_api::Scope::UserRead,
+            kick_api::Scope::EventsSubscribe,
+        ],
     ) {
         Ok(request) => {
             let url = request.url.clone();

@@ -14,7 +14,7 @@ async fn the_authorization_url_carries_pkce_and_state() {
     let request = client
         .authorize_url(
             "http://localhost:8080/callback",
-            &["user:read", "events:subscribe"],
+            &[kick_api::Scope::UserRead, kick_api::Scope::EventsSubscribe],
         )
         .unwrap();
     let url = reqwest::Url::parse(&request.url).unwrap();
@@ -53,6 +53,11 @@ async fn code_exchange_revoke_and_introspect() {
         .await
         .unwrap();
     assert_eq!(token.access_token.expose(), "a");
+    assert_eq!(
+        token.scopes(),
+        [kick_api::Scope::UserRead],
+        "granted scopes parsed"
+    );
     assert_eq!(
         token.expires_at,
         fixed_now() + std::time::Duration::from_hours(2)
