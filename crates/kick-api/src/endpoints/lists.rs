@@ -1,7 +1,8 @@
 //! Paginated lists: livestreams, categories, redemptions; and livestream stats.
 
 use kick_models::{
-    api::{ApiCategory, Livestream, LivestreamStats, RedemptionGroup},
+    UserId,
+    api::{ApiCategory, Livestream, LivestreamStats, RedemptionGroup, UserLivestream},
     event::RedemptionStatus,
 };
 use reqwest::Method;
@@ -74,6 +75,25 @@ impl<'a> Api<'a> {
                 .map(|code| ("language_code", code.clone())),
         );
         Pages::new(*self, "/public/v2/livestreams", params)
+    }
+
+    /// The live streams of the given broadcasters (1 to 100 ids): the way to ask whether given
+    /// channels are live. Broadcasters who are offline are not in the list.
+    ///
+    /// Scope: none (app or user token).
+    ///
+    /// # Errors
+    /// [`ApiError`] from the call; none or more than 100 ids: an `Invalid` error, nothing sent.
+    pub async fn users_livestreams(
+        &self,
+        broadcaster_ids: &[UserId],
+    ) -> Result<Vec<UserLivestream>, ApiError> {
+        ApiError::check_count("broadcaster ids", broadcaster_ids.len(), 1, 100)?;
+        let mut call = Call::new(Method::GET, "/public/v1/users/livestreams", self.auth);
+        for id in broadcaster_ids {
+            call = call.query("user_id", id);
+        }
+        self.client.data(call).await
     }
 
     /// How many streams are live on Kick.

@@ -511,3 +511,42 @@ async fn calls_beyond_kicks_documented_limits_are_refused_unsent() {
         "nothing but a token was asked for"
     );
 }
+
+/// `GET /public/v1/users/livestreams`: repeated `user_id`, the live ones back; none or more
+/// than 100 ids are refused unsent.
+#[tokio::test]
+async fn the_live_streams_of_given_broadcasters() {
+    let kick = FakeKick::start(|seen, n| match seen.path.as_str() {
+        "/oauth/token" => token(n, 3600),
+        "/public/v1/users/livestreams" => ok(json!([{
+            "broadcaster_user_id": 7, "channel_id": 70, "slug": "seven", "stream_title": "hi",
+            "category": { "id": 15, "name": "Just Chatting", "thumbnail": "" },
+            "custom_tags": ["en"], "has_mature_content": false, "language": "en",
+            "started_at": "2026-12-03T10:00:00Z", "viewer_count": 42, "new_field": true
+        }])),
+        _ => answer(404, ""),
+    })
+    .await;
+    let client = kick.client();
+    let app = client.app();
+    let live = app
+        .users_livestreams(&[UserId(7), UserId(8)])
+        .await
+        .unwrap();
+    assert_eq!(live.len(), 1);
+    assert_eq!(live[0].broadcaster_user_id, UserId(7));
+    assert_eq!(live[0].viewer_count, 42);
+    assert_eq!(live[0].category.as_ref().unwrap().name, "Just Chatting");
+    assert_eq!(
+        kick.seen_at("/public/v1/users/livestreams")[0].query,
+        q(&[("user_id", "7"), ("user_id", "8")])
+    );
+    let too_many: Vec<UserId> = (0..101).map(UserId).collect();
+    let err = app.users_livestreams(&too_many).await.unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "not sent: 101 broadcaster ids; Kick takes 1 to 100 a request"
+    );
+    assert!(app.users_livestreams(&[]).await.is_err());
+    assert_eq!(kick.seen_at("/public/v1/users/livestreams").len(), 1);
+}

@@ -14,7 +14,9 @@ pub use self::{
     channels::{Channel, ChannelPatch, ChannelStream},
     chat::{ChatSend, ChatSenderType, ChatSent},
     drops::{DropClaim, DropClaimPage, DropClaimUpdate},
-    livestreams::{Livestream, LivestreamBroadcaster, LivestreamChannel, LivestreamStats},
+    livestreams::{
+        Livestream, LivestreamBroadcaster, LivestreamChannel, LivestreamStats, UserLivestream,
+    },
     misc::{
         ApiCategory, BanRequest, KicksLeaderboard, LeaderboardEntry, PublicKeyData, UnbanRequest,
         UserInfo,
