@@ -28,6 +28,22 @@ pub use self::{
     },
 };
 
+/// A replay onto a disabled output, refused: its rows would stay pending and never go out.
+#[derive(Debug)]
+pub struct OutputDisabled(pub String);
+
+impl std::fmt::Display for OutputDisabled {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "output {0:?} is disabled, so replayed deliveries would never go out: enable it first (`kick-relay outputs enable {0}`, or Enable on the admin page), then replay",
+            self.0
+        )
+    }
+}
+
+impl std::error::Error for OutputDisabled {}
+
 /// How `serve` opens its database (the CLI's commands open it as they find it).
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Serving {
@@ -168,15 +184,27 @@ impl Store {
     /// Queues one finished (dead, skipped or expired) delivery again; whether there was one.
     ///
     /// # Errors
-    /// A write failure.
+    /// A write failure, or [`OutputDisabled`] for a delivery of a disabled output.
     pub async fn replay_one(&self, id: i64, now: i64) -> anyhow::Result<bool> {
+        if let Some(detail) = self.backend.detail(id).await? {
+            self.refuse_if_disabled(&detail.delivery.output).await?;
+        }
         Ok(self.backend.requeue(&Replayed::One(id), now).await? == 1)
+    }
+
+    /// [`OutputDisabled`] when `output` is disabled: a replayed row would stay pending, never
+    /// sent, and keep the backlog alarm up.
+    async fn refuse_if_disabled(&self, output: &str) -> anyhow::Result<()> {
+        if self.backend.output_disabled(output).await?.is_some() {
+            return Err(OutputDisabled(output.to_owned()).into());
+        }
+        Ok(())
     }
 
     /// Queues finished deliveries of `output` with `status`, created in `[since, until)`, again.
     ///
     /// # Errors
-    /// A write failure, or `status` pending.
+    /// A write failure, `status` pending, or [`OutputDisabled`].
     pub async fn replay(
         &self,
         output: &str,
@@ -189,6 +217,7 @@ impl Store {
             status != Status::Pending,
             "pending deliveries are already queued"
         );
+        self.refuse_if_disabled(output).await?;
         let range = Replayed::Range {
             output: output.to_owned(),
             status,

@@ -256,6 +256,14 @@ async fn disable_then_enable(dir: &Path, port: u16, admin: u16, url: &str, seen:
         "nothing sent to a disabled output"
     );
 
+    // A replay onto the disabled output is refused: its rows would stay pending for ever.
+    let (ok, _, stderr) = cli(
+        dir,
+        port,
+        &["replay", "--output", "raw", "--status", "skipped"],
+    );
+    assert!(!ok, "refused");
+    assert!(stderr.contains("enable it first"), "{stderr}");
     // Enable: new events flow again; the skipped ones come back with replay.
     cli_ok(dir, port, &["outputs", "enable", "raw"]);
     wait_for_raw_disabled(admin, false).await;

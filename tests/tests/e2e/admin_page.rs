@@ -147,6 +147,18 @@ async fn the_page_shows_no_secret_and_bearer_scripts_can_act() {
     assert_eq!(disabled.status().as_u16(), 200);
     let json: serde_json::Value = serde_json::from_str(&disabled.text().await.unwrap()).unwrap();
     assert_eq!(json["message"], "discord disabled");
+    // A replay onto the disabled output is refused: its rows would stay pending for ever.
+    let refused = reqwest::Client::new()
+        .post(relay.admin_url("/api/outputs/discord/replay"))
+        .bearer_auth(TOKEN)
+        .header("content-type", "application/json")
+        .body(r#"{"status":"skipped"}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status().as_u16(), 409);
+    let text = refused.text().await.unwrap();
+    assert!(text.contains("enable it first"), "{text}");
     let unknown = reqwest::Client::new()
         .post(relay.admin_url("/api/outputs/nope/enable"))
         .bearer_auth(TOKEN)

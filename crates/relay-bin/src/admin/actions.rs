@@ -15,7 +15,7 @@ use super::{
     auth::{self, SESSION_COOKIE},
     page,
 };
-use crate::store::Status;
+use crate::store::{OutputDisabled, Status};
 
 /// The fields an action may carry (form or JSON body, all optional).
 #[derive(Debug, Default, Deserialize)]
@@ -239,12 +239,7 @@ pub(super) async fn replay_one(
             StatusCode::CONFLICT,
             &format!("delivery {id} is not dead, skipped or expired"),
         ),
-        Err(err) => done(
-            &form,
-            from_form,
-            StatusCode::SERVICE_UNAVAILABLE,
-            &format!("{err:#}"),
-        ),
+        Err(err) => done(&form, from_form, replay_status(&err), &format!("{err:#}")),
     }
 }
 
@@ -297,12 +292,23 @@ pub(super) async fn replay_range(
                 &format!("queued {n} {} deliveries of {name} again", status.as_str()),
             )
         }
-        Err(err) => done(
-            &form,
-            from_form,
-            StatusCode::BAD_REQUEST,
-            &format!("{err:#}"),
-        ),
+        Err(err) => {
+            let status = if err.downcast_ref::<OutputDisabled>().is_some() {
+                StatusCode::CONFLICT
+            } else {
+                StatusCode::BAD_REQUEST
+            };
+            done(&form, from_form, status, &format!("{err:#}"))
+        }
+    }
+}
+
+/// 409 for a replay onto a disabled output (enable it first), 503 for a store failure.
+fn replay_status(err: &anyhow::Error) -> StatusCode {
+    if err.downcast_ref::<OutputDisabled>().is_some() {
+        StatusCode::CONFLICT
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
     }
 }
 
