@@ -240,6 +240,20 @@ impl TestRelay {
         )
     }
 
+    /// `GET path` on the admin listener: status and body.
+    ///
+    /// # Panics
+    /// When the relay does not answer.
+    pub async fn admin_get(&self, path: &str) -> (u16, String) {
+        let response = reqwest::get(self.admin_url(path))
+            .await
+            .expect("the admin listener answers");
+        (
+            response.status().as_u16(),
+            response.text().await.unwrap_or_default(),
+        )
+    }
+
     /// The admin listener's `/metrics` text.
     ///
     /// # Panics

@@ -119,6 +119,27 @@ where
     })
 }
 
+/// Reads a delivery's headers, whichever kind it is: a Drops claim's ([`headers_from_pairs`])
+/// when [`is_drops_request`] says so, else a channel event's ([`WebhookHeaders::from_pairs`]).
+/// An organisation may give Kick one URL for both. `pairs` makes the header pairs afresh (they
+/// are looked at twice: which kind, then the values).
+///
+/// # Errors
+/// A header missing, repeated or malformed, named in the error.
+pub fn any_headers_from_pairs<F, I, K, V>(pairs: F) -> Result<WebhookHeaders, HeaderError>
+where
+    F: Fn() -> I,
+    I: IntoIterator<Item = (K, V)>,
+    K: AsRef<str>,
+    V: AsRef<[u8]>,
+{
+    if is_drops_request(pairs().into_iter().map(|(name, _)| name)) {
+        headers_from_pairs(pairs())
+    } else {
+        WebhookHeaders::from_pairs(pairs())
+    }
+}
+
 /// Whether `headers` (as [`headers_from_pairs`] makes them) are a Drops claim's.
 pub fn is_drop_claim(headers: &WebhookHeaders) -> bool {
     headers.meta.event_type.as_str() == DROP_CLAIMED
@@ -148,6 +169,22 @@ mod tests {
         assert_eq!(headers.meta.timestamp.as_str(), "2026-06-01T12:00:00Z");
         assert_eq!(headers.meta.subscription_id, None);
         assert_eq!(headers.signature, "c2lnbmF0dXJl");
+    }
+
+    #[test]
+    fn either_kind_is_read_by_its_headers() {
+        let claim = any_headers_from_pairs(|| DOCS).unwrap();
+        assert!(is_drop_claim(&claim));
+        let event = [
+            ("Kick-Event-Message-Id", "m"),
+            ("Kick-Event-Signature", "s"),
+            ("Kick-Event-Message-Timestamp", "2026-06-01T12:00:00Z"),
+            ("Kick-Event-Type", "channel.followed"),
+            ("Kick-Event-Version", "1"),
+        ];
+        let event = any_headers_from_pairs(|| event).unwrap();
+        assert_eq!(event.meta.event_type, EventType::ChannelFollowed);
+        assert!(!is_drop_claim(&event));
     }
 
     #[test]

@@ -14,7 +14,7 @@ use axum::{
     routing::post,
 };
 use kick_dispatch::Dispatcher;
-use kick_models::{Delivery, WebhookHeaders, drops};
+use kick_models::{Delivery, drops};
 use kick_verify::{PublicKey, SignedMessage, VerifyError, Window};
 
 use crate::{
@@ -173,14 +173,10 @@ impl Receiver {
                 limit: self.max_body_bytes,
             });
         }
-        let pairs = headers.iter().map(|(n, v)| (n.as_str(), v.as_bytes()));
-        // A Drops claim (an organisation may give Kick the same URL) has headers of its own.
-        let parsed = if drops::is_drops_request(headers.keys().map(axum::http::HeaderName::as_str))
-        {
-            drops::headers_from_pairs(pairs)
-        } else {
-            WebhookHeaders::from_pairs(pairs)
-        }
+        // A channel event's headers, or a Drops claim's (its own set, at the same URL).
+        let parsed = drops::any_headers_from_pairs(|| {
+            headers.iter().map(|(n, v)| (n.as_str(), v.as_bytes()))
+        })
         .map_err(|err| Rejection::BadHeader(err.to_string()))?;
         let at = parsed.meta.timestamp.unix_seconds();
         if let Some(window) = self.window {

@@ -195,14 +195,10 @@ async fn authenticate(
     body: &[u8],
     now_ms: i64,
 ) -> Result<WebhookHeaders, IngestRejection> {
-    let pairs = headers.iter().map(|(n, v)| (n.as_str(), v.as_bytes()));
-    // A Drops claim (an organisation may give Kick the same URL) has headers of its own.
-    let parsed = if drops::is_drops_request(headers.keys().map(axum::http::HeaderName::as_str)) {
-        drops::headers_from_pairs(pairs)
-    } else {
-        WebhookHeaders::from_pairs(pairs)
-    }
-    .map_err(|err| IngestRejection::BadHeader(err.to_string()))?;
+    // A channel event's headers, or a Drops claim's (its own set, at the same URL).
+    let parsed =
+        drops::any_headers_from_pairs(|| headers.iter().map(|(n, v)| (n.as_str(), v.as_bytes())))
+            .map_err(|err| IngestRejection::BadHeader(err.to_string()))?;
     let now_secs = now_ms.div_euclid(1000);
     // Parsed once, by kick-models, with the headers.
     let at_secs = parsed.meta.timestamp.unix_seconds();

@@ -8,7 +8,7 @@ use fantoccini::Locator;
 use relay_tests::{Reply, StandIn, TestRelay};
 
 use crate::{
-    admin_page::{TOKEN, log_in, wait_for_text},
+    admin_page::{TOKEN, log_in, wait_for_text, wait_for_url},
     browser::Browser,
 };
 
@@ -195,21 +195,12 @@ async fn a_crafted_link_cannot_retarget_a_button_nor_a_form_leave_the_listener()
 
     // The review's link: its "Replay dead deliveries" button would have posted to
     // /api/outputs/disc-ok/disable?/replay. Now the page is a 404 with no button at all.
-    client
-        .goto(&relay.admin_url("/deliveries?output=disc-ok/disable%3F&status=dead"))
-        .await
-        .unwrap();
-    let body = client
-        .find(Locator::Css("body"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    assert!(
-        body.contains("no output named \"disc-ok/disable?\""),
-        "{body}"
-    );
+    wait_for_text(
+        client,
+        &relay.admin_url("/deliveries?output=disc-ok/disable%3F&status=dead"),
+        "no output named \"disc-ok/disable?\"",
+    )
+    .await;
     assert!(
         client
             .find_all(Locator::Css("main form"))
@@ -257,19 +248,8 @@ async fn a_crafted_link_cannot_retarget_a_button_nor_a_form_leave_the_listener()
             .click()
             .await
             .unwrap();
-        let deadline = std::time::Instant::now() + Duration::from_secs(20);
-        loop {
-            let url = client.current_url().await.unwrap();
-            if url.path() == "/" {
-                assert_eq!(url.host_str(), Some("127.0.0.2"), "{evil:?} led to {url}");
-                break;
-            }
-            assert!(
-                std::time::Instant::now() < deadline,
-                "{evil:?}: stuck at {url}"
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        let url = wait_for_url(client, evil, |url| url.path() == "/").await;
+        assert_eq!(url.host_str(), Some("127.0.0.2"), "{evil:?} led to {url}");
     }
     wait_for_text(client, &relay.admin_url("/"), "disc-ok").await;
     browser.quit().await;

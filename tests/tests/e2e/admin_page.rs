@@ -34,6 +34,24 @@ pub(crate) async fn wait_for_text(client: &Client, url: &str, text: &str) -> Str
     }
 }
 
+/// Waits (up to 20 s) until the browser's URL satisfies `done` (a form's POST answered and
+/// followed); the URL. Fails naming `what` and where the browser is.
+pub(crate) async fn wait_for_url(
+    client: &Client,
+    what: &str,
+    done: impl Fn(&reqwest::Url) -> bool,
+) -> reqwest::Url {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let url = client.current_url().await.unwrap();
+        if done(&url) {
+            return url;
+        }
+        assert!(Instant::now() < deadline, "{what}: still at {url}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 /// Saves a screenshot (always checked to be a PNG); also into `$KICK_RELAY_SCREENSHOTS` when set.
 async fn screenshot(client: &Client, dir: &std::path::Path, name: &str) {
     let png = client.screenshot().await.unwrap();
@@ -222,11 +240,10 @@ pub(crate) async fn log_in(client: &Client, relay: &TestRelay) {
         .unwrap();
     // The form's POST redirects to the status page with the session cookie; navigating before
     // it has would abort it (seen once under a loaded CI run).
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while client.current_url().await.unwrap().path() == "/login" {
-        assert!(Instant::now() < deadline, "the login form never answered");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    wait_for_url(client, "the login form's answer", |url| {
+        url.path() != "/login"
+    })
+    .await;
     wait_for_text(client, &home, "Log out").await;
 }
 

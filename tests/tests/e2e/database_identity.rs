@@ -24,11 +24,6 @@ fn numbered(n: usize) -> String {
     format!("01JGONE{n:019}")
 }
 
-async fn get(url: String) -> (u16, String) {
-    let response = reqwest::get(url).await.unwrap();
-    (response.status().as_u16(), response.text().await.unwrap())
-}
-
 /// A relay refuses to start on `dir`'s config; what it said.
 async fn refused(dir: &std::path::Path, start_empty: bool) -> Result<(), String> {
     let (mut config, _) = Config::load(Some(&dir.join("relay.toml"))).unwrap();
@@ -80,13 +75,13 @@ async fn a_deleted_sqlite_file_is_noticed_refused_at_start_and_its_copy_restores
     // nothing is acknowledged into a file that is gone (Kick sends it again).
     assert_eq!(relay.post_numbered("01JGONE", 3).await, 503);
     assert_eq!(relay.post_numbered("01JGONE", 4).await, 503);
-    let (status, text) = get(relay.admin_url("/readyz")).await;
+    let (status, text) = relay.admin_get("/readyz").await;
     assert_eq!(status, 503, "{text}");
     assert!(
         text.contains("relay.db was deleted or moved") && text.contains("relay.db.recovered-"),
         "{text}"
     );
-    let (_, page) = get(relay.admin_url("/")).await;
+    let (_, page) = relay.admin_get("/").await;
     assert!(
         page.contains("Not accepting events:</strong> the database file"),
         "{page}"
@@ -184,7 +179,7 @@ async fn a_postgres_database_dropped_and_created_again_is_noticed() {
     let name = url.rsplit('/').next().unwrap().to_owned();
     let mut relay = TestRelay::start_on_database(&url, "").await;
     assert_eq!(relay.post_numbered("01JDROP", 0).await, 200);
-    let (status, _) = get(relay.admin_url("/readyz")).await;
+    let (status, _) = relay.admin_get("/readyz").await;
     assert_eq!(status, 200);
 
     cluster.psql("postgres", &format!("DROP DATABASE {name} WITH (FORCE)"));
@@ -195,7 +190,7 @@ async fn a_postgres_database_dropped_and_created_again_is_noticed() {
     // is not answered from its last second's look).
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
     let text = loop {
-        let (status, text) = get(relay.admin_url("/readyz")).await;
+        let (status, text) = relay.admin_get("/readyz").await;
         if status == 503 {
             break text;
         }
@@ -204,7 +199,7 @@ async fn a_postgres_database_dropped_and_created_again_is_noticed() {
     };
     assert!(text.contains("dropped and created again"), "{text}");
     assert_eq!(relay.post_numbered("01JDROP", 1).await, 503);
-    let (_, page) = get(relay.admin_url("/")).await;
+    let (_, page) = relay.admin_get("/").await;
     assert!(page.contains("Not accepting events:"), "{page}");
     other.stop().await;
     relay.stop().await;

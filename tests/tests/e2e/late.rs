@@ -130,23 +130,10 @@ async fn late_and_refused_are_counted(relay: &TestRelay) {
         "{metrics}"
     );
     // The admin page says so too.
-    let status: Value = serde_json::from_slice(
-        &reqwest::get(relay.admin_url("/api/status"))
-            .await
-            .unwrap()
-            .bytes()
-            .await
-            .unwrap(),
-    )
-    .unwrap();
+    let status: Value = serde_json::from_str(&relay.admin_get("/api/status").await.1).unwrap();
     assert_eq!(status["ingest"]["late"], 2, "{status}");
     assert_eq!(status["ingest"]["stale"], 2, "{status}");
-    let page = reqwest::get(relay.admin_url("/"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let (_, page) = relay.admin_get("/").await;
     assert!(
         page.contains("<div class=\"n\">2 / 2</div><div class=\"l\">late (over 10 min)"),
         "{page}"

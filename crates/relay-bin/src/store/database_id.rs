@@ -4,6 +4,12 @@
 
 use std::fmt::Write as _;
 
+/// Records `$1` as the database's id unless it has one (the same SQL on both backends).
+pub(super) const RECORD: &str =
+    "INSERT INTO meta (key, value) VALUES ('database_id', $1) ON CONFLICT (key) DO NOTHING";
+/// The database's id.
+pub(super) const READ: &str = "SELECT value FROM meta WHERE key = 'database_id'";
+
 /// A new database id: 16 random bytes as hex.
 ///
 /// # Errors

@@ -23,10 +23,6 @@ pub const FEED_CAPACITY: usize = 1024;
 /// bodies behind a stalled output do not grow the process by a GiB.
 pub const FEED_MAX_BYTES: usize = 8 * 1024 * 1024;
 
-fn row_bytes(row: &Head) -> usize {
-    row.bytes()
-}
-
 /// Rows for the feeds: each with its output's name; `None` for a pending row committed
 /// without its parsed event (a feed cannot carry it: its worker reads the store).
 pub(super) type FeedRows = Vec<(String, Option<Head>)>;
@@ -82,9 +78,9 @@ impl Feed {
         match row {
             Some(row)
                 if state.rows.len() < FEED_CAPACITY
-                    && state.bytes.saturating_add(row_bytes(&row)) <= FEED_MAX_BYTES =>
+                    && state.bytes.saturating_add(row.bytes()) <= FEED_MAX_BYTES =>
             {
-                state.bytes = state.bytes.saturating_add(row_bytes(&row));
+                state.bytes = state.bytes.saturating_add(row.bytes());
                 state.rows.push_back(row);
             }
             _ => {
@@ -137,14 +133,14 @@ impl Feed {
                 state.rows.push_front(row);
                 break;
             }
-            state.bytes = state.bytes.saturating_sub(row_bytes(&row));
+            state.bytes = state.bytes.saturating_sub(row.bytes());
         }
         if state.rows.is_empty() {
             return Taken::Empty;
         }
         let n = state.rows.len().min(limit);
         let rows: Vec<Head> = state.rows.drain(..n).collect();
-        let taken = rows.iter().map(row_bytes).fold(0, usize::saturating_add);
+        let taken = rows.iter().map(Head::bytes).fold(0, usize::saturating_add);
         state.bytes = state.bytes.saturating_sub(taken);
         Taken::Rows(rows)
     }
@@ -284,7 +280,7 @@ mod tests {
             },
             ..row(id)
         };
-        let fit = FEED_MAX_BYTES / row_bytes(&big(0));
+        let fit = FEED_MAX_BYTES / big(0).bytes();
         assert_eq!(fit, 7, "8 MiB holds seven 1 MiB rows with their overhead");
         for id in 1..=i64::try_from(fit).unwrap() {
             feed.push(Some(big(id)));
@@ -292,7 +288,7 @@ mod tests {
         assert!(feed.intact());
         assert!(feed.bytes() <= FEED_MAX_BYTES);
         assert_eq!(ids(feed.take(0, 2)), [1, 2]);
-        assert_eq!(feed.bytes(), (fit - 2) * row_bytes(&big(0)), "taking frees");
+        assert_eq!(feed.bytes(), (fit - 2) * big(0).bytes(), "taking frees");
         feed.push(Some(big(8)));
         feed.push(Some(big(9)));
         feed.push(Some(big(10)));

@@ -42,10 +42,9 @@ impl PgIdentity {
     /// The database was replaced, or cannot be reached.
     pub(super) async fn check(&self, pool: &PgPool) -> anyhow::Result<()> {
         self.lost()?;
-        let found =
-            sqlx::query_scalar::<_, String>("SELECT value FROM meta WHERE key = 'database_id'")
-                .fetch_optional(pool)
-                .await;
+        let found = sqlx::query_scalar::<_, String>(crate::store::database_id::READ)
+            .fetch_optional(pool)
+            .await;
         let changed = match found {
             Ok(Some(id)) if id == self.database_id => return Ok(()),
             Ok(Some(id)) => format!("is another database now (its id is {id})"),

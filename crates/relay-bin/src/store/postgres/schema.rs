@@ -91,18 +91,15 @@ pub(super) async fn migrate(pool: &PgPool) -> anyhow::Result<()> {
 /// # Errors
 /// A read or write failure.
 pub(super) async fn database_id(pool: &sqlx::PgPool) -> anyhow::Result<String> {
-    sqlx::query(
-        "INSERT INTO meta (key, value) VALUES ('database_id', $1) ON CONFLICT (key) DO NOTHING",
-    )
-    .bind(crate::store::database_id::new()?)
-    .execute(pool)
-    .await
-    .context("cannot record the database's id")?;
-    Ok(
-        sqlx::query_scalar("SELECT value FROM meta WHERE key = 'database_id'")
-            .fetch_one(pool)
-            .await?,
-    )
+    use crate::store::database_id;
+    sqlx::query(database_id::RECORD)
+        .bind(database_id::new()?)
+        .execute(pool)
+        .await
+        .context("cannot record the database's id")?;
+    Ok(sqlx::query_scalar(database_id::READ)
+        .fetch_one(pool)
+        .await?)
 }
 
 async fn apply_missing(connection: &mut sqlx::PgConnection) -> anyhow::Result<()> {

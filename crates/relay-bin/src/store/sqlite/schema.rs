@@ -156,14 +156,13 @@ pub(super) async fn recount(pool: &SqlitePool) -> anyhow::Result<()> {
 /// # Errors
 /// A read or write failure.
 pub(super) async fn database_id(pool: &SqlitePool) -> anyhow::Result<String> {
-    sqlx::query("INSERT OR IGNORE INTO meta (key, value) VALUES ('database_id', ?1)")
-        .bind(crate::store::database_id::new()?)
+    use crate::store::database_id;
+    sqlx::query(database_id::RECORD)
+        .bind(database_id::new()?)
         .execute(pool)
         .await
         .context("cannot record the database's id")?;
-    Ok(
-        sqlx::query_scalar("SELECT value FROM meta WHERE key = 'database_id'")
-            .fetch_one(pool)
-            .await?,
-    )
+    Ok(sqlx::query_scalar(database_id::READ)
+        .fetch_one(pool)
+        .await?)
 }
