@@ -188,8 +188,10 @@ async fn late_deliveries_are_taken_as_far_as_the_memory_of_ids_reaches() {
     );
     let (status, text) = post_at("01JLATE00000000000000000002", 3700, "too late").await;
     assert_eq!(status, 400);
+    // The check runs a moment after signing: 100 s out, or 101 s when a second ticked between.
     assert!(
-        text.contains("100 s more than the 3600 s allowed"),
+        text.contains("100 s more than the 3600 s allowed")
+            || text.contains("101 s more than the 3600 s allowed"),
         "{text}"
     );
     // Two newer ids push the first out of the memory (it holds two): a repeat of it, or any

@@ -224,12 +224,34 @@ pub struct StorageConfig {
     /// marker) say one existed: `serve --start-empty`, never read from the file.
     #[serde(skip)]
     pub start_empty: bool,
+    /// When `database_url` is a relative SQLite path written in the config file (and so
+    /// resolved against the file's folder): the file the same path names in the working
+    /// directory, where it was looked for before. A relay never starts on a new, empty
+    /// database while that one exists; never read from the file.
+    #[serde(skip)]
+    pub in_working_directory: Option<PathBuf>,
 }
 
 impl StorageConfig {
     /// `retention_days` in milliseconds (saturating).
     pub fn retention_ms(&self) -> i64 {
         i64::try_from(self.retention_days.saturating_mul(86_400_000)).unwrap_or(i64::MAX)
+    }
+
+    /// Why the database `database_url` names must not be opened: it does not exist, while
+    /// the same relative path names one in the working directory (where it was looked for
+    /// before relative paths in the config file followed the file's folder).
+    pub fn left_in_working_directory(&self) -> Option<String> {
+        let resolved = crate::store::database_file(&self.database_url)?;
+        let before = self.in_working_directory.as_ref()?;
+        (!resolved.exists() && before.is_file() && *before != resolved).then(|| {
+            format!(
+                "storage.database_url names {}, which does not exist, but {} does: a relative database path in the config file is relative to the file's folder, not to the working directory. Set database_url = \"sqlite://{}\" to keep using that database",
+                resolved.display(),
+                before.display(),
+                before.display()
+            )
+        })
     }
 
     /// The oldest a delivery's timestamp may be for the duplicate memory to still hold any
@@ -248,6 +270,7 @@ impl Default for StorageConfig {
             retention_days: 7,
             synchronous: Synchronous::Full,
             start_empty: false,
+            in_working_directory: None,
         }
     }
 }
@@ -376,8 +399,11 @@ pub enum Source {
 }
 
 impl Config {
-    /// Reads `path`, or returns the defaults when `path` is `None`. Applies `KICK_CLIENT_ID` /
-    /// `KICK_CLIENT_SECRET` / `KICK_RELAY_DATABASE_URL` and validates.
+    /// Reads `path`, or returns the defaults when `path` is `None`. Relative paths written in
+    /// the file (`kick.public_key_file`, a SQLite `storage.database_url`) are resolved against
+    /// the file's folder; defaults and environment variables stay relative to the working
+    /// directory. Applies `KICK_CLIENT_ID` / `KICK_CLIENT_SECRET` / `KICK_RELAY_DATABASE_URL`
+    /// and validates.
     ///
     /// # Errors
     /// A message naming the file, the key and the line of the first problem.
@@ -387,7 +413,8 @@ impl Config {
             Some(path) => {
                 let text = std::fs::read_to_string(path)
                     .with_context(|| format!("cannot read config file {}", path.display()))?;
-                let config = Self::parse(&path.display().to_string(), &text)?;
+                let mut config = Self::parse(&path.display().to_string(), &text)?;
+                config.resolve_paths(path, &text);
                 (config, Source::File(path.to_owned()), text)
             }
         };
@@ -399,6 +426,7 @@ impl Config {
         }
         if let Ok(url) = std::env::var("KICK_RELAY_DATABASE_URL") {
             config.storage.database_url = url;
+            config.storage.in_working_directory = None;
         }
         let file = match &source {
             Source::Defaults => "defaults".to_owned(),
@@ -406,6 +434,31 @@ impl Config {
         };
         config.validate(&file, &text)?;
         Ok((config, source))
+    }
+
+    /// Resolves the relative paths written in the file `path` (whose `text` this is) against
+    /// its folder.
+    fn resolve_paths(&mut self, path: &Path, text: &str) {
+        let folder = path.parent().unwrap_or(Path::new(""));
+        let folder = std::path::absolute(folder).unwrap_or_else(|_| folder.to_owned());
+        if let Some(key) = &mut self.kick.public_key_file
+            && key.is_relative()
+        {
+            *key = folder.join(&*key);
+        }
+        let written = toml::from_str::<toml::Table>(text).is_ok_and(|table| {
+            table
+                .get("storage")
+                .and_then(toml::Value::as_table)
+                .is_some_and(|storage| storage.contains_key("database_url"))
+        });
+        if written
+            && let Some((resolved, relative)) =
+                resolve_sqlite_url(&self.storage.database_url, &folder)
+        {
+            self.storage.database_url = resolved;
+            self.storage.in_working_directory = std::path::absolute(&relative).ok();
+        }
     }
 
     /// Parses `text` (from `file`), with every `${VAR}` in every string value replaced by the
@@ -497,6 +550,22 @@ impl OutputConfig {
             .map(|secret| WebhookSecret::parse(secret.get_ref()).map_err(anyhow::Error::from))
             .transpose()
     }
+}
+
+/// A `sqlite:` URL naming a relative path, made absolute against `folder`; with the relative
+/// path. `None` for an absolute path, an in-memory database or another database.
+fn resolve_sqlite_url(url: &str, folder: &Path) -> Option<(String, PathBuf)> {
+    if crate::store::is_postgres_url(url) {
+        return None;
+    }
+    let relative = crate::store::database_file(url).filter(|path| path.is_relative())?;
+    let query = url.split_once('?').map(|(_, query)| query);
+    let absolute = folder.join(&relative);
+    let resolved = match query {
+        Some(query) => format!("sqlite://{}?{query}", absolute.display()),
+        None => format!("sqlite://{}", absolute.display()),
+    };
+    Some((resolved, relative))
 }
 
 /// Refuses a config that cannot run, after [`Config::load`] (used by `serve`).

@@ -62,6 +62,9 @@ async fn open_store(
     storage: &crate::config::StorageConfig,
 ) -> anyhow::Result<(Option<InstanceLock>, Store)> {
     let url = &storage.database_url;
+    if let Some(problem) = storage.left_in_working_directory() {
+        anyhow::bail!(problem);
+    }
     let instance_lock = if is_postgres_url(url) {
         None
     } else {

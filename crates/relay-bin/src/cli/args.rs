@@ -73,7 +73,8 @@ pub enum Command {
     },
     /// Check a captured delivery offline.
     Verify {
-        /// Public key PEM (default: Kick's published key).
+        /// Public key PEM (default: `kick.public_key_file` of `--config`, else Kick's
+        /// published key).
         #[arg(long)]
         key: Option<PathBuf>,
         /// File with the request headers, one `Name: value` per line.

@@ -5,11 +5,7 @@ use std::{path::Path, process::ExitCode};
 use anyhow::{Context, bail};
 
 use super::open_store;
-use crate::{
-    clock,
-    config::Config,
-    store::{Status, Store},
-};
+use crate::{clock, config::Config, store::Status};
 
 /// `deliveries list`: newest first.
 pub(super) async fn list(
@@ -18,7 +14,8 @@ pub(super) async fn list(
     status: Option<&str>,
     limit: i64,
 ) -> anyhow::Result<ExitCode> {
-    let store = open_store(config_path).await?;
+    let (config, source) = Config::load(config_path)?;
+    let store = open_store(&config, &source).await?;
     let status = status.map(str::parse::<Status>).transpose()?;
     for row in store.list(output, status, limit).await? {
         println!(
@@ -45,11 +42,11 @@ pub(super) async fn replay(
     since: Option<&str>,
     until: Option<&str>,
 ) -> anyhow::Result<ExitCode> {
-    let (config, _) = Config::load(config_path)?;
+    let (config, source) = Config::load(config_path)?;
     if !config.outputs.iter().any(|o| *o.name.get_ref() == *output) {
         bail!("no output named {output:?} in the configuration");
     }
-    let store = Store::open(&config.storage.database_url, config.storage.synchronous).await?;
+    let store = super::open_store(&config, &source).await?;
     let status: Status = status.parse()?;
     let parse = |t: Option<&str>| -> anyhow::Result<Option<i64>> {
         t.map(|t| {

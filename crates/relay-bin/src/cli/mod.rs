@@ -11,8 +11,9 @@ mod serve;
 mod subscriptions;
 mod verify;
 
-use std::{path::Path, process::ExitCode};
+use std::process::ExitCode;
 
+use anyhow::bail;
 use clap::Parser;
 
 pub use self::args::{
@@ -20,7 +21,7 @@ pub use self::args::{
 };
 use crate::{
     config::{Config, Source},
-    store::Store,
+    store::{Store, database_file, is_postgres_url},
 };
 
 /// Runs the command line; the exit code says how it went (2: usage or configuration error).
@@ -85,7 +86,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             event,
             count,
         } => send_test::send_test(&url, &key, &event, count).await,
-        Command::Verify { key, headers, body } => verify::verify(key.as_deref(), &headers, &body),
+        Command::Verify { key, headers, body } => {
+            verify::verify(key.as_deref(), cli.config.as_deref(), &headers, &body)
+        }
         Command::Subscriptions { action } => {
             subscriptions::subscriptions(cli.config.as_deref(), action).await
         }
@@ -131,7 +134,40 @@ pub(crate) fn describe(source: &Source) -> String {
     }
 }
 
-pub(crate) async fn open_store(config_path: Option<&Path>) -> anyhow::Result<Store> {
-    let (config, _) = Config::load(config_path)?;
-    Store::open(&config.storage.database_url, config.storage.synchronous).await
+/// Opens the database a relay with `config` serves, for an operator command: a SQLite file
+/// must exist already (a command run from another folder must not act on a new, empty
+/// database while the relay goes on with its own), and the file used is named on stderr.
+pub(crate) async fn open_store(config: &Config, source: &Source) -> anyhow::Result<Store> {
+    let url = &config.storage.database_url;
+    if !is_postgres_url(url)
+        && let Some(path) = database_file(url)
+    {
+        let path = std::path::absolute(&path).unwrap_or(path);
+        if let Some(problem) = config.storage.left_in_working_directory() {
+            bail!(problem);
+        }
+        if !path.is_file() {
+            bail!(
+                "no relay database at {}: commands other than `serve` only open a database a relay created. {}",
+                path.display(),
+                where_the_database_comes_from(source)
+            );
+        }
+        eprintln!("kick-relay: database {}", path.display());
+    }
+    Store::open(url, config.storage.synchronous).await
+}
+
+/// Where `storage.database_url` came from, and how to point a command at the relay's own.
+fn where_the_database_comes_from(source: &Source) -> String {
+    if std::env::var_os("KICK_RELAY_DATABASE_URL").is_some() {
+        return "KICK_RELAY_DATABASE_URL names it (a relative path is relative to the working directory)".into();
+    }
+    match source {
+        Source::Defaults => "Without --config (or KICK_RELAY_CONFIG) the database is kick-relay.db in the working directory: run the command where the relay runs, or pass the relay's --config".into(),
+        Source::File(file) => format!(
+            "{} names it (unset: kick-relay.db in the working directory; a relative path written in the file is relative to the file's folder): pass the relay's own --config, or run the command where the relay runs",
+            file.display()
+        ),
+    }
 }

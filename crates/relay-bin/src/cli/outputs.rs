@@ -5,14 +5,14 @@ use std::{path::Path, process::ExitCode};
 use anyhow::bail;
 
 use super::args::OutputsAction;
-use crate::{clock, config::Config, store::Store};
+use crate::{clock, config::Config};
 
 pub(super) async fn outputs(
     config_path: Option<&Path>,
     action: OutputsAction,
 ) -> anyhow::Result<ExitCode> {
-    let (config, _) = Config::load(config_path)?;
-    let store = Store::open(&config.storage.database_url, config.storage.synchronous).await?;
+    let (config, source) = Config::load(config_path)?;
+    let store = super::open_store(&config, &source).await?;
     let known = |name: &str| -> anyhow::Result<()> {
         if config.outputs.iter().any(|o| o.name.get_ref() == name) {
             Ok(())

@@ -6,18 +6,30 @@ use anyhow::Context;
 use kick_models::WebhookHeaders;
 use kick_verify::{PublicKey, SignedMessage};
 
+use crate::config::Config;
+
+/// Checks the delivery in `headers_path` and `body_path` against `--key`, else the key of the
+/// configuration given with `--config` (`kick.public_key_file`), else Kick's published key.
 pub(super) fn verify(
     key: Option<&Path>,
+    config_path: Option<&Path>,
     headers_path: &Path,
     body_path: &Path,
 ) -> anyhow::Result<ExitCode> {
-    let key = match key {
-        Some(path) => PublicKey::from_pem(
-            &std::fs::read_to_string(path)
-                .with_context(|| format!("cannot read {}", path.display()))?,
-        )
-        .with_context(|| format!("{}", path.display()))?,
-        None => PublicKey::kick()?,
+    let configured = match (key, config_path) {
+        (None, Some(config_path)) => Config::load(Some(config_path))?.0.kick.public_key_file,
+        _ => None,
+    };
+    let (key, named) = match key.or(configured.as_deref()) {
+        Some(path) => (
+            PublicKey::from_pem(
+                &std::fs::read_to_string(path)
+                    .with_context(|| format!("cannot read {}", path.display()))?,
+            )
+            .with_context(|| format!("{}", path.display()))?,
+            path.display().to_string(),
+        ),
+        None => (PublicKey::kick()?, "Kick's published key".to_owned()),
     };
     let text = std::fs::read_to_string(headers_path)
         .with_context(|| format!("cannot read {}", headers_path.display()))?;
@@ -39,7 +51,7 @@ pub(super) fn verify(
     match key.verify(&signed) {
         Ok(()) => {
             println!(
-                "valid: {} {} signed by key {}",
+                "valid: {} {} signed by key {} ({named})",
                 headers.meta.event_type,
                 headers.meta.message_id,
                 key.fingerprint_hex()
@@ -58,7 +70,7 @@ pub(super) fn verify(
             Ok(ExitCode::SUCCESS)
         }
         Err(err) => {
-            println!("INVALID: {err} (key {})", key.fingerprint_hex());
+            println!("INVALID: {err} (key {}, {named})", key.fingerprint_hex());
             Ok(ExitCode::FAILURE)
         }
     }
