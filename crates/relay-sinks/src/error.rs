@@ -36,15 +36,15 @@ impl std::error::Error for ConfigError {}
 pub enum RenderError {
     /// The output has no message for this event (e.g. Discord and an unknown event type).
     Unsupported(String),
-    /// The body is not JSON, so it cannot be embedded in a JSON envelope.
-    NotJson(String),
+    /// The output's JSON body could not be written.
+    Serialize(String),
 }
 
 impl fmt::Display for RenderError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Unsupported(what) => write!(f, "nothing to render: {what}"),
-            Self::NotJson(why) => write!(f, "the body is not JSON: {why}"),
+            Self::Serialize(why) => write!(f, "cannot write the JSON body: {why}"),
         }
     }
 }

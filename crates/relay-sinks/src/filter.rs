@@ -3,6 +3,7 @@
 use std::{fmt, str::FromStr};
 
 use kick_models::{Delivery, EventType, KickEvent, UserId, drops};
+use serde::Deserialize;
 
 use crate::ConfigError;
 
@@ -28,16 +29,61 @@ impl EventSelector {
     pub fn matches(&self, delivery: &Delivery) -> bool {
         match self {
             Self::Kick(event_type) => &delivery.headers.meta.event_type == event_type,
-            Self::StreamStart => {
-                matches!(delivery.event(), Some(KickEvent::LivestreamStatusUpdated(s)) if s.is_live)
+            Self::StreamStart => is_live(delivery) == Some(true),
+            Self::StreamEnd => is_live(delivery) == Some(false),
+            Self::CommentIn => {
+                delivery.headers.meta.event_type == EventType::ChatMessageSent
+                    && !drops::is_drop_claim(&delivery.headers)
             }
-            Self::StreamEnd => {
-                matches!(delivery.event(), Some(KickEvent::LivestreamStatusUpdated(s)) if !s.is_live)
-            }
-            Self::CommentIn => matches!(delivery.event(), Some(KickEvent::ChatMessageSent(_))),
             Self::DropsClaimed => drops::is_drop_claim(&delivery.headers),
         }
     }
+}
+
+/// What a selection needs of a body kick-models could not read (a new version, a changed
+/// shape), read leniently so that such a delivery still reaches the outputs that select it.
+#[derive(Deserialize)]
+struct Lenient {
+    broadcaster: Option<LenientUser>,
+    is_live: Option<bool>,
+}
+
+#[derive(Deserialize)]
+struct LenientUser {
+    user_id: UserId,
+}
+
+/// The body read leniently, for a delivery kick-models did not read into a known event (an
+/// unknown type or version, or a body that does not fit the known version's schema).
+fn lenient(delivery: &Delivery) -> Option<Lenient> {
+    match delivery.event() {
+        None | Some(KickEvent::Unknown(_)) => serde_json::from_slice(&delivery.body).ok(),
+        Some(_) => None,
+    }
+}
+
+/// `is_live` of a `livestream.status.updated` delivery, of any version, parsed or not.
+fn is_live(delivery: &Delivery) -> Option<bool> {
+    match delivery.event() {
+        Some(KickEvent::LivestreamStatusUpdated(status)) => Some(status.is_live),
+        _ if delivery.headers.meta.event_type == EventType::LivestreamStatusUpdated => {
+            lenient(delivery).and_then(|body| body.is_live)
+        }
+        _ => None,
+    }
+}
+
+/// The broadcaster of a delivery, of any version, parsed or not.
+fn broadcaster(delivery: &Delivery) -> Option<UserId> {
+    delivery
+        .event()
+        .and_then(KickEvent::broadcaster)
+        .map(|b| b.user_id)
+        .or_else(|| {
+            lenient(delivery)
+                .and_then(|body| body.broadcaster)
+                .map(|b| b.user_id)
+        })
 }
 
 impl FromStr for EventSelector {
@@ -79,8 +125,9 @@ impl fmt::Display for EventSelector {
 pub struct EventFilter {
     /// `None` takes every event; otherwise a delivery must match one selector.
     pub events: Option<Vec<EventSelector>>,
-    /// `None` takes every channel; otherwise the event's broadcaster must be listed (events
-    /// without a known broadcaster, such as unknown types, then do not match).
+    /// `None` takes every channel; otherwise the event's broadcaster must be listed (read
+    /// leniently from a body kick-models could not parse; events without a broadcaster then
+    /// do not match).
     pub broadcaster_user_ids: Option<Vec<UserId>>,
 }
 
@@ -129,12 +176,10 @@ impl EventFilter {
             .events
             .as_ref()
             .is_none_or(|selectors| selectors.iter().any(|s| s.matches(delivery)));
-        let broadcaster_ok = self.broadcaster_user_ids.as_ref().is_none_or(|ids| {
-            delivery
-                .event()
-                .and_then(KickEvent::broadcaster)
-                .is_some_and(|b| ids.contains(&b.user_id))
-        });
+        let broadcaster_ok = self
+            .broadcaster_user_ids
+            .as_ref()
+            .is_none_or(|ids| broadcaster(delivery).is_some_and(|id| ids.contains(&id)));
         event_ok && broadcaster_ok
     }
 }

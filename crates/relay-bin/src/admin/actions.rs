@@ -28,7 +28,10 @@ pub(super) struct ActionForm {
     until: Option<String>,
 }
 
-/// Reads a form (`application/x-www-form-urlencoded`) or JSON body; whether it was a form.
+/// Reads a form (`application/x-www-form-urlencoded`) or JSON body; whether the answer goes
+/// back to the page: a form posted without a bearer token (the page's own forms carry the
+/// session and its CSRF token; a script with `Authorization: Bearer` gets JSON, whatever
+/// the body's encoding).
 fn read_form(headers: &HeaderMap, body: &Bytes) -> Result<(ActionForm, bool), String> {
     let content_type = headers
         .get(header::CONTENT_TYPE)
@@ -60,7 +63,8 @@ fn read_form(headers: &HeaderMap, body: &Bytes) -> Result<(ActionForm, bool), St
     }
     Ok((
         form,
-        content_type.starts_with("application/x-www-form-urlencoded"),
+        content_type.starts_with("application/x-www-form-urlencoded")
+            && !headers.contains_key(header::AUTHORIZATION),
     ))
 }
 

@@ -11,7 +11,7 @@ use std::{
 };
 
 use async_trait::async_trait;
-use kick_models::Delivery;
+use kick_models::{Delivery, KickEvent};
 
 use self::limiter::{Answer, WebhookPace};
 pub use self::{
@@ -110,24 +110,39 @@ impl Sink for DiscordSink {
         &self.filter
     }
 
-    /// The filter matches and there is a Discord message for the event (not for unknown types
-    /// or bodies that did not parse).
+    /// The filter matches and the event is not one that has no Discord message by design (an
+    /// empty chat line). A delivery kick-models could not read (an unknown type, a new
+    /// version) is taken, and recorded as skipped when it is rendered: a change at Kick shows
+    /// in the output's counts instead of silencing it, and a replay sends it once the relay
+    /// knows the shape.
     fn wants(&self, delivery: &Delivery) -> bool {
-        self.filter.matches(delivery) && delivery.event().is_some_and(render::has_message)
+        self.filter.matches(delivery)
+            && match delivery.event() {
+                None | Some(KickEvent::Unknown(_)) => true,
+                Some(event) => render::has_message(event),
+            }
     }
 
     fn render(&self, delivery: &Delivery) -> Result<RenderedRequest, RenderError> {
-        let event = delivery.event().ok_or_else(|| {
+        let meta = &delivery.headers.meta;
+        let event = delivery.event.as_ref().map_err(|err| {
             RenderError::Unsupported(format!(
-                "{} body did not parse",
-                delivery.headers.meta.event_type
+                "no Discord message for {} version {}: {err}",
+                meta.event_type, meta.version
             ))
         })?;
         let message = render::message(event).ok_or_else(|| {
-            RenderError::Unsupported(format!(
-                "no Discord message for {}",
-                delivery.headers.meta.event_type
-            ))
+            RenderError::Unsupported(match meta.event_type.supported_version() {
+                Some(known) if known != meta.version => format!(
+                    "no Discord message for {} version {} (this relay reads version {known})",
+                    meta.event_type, meta.version
+                ),
+                Some(_) => format!("no Discord message for {}", meta.event_type),
+                None => format!(
+                    "no Discord message for {} version {} (a type this relay does not know)",
+                    meta.event_type, meta.version
+                ),
+            })
         })?;
         let body = serde_json::to_vec(&message)
             .map_err(|err| RenderError::Unsupported(err.to_string()))?;

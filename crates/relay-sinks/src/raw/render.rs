@@ -27,7 +27,7 @@ pub(crate) fn render(delivery: &Delivery) -> Result<Vec<u8>, RenderError> {
         Some(KickEvent::ChatMessageSent(chat)) => to_vec(&comment_in(meta, chat)),
         _ => return envelope(delivery),
     };
-    body.map_err(|err| RenderError::NotJson(err.to_string()))
+    body.map_err(|err| RenderError::Serialize(err.to_string()))
 }
 
 fn to_vec(value: &impl Serialize) -> serde_json::Result<Vec<u8>> {
@@ -390,7 +390,9 @@ fn escape_commonmark(text: &str, out: &mut fmt::Formatter<'_>) -> fmt::Result {
 }
 
 /// The envelope for events multistreamer had no name for. Kick's payload is embedded as sent
-/// (a `RawValue` is written verbatim), not re-serialised.
+/// (a `RawValue` is written verbatim), not re-serialised. A body that is not JSON is carried
+/// in `body` instead (`event` is `null`), as text when it is UTF-8 and as Base64 otherwise,
+/// `body_encoding` saying which: a receiver gets what Kick signed, never a dead letter.
 #[derive(Serialize)]
 struct Envelope<'a> {
     hook_type: AsString<KickHookType<'a>>,
@@ -399,7 +401,40 @@ struct Envelope<'a> {
     subscription_id: Option<&'a str>,
     timestamp: &'a str,
     parsed: bool,
-    event: &'a RawValue,
+    event: Option<&'a RawValue>,
+    #[serde(flatten)]
+    unparsed: Option<Unparsed<'a>>,
+}
+
+/// A body that is not JSON, as the envelope carries it.
+#[derive(Serialize)]
+#[serde(tag = "body_encoding", content = "body")]
+enum Unparsed<'a> {
+    /// UTF-8 text, as a JSON string.
+    #[serde(rename = "utf-8")]
+    Text(&'a str),
+    /// Anything else, in standard Base64.
+    #[serde(rename = "base64")]
+    Base64(AsString<Base64<'a>>),
+}
+
+impl<'a> Unparsed<'a> {
+    fn of(body: &'a [u8]) -> Self {
+        match std::str::from_utf8(body) {
+            Ok(text) => Self::Text(text),
+            Err(_) => Self::Base64(AsString(Base64(body))),
+        }
+    }
+}
+
+/// Bytes written as standard Base64.
+struct Base64<'a>(&'a [u8]);
+
+impl fmt::Display for Base64<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        use base64::Engine as _;
+        f.write_str(&base64::engine::general_purpose::STANDARD.encode(self.0))
+    }
 }
 
 /// `kick:<event type>`.
@@ -414,8 +449,8 @@ impl fmt::Display for KickHookType<'_> {
 /// `{"hook_type": "kick:<type>", "version", "message_id", "timestamp", "event": <payload>}`.
 fn envelope(delivery: &Delivery) -> Result<Vec<u8>, RenderError> {
     let meta = &delivery.headers.meta;
-    let event: &RawValue = serde_json::from_slice(&delivery.body)
-        .map_err(|err| RenderError::NotJson(err.to_string()))?;
+    let event: Option<&RawValue> = serde_json::from_slice(&delivery.body).ok();
+    let unparsed = event.is_none().then(|| Unparsed::of(&delivery.body));
     let envelope = Envelope {
         hook_type: AsString(KickHookType(meta.event_type.as_str())),
         version: &meta.version,
@@ -424,6 +459,7 @@ fn envelope(delivery: &Delivery) -> Result<Vec<u8>, RenderError> {
         timestamp: meta.timestamp.as_str(),
         parsed: delivery.event.is_ok(),
         event,
+        unparsed,
     };
-    to_vec(&envelope).map_err(|err| RenderError::NotJson(err.to_string()))
+    to_vec(&envelope).map_err(|err| RenderError::Serialize(err.to_string()))
 }

@@ -143,8 +143,25 @@ fn a_body_that_did_not_parse_is_still_relayed_in_the_envelope() {
     assert_eq!(body["event"], json!({ "content": 5 }));
 }
 
+/// What Kick signed reaches the receiver whatever it is: text as a string, other bytes in
+/// Base64, `event` null.
 #[test]
-fn a_body_that_is_not_json_cannot_be_enveloped() {
-    let broken = delivery("kicks.gifted", b"not json");
-    assert!(sink().render(&broken).is_err());
+fn a_body_that_is_not_json_is_carried_as_text_or_base64() {
+    for (body, encoding, carried) in [
+        (&b"not json {"[..], "utf-8", json!("not json {")),
+        (b"", "utf-8", json!("")),
+        (b"\xff\xfe\x00k", "base64", json!("//4Aaw==")),
+    ] {
+        let rendered = render(&delivery("kicks.gifted", body));
+        assert_eq!(rendered["hook_type"], "kick:kicks.gifted");
+        assert_eq!(rendered["parsed"], false);
+        assert_eq!(rendered["event"], Value::Null);
+        assert_eq!(rendered["body_encoding"], encoding, "{rendered}");
+        assert_eq!(rendered["body"], carried, "{rendered}");
+    }
+    let json = render(&json_delivery("kicks.gifted", &json!({ "n": 1 })));
+    assert!(
+        json.get("body").is_none() && json.get("body_encoding").is_none(),
+        "a JSON body is only in event: {json}"
+    );
 }
