@@ -56,10 +56,15 @@ pub struct Serving {
 #[derive(Clone, Debug)]
 pub struct Store {
     backend: Arc<dyn Backend>,
-    /// Whether the last accept failed to commit (`/readyz` looks again instead of reusing a
-    /// recent success).
-    failing: Arc<std::sync::atomic::AtomicBool>,
+    /// When the last accept failed to commit, and why (cleared by the next that commits).
+    failing: Arc<std::sync::Mutex<Option<(std::time::Instant, String)>>>,
 }
+
+/// How long a failed webhook commit keeps [`Store::failing`] answering, unless a later one
+/// commits: `/readyz` fails from the first failed commit on, and, when no webhook comes to
+/// commit (a balancer sends none to a replica that is not ready), looks at the database
+/// again after this long (the `Retry-After` the relay answers with a 503).
+pub const COMMIT_FAILURE_HOLD: Duration = Duration::from_secs(5);
 
 impl Store {
     /// Opens (creating the schema if needed) the database `url` names: `sqlite:` or
@@ -103,9 +108,13 @@ impl Store {
         })
     }
 
-    /// Whether the last accept failed to commit.
-    pub fn failing(&self) -> bool {
-        self.failing.load(std::sync::atomic::Ordering::Relaxed)
+    /// Why the last accept failed to commit, when it did less than [`COMMIT_FAILURE_HOLD`]
+    /// ago and none has committed since.
+    pub fn failing(&self) -> Option<String> {
+        let last = self.failing.lock().ok()?;
+        last.as_ref()
+            .filter(|(at, _)| at.elapsed() < COMMIT_FAILURE_HOLD)
+            .map(|(_, why)| why.clone())
     }
 
     /// Which database this is: `sqlite` or `postgres`.
@@ -126,8 +135,12 @@ impl Store {
         event: Option<Arc<kick_models::Delivery>>,
     ) -> anyhow::Result<Accepted> {
         let accepted = self.backend.accept(inbox, deliveries, event).await;
-        self.failing
-            .store(accepted.is_err(), std::sync::atomic::Ordering::Relaxed);
+        if let Ok(mut last) = self.failing.lock() {
+            *last = accepted
+                .as_ref()
+                .err()
+                .map(|err| (std::time::Instant::now(), format!("{err:#}")));
+        }
         accepted
     }
 

@@ -94,6 +94,11 @@ async fn a_full_disk_gives_503_loses_nothing_acknowledged_and_recovers() {
         !refused.is_empty(),
         "the disk filled up and ingest answered 503"
     );
+    // From the first refused commit on, /readyz says so (even where its own small probe
+    // write would still fit).
+    let (ready, text) = get(relay.admin_url("/readyz")).await;
+    assert_eq!(ready, 503, "{text}");
+    assert!(text.contains("the last webhook's commit failed"), "{text}");
     // Take whatever a rolled-back write gave back. SQLite may still fit small writes into
     // space its files already hold (a WAL file grown by the failed write, or reused after a
     // checkpoint); whatever it acknowledges it has stored, which the count at the end checks.
@@ -132,7 +137,16 @@ async fn a_full_disk_gives_503_loses_nothing_acknowledged_and_recovers() {
     for filler in fillers {
         std::fs::remove_file(filler).unwrap();
     }
-    assert_eq!(get(relay.admin_url("/readyz")).await.0, 200);
+    // A failed webhook commit holds /readyz for a few seconds; then the database is probed.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let (ready, text) = get(relay.admin_url("/readyz")).await;
+        if ready == 200 {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "never ready again: {text}");
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
     for &i in &refused {
         let (status, _, text) = post(&relay, i, &body(i)).await;
         assert_eq!(

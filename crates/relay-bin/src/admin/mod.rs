@@ -85,12 +85,21 @@ async fn ready(State(admin): State<Admin>) -> impl IntoResponse {
             format!("not ready: database not writable: {why}"),
         );
     }
+    if let Some(why) = relay.store.failing() {
+        if let Ok(mut last) = admin.ready.lock() {
+            *last = None;
+        }
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("not ready: database not writable: the last webhook's commit failed: {why}"),
+        );
+    }
     let cached = admin
         .ready
         .lock()
         .ok()
         .and_then(|last| last.clone())
-        .filter(|(at, _)| at.elapsed() < READY_CACHE && !relay.store.failing());
+        .filter(|(at, _)| at.elapsed() < READY_CACHE);
     if let Some((_, text)) = cached {
         return (StatusCode::OK, text);
     }
