@@ -8,7 +8,6 @@ use std::{
     time::Duration,
 };
 
-use anyhow::{Context, bail};
 use kick_models::UserId;
 use relay_sinks::{EventFilter, SinkKind, WebhookSecret};
 use serde::Deserialize;
@@ -50,6 +49,7 @@ pub struct Config {
 #[serde(deny_unknown_fields, default)]
 pub struct ServerConfig {
     /// Address of the public listener.
+    #[serde(deserialize_with = "socket_addr")]
     pub listen: SocketAddr,
     /// Path Kick posts to.
     pub webhook_path: String,
@@ -88,11 +88,30 @@ impl Default for ServerConfig {
     }
 }
 
+/// A listener's address: an IP address and a port. A host name is refused with what to
+/// write instead (it would have to be resolved, and `localhost` may name several addresses).
+fn socket_addr<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<SocketAddr, D::Error> {
+    let text = String::deserialize(deserializer)?;
+    text.parse().map_err(|_| {
+        let hint = match text.rsplit_once(':') {
+            Some((host, port)) if port.parse::<u16>().is_ok() && host.eq_ignore_ascii_case("localhost") => {
+                format!(" (write 127.0.0.1:{port}, or [::1]:{port} for IPv6)")
+            }
+            Some((_, port)) if port.parse::<u16>().is_ok() => {
+                " (a host name is not resolved: write its IP address, e.g. 0.0.0.0 for every interface)".to_owned()
+            }
+            _ => " (an IP address and a port, e.g. 127.0.0.1:3000)".to_owned(),
+        };
+        serde::de::Error::custom(format!("{text:?} is not an IP address and port{hint}"))
+    })
+}
+
 /// `[admin]`.
 #[derive(Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct AdminConfig {
     /// Address of the admin listener; keep it private.
+    #[serde(deserialize_with = "socket_addr")]
     pub listen: SocketAddr,
     /// The token that admin actions (and, off loopback, every admin page) need.
     pub token: Option<String>,
@@ -291,7 +310,7 @@ pub struct OutputConfig {
     pub events: Option<Spanned<Vec<String>>>,
     /// Only these broadcasters.
     #[serde(default)]
-    pub broadcaster_user_ids: Option<Vec<u64>>,
+    pub broadcaster_user_ids: Option<Spanned<Vec<u64>>>,
     /// Waits between attempts, seconds.
     #[serde(default)]
     pub retry_schedule_secs: Option<Spanned<Vec<Seconds>>>,
@@ -411,8 +430,7 @@ impl Config {
         let (mut config, source, text) = match path {
             None => (Self::default(), Source::Defaults, String::new()),
             Some(path) => {
-                let text = std::fs::read_to_string(path)
-                    .with_context(|| format!("cannot read config file {}", path.display()))?;
+                let text = read_config_file(path)?;
                 let mut config = Self::parse(&path.display().to_string(), &text)?;
                 config.resolve_paths(path, &text);
                 (config, Source::File(path.to_owned()), text)
@@ -502,7 +520,7 @@ impl OutputConfig {
             Some(events) => EventFilter::from_names(events.get_ref())?,
         };
         if let Some(ids) = &self.broadcaster_user_ids {
-            filter = filter.with_broadcasters(ids.iter().copied().map(UserId));
+            filter = filter.with_broadcasters(ids.get_ref().iter().copied().map(UserId));
         }
         Ok(filter)
     }
@@ -552,6 +570,30 @@ impl OutputConfig {
     }
 }
 
+/// The text of the config file `path`; a file that cannot be read or is not UTF-8 is a
+/// configuration problem, saying where.
+fn read_config_file(path: &Path) -> Result<String, ConfigProblem> {
+    let bytes = std::fs::read(path).map_err(|err| {
+        ConfigProblem(format!(
+            "cannot read config file {}: {err}{}",
+            path.display(),
+            if err.kind() == std::io::ErrorKind::NotFound {
+                " (pass the path of an existing file with --config or KICK_RELAY_CONFIG; kick-relay.example.toml shows every key)"
+            } else {
+                ""
+            }
+        ))
+    })?;
+    String::from_utf8(bytes).map_err(|err| {
+        let at = err.utf8_error().valid_up_to();
+        let line = err.as_bytes()[..at].iter().filter(|b| **b == b'\n').count() + 1;
+        ConfigProblem(format!(
+            "{}, line {line}: the file is not UTF-8 text (byte {at}); save it as UTF-8",
+            path.display()
+        ))
+    })
+}
+
 /// A `sqlite:` URL naming a relative path, made absolute against `folder`; with the relative
 /// path. `None` for an absolute path, an in-memory database or another database.
 fn resolve_sqlite_url(url: &str, folder: &Path) -> Option<(String, PathBuf)> {
@@ -566,17 +608,4 @@ fn resolve_sqlite_url(url: &str, folder: &Path) -> Option<(String, PathBuf)> {
         None => format!("sqlite://{}", absolute.display()),
     };
     Some((resolved, relative))
-}
-
-/// Refuses a config that cannot run, after [`Config::load`] (used by `serve`).
-///
-/// # Errors
-/// A `kick.public_key_file` that does not exist.
-pub fn check_runnable(config: &Config) -> anyhow::Result<()> {
-    if let Some(path) = &config.kick.public_key_file
-        && !path.is_file()
-    {
-        bail!("kick.public_key_file {} does not exist", path.display());
-    }
-    Ok(())
 }

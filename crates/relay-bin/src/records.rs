@@ -212,14 +212,22 @@ mod tests {
             unknown.headers.meta.event_type,
             EventType::from("channel.raid.started")
         );
+        // Discord takes an unknown event (its worker records it as skipped, saying why).
         let (_, outbox) = records(&outputs(true), 0, &unknown, 0);
-        assert_eq!(
-            outbox.len(),
-            1,
-            "discord has no message for an unknown event"
+        let names: Vec<&str> = outbox.iter().map(|row| row.output.as_str()).collect();
+        assert_eq!(names, ["discord", "raw"]);
+        assert_eq!(outbox[1].status, Status::Skipped);
+        assert_eq!(outbox[1].last_error.as_deref(), Some("output disabled"));
+        // It declines a chat line with nothing to show.
+        let mut blank: serde_json::Value = serde_json::from_slice(CHAT).unwrap();
+        blank["content"] = "   ".into();
+        let blank = delivery(
+            "chat.message.sent",
+            &serde_json::to_vec(&blank).unwrap(),
+            "SUB",
         );
-        assert_eq!(outbox[0].output, "raw");
-        assert_eq!(outbox[0].status, Status::Skipped);
-        assert_eq!(outbox[0].last_error.as_deref(), Some("output disabled"));
+        let (_, outbox) = records(&outputs(true), 0, &blank, 0);
+        let names: Vec<&str> = outbox.iter().map(|row| row.output.as_str()).collect();
+        assert_eq!(names, ["raw"], "discord has no message for an empty line");
     }
 }

@@ -125,7 +125,6 @@ impl Relay {
     /// # Errors
     /// A store, key or output that cannot be set up.
     pub async fn with_clock(config: Config, clock: Clock) -> anyhow::Result<Arc<Self>> {
-        crate::config::check_runnable(&config)?;
         let (instance_lock, store) = open_store(&config.storage).await?;
         store
             .recount()

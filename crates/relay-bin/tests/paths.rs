@@ -203,3 +203,47 @@ fn a_database_left_in_the_working_directory_is_named_not_replaced() {
         "no new database beside the config"
     );
 }
+
+/// check-config exits 2 with the file and line for a key file that is not there, and with
+/// the file for a config that is missing or not UTF-8.
+#[test]
+fn check_config_says_where_and_exits_2() {
+    let dir = dir_with_keys("paths-check");
+    let check = |config: &str| {
+        let output = Command::new(BIN)
+            .args(["--config", config, "check-config"])
+            .current_dir(&*dir)
+            .env_remove("KICK_RELAY_DATABASE_URL")
+            .output()
+            .unwrap();
+        (
+            output.status.code(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        )
+    };
+    std::fs::write(
+        dir.join("relay.toml"),
+        "[server]\nlisten = \"127.0.0.1:3000\"\n[kick]\npublic_key_file = \"keys/missing.pem\"\n",
+    )
+    .unwrap();
+    let (code, err) = check("relay.toml");
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains("relay.toml, line 4: kick.public_key_file")
+            && err.contains("keys/missing.pem does not exist"),
+        "{err}"
+    );
+    let (code, err) = check("nowhere.toml");
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains("cannot read config file nowhere.toml"),
+        "{err}"
+    );
+    std::fs::write(dir.join("latin1.toml"), b"[server]\n# caf\xe9\n").unwrap();
+    let (code, err) = check("latin1.toml");
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains("latin1.toml, line 2: the file is not UTF-8"),
+        "{err}"
+    );
+}

@@ -32,7 +32,7 @@ fn bad_urls_duplicate_names_and_impossible_values() {
         "[[output]]\nname = \"a\"\ntype = \"raw\"\nurl = \"http://127.0.0.1:1/\"\n[[output]]\nname = \"a\"\ntype = \"raw\"\nurl = \"http://127.0.0.1:1/\"\n",
     );
     assert!(
-        err.contains("line 6") && err.contains("used twice"),
+        err.contains("line 6") && err.contains("used by an earlier output"),
         "{err}"
     );
     let err =
@@ -61,7 +61,7 @@ fn bad_urls_duplicate_names_and_impossible_values() {
             "[[output]]\nname = \"a\"\ntype = \"raw\"\nurl = \"http://127.0.0.1:1/\"\nmax_in_flight = {value}\n"
         ));
         assert!(
-            err.contains("max_in_flight must be 1 to 64") && err.contains("line 5"),
+            err.contains("max_in_flight: must be 1 to 64") && err.contains("line 5"),
             "{err}"
         );
     }
@@ -138,7 +138,7 @@ fn an_unset_variable_anywhere_names_the_key_and_line() {
     );
     assert!(
         err.contains("line 4")
-            && err.contains("output[0].url")
+            && err.contains("output \"a\" url")
             && err.contains("KICK_RELAY_TEST_UNSET_ID is not set"),
         "{err}"
     );
@@ -201,4 +201,48 @@ fn retry_schedules_take_fractions_of_a_second_within_bounds() {
         "[[output]]\nname = \"a\"\ntype = \"raw\"\nurl = \"http://127.0.0.1:1/\"\nretry_schedule_secs = [1, 1e9]\n",
     );
     assert!(err.contains("line 5") && err.contains("604800"), "{err}");
+}
+
+/// Every problem at once, in the order of the file, each on its line and naming outputs by
+/// name; empty selections are refused (the output would never get an event).
+#[test]
+fn every_problem_is_reported_in_file_order() {
+    let err = load(
+        "[server]\nmax_connections = 0\n\
+         [[output]]\nname = \"tools\"\ntype = \"raw\"\nurl = \"ftp://x\"\nevents = []\n\
+         [[output]]\nname = \"chat\"\ntype = \"discord\"\nurl = \"https://discord.com/api/webhooks/1/t\"\nbroadcaster_user_ids = []\n\
+         [storage]\nretention_days = 0\n",
+    );
+    let lines: Vec<&str> = err.lines().collect();
+    assert!(lines[0].starts_with("5 problems in "), "{err}");
+    let expected = [
+        ("line 2:", "server.max_connections = 0"),
+        ("line 6:", "output \"tools\" url"),
+        (
+            "line 7:",
+            "output \"tools\" events: an empty list selects nothing",
+        ),
+        (
+            "line 12:",
+            "output \"chat\" broadcaster_user_ids: an empty list matches no channel",
+        ),
+        ("line 14:", "storage.retention_days = 0"),
+    ];
+    assert_eq!(lines.len(), 1 + expected.len(), "{err}");
+    for (line, (at, what)) in lines[1..].iter().zip(expected) {
+        assert!(
+            line.contains(at) && line.contains(what),
+            "{line:?} in:\n{err}"
+        );
+    }
+}
+
+/// A listener given by host name says what to write instead.
+#[test]
+fn a_host_name_as_listener_says_what_to_write() {
+    let err = load("[server]\nlisten = \"localhost:3000\"\n");
+    assert!(
+        err.contains("line 2") && err.contains("write 127.0.0.1:3000"),
+        "{err}"
+    );
 }

@@ -144,7 +144,10 @@ async fn a_full_disk_gives_503_loses_nothing_acknowledged_and_recovers() {
         if ready == 200 {
             break;
         }
-        assert!(std::time::Instant::now() < deadline, "never ready again: {text}");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "never ready again: {text}"
+        );
         tokio::time::sleep(std::time::Duration::from_millis(250)).await;
     }
     for &i in &refused {

@@ -18,12 +18,23 @@ pub(super) fn expand_value(
         }
         toml::de::DeValue::Array(items) => {
             for (index, item) in items.iter_mut().enumerate() {
-                expand_value(item, &format!("{key}[{index}]"), at)?;
+                // A table with a name is called by it, as validation does: output "discord".
+                let named = match item.get_ref() {
+                    toml::de::DeValue::Table(table) => table
+                        .iter()
+                        .find(|(k, _)| k.get_ref() == "name")
+                        .and_then(|(_, v)| v.get_ref().as_str().map(str::to_owned)),
+                    _ => None,
+                };
+                let key =
+                    named.map_or_else(|| format!("{key}[{index}]"), |n| format!("{key} {n:?}"));
+                expand_value(item, &key, at)?;
             }
         }
         toml::de::DeValue::Table(table) => {
+            let separator = if key.ends_with('"') { ' ' } else { '.' };
             for (name, item) in table.iter_mut() {
-                expand_value(item, &format!("{key}.{}", name.get_ref()), at)?;
+                expand_value(item, &format!("{key}{separator}{}", name.get_ref()), at)?;
             }
         }
         _ => {}

@@ -1,4 +1,7 @@
-//! Every check a type cannot make, each naming the file, the key and the line.
+//! Every check a type cannot make, each naming the file, the key and the line; all of them
+//! reported at once, in file order.
+
+use std::ops::Range;
 
 use kick_models::EventType;
 use relay_sinks::{EventFilter, SinkKind, WebhookSecret};
@@ -6,158 +9,283 @@ use toml::Spanned;
 
 use super::{Config, ConfigProblem, MAX_IN_FLIGHT, MIN_ADMIN_TOKEN, OutputConfig};
 
+/// The problems found in one configuration, each with the line it is on (0: not in the file,
+/// a default or an environment variable).
+pub(super) struct Problems<'a> {
+    file: &'a str,
+    text: &'a str,
+    found: Vec<(usize, String)>,
+}
+
+impl<'a> Problems<'a> {
+    fn new(file: &'a str, text: &'a str) -> Self {
+        Self {
+            file,
+            text,
+            found: Vec::new(),
+        }
+    }
+
+    /// The line of byte `offset`.
+    fn line(&self, offset: usize) -> usize {
+        self.text
+            .get(..offset)
+            .map_or(1, |before| before.matches('\n').count() + 1)
+    }
+
+    /// A problem with the value at `span`.
+    fn at(&mut self, span: Range<usize>, message: String) {
+        let line = self.line(span.start);
+        self.found.push((line, message));
+    }
+
+    /// A problem with the key `path` (`["server", "listen"]`): on its line when the file
+    /// sets it.
+    fn key(&mut self, path: &[&str], message: String) {
+        let line = locate(self.text, path).map_or(0, |offset| self.line(offset));
+        self.found.push((line, message));
+    }
+
+    /// All problems, in file order, one per line (`file, line N: …`); `Ok` when none.
+    fn finish(mut self) -> Result<(), ConfigProblem> {
+        self.found.sort_by_key(|(line, _)| *line);
+        let lines: Vec<String> = self
+            .found
+            .iter()
+            .map(|(line, message)| match line {
+                0 => format!("{}: {message}", self.file),
+                line => format!("{}, line {line}: {message}", self.file),
+            })
+            .collect();
+        match lines.len() {
+            0 => Ok(()),
+            1 => Err(ConfigProblem(lines.concat())),
+            n => Err(ConfigProblem(format!(
+                "{n} problems in {}:\n{}",
+                self.file,
+                lines.join("\n")
+            ))),
+        }
+    }
+}
+
+/// The byte offset of the key `path` in the TOML `text`, when it is set there.
+fn locate(text: &str, path: &[&str]) -> Option<usize> {
+    let root = toml::de::DeTable::parse(text).ok()?;
+    let (last, tables) = path.split_last()?;
+    let mut table = root.get_ref();
+    for name in tables {
+        let (_, value) = table.iter().find(|(key, _)| key.get_ref() == name)?;
+        table = value.get_ref().as_table()?;
+    }
+    table
+        .iter()
+        .find(|(key, _)| key.get_ref() == last)
+        .map(|(key, _)| key.span().start)
+}
+
 /// Fewest different characters an admin token off loopback must have: a random hex token of
 /// 16 or more has about 10 or more; `aaaaaaaaaaaaaaaa` or `abababab…` is a guess away.
 const MIN_DISTINCT_TOKEN_CHARS: usize = 8;
 
 impl Config {
-    /// Checks every value a type cannot.
+    /// Checks every value a type cannot; all problems at once, in file order.
     pub(super) fn validate(&self, file: &str, text: &str) -> Result<(), ConfigProblem> {
-        let at = |span: std::ops::Range<usize>| -> String {
-            let line = text
-                .get(..span.start)
-                .map_or(1, |before| before.matches('\n').count() + 1);
-            format!("{file}, line {line}")
-        };
-        if !self.server.webhook_path.starts_with('/') {
-            return Err(ConfigProblem(format!(
-                "{file}: server.webhook_path {:?} must start with '/'",
-                self.server.webhook_path
-            )));
-        }
-        if self.server.max_body_bytes == 0 || self.server.max_body_bytes > 64 * 1024 * 1024 {
-            return Err(ConfigProblem(format!(
-                "{file}: server.max_body_bytes = {} is outside 1..=67108864",
-                self.server.max_body_bytes
-            )));
-        }
-        if !(1..=65_536).contains(&self.server.max_connections) {
-            return Err(ConfigProblem(format!(
-                "{file}: server.max_connections = {} is outside 1..=65536",
-                self.server.max_connections
-            )));
-        }
-        if self.server.max_buffered_body_bytes < self.server.max_body_bytes
-            || self.server.max_buffered_body_bytes > 1024 * 1024 * 1024
-        {
-            return Err(ConfigProblem(format!(
-                "{file}: server.max_buffered_body_bytes = {} must be at least server.max_body_bytes ({}) and at most 1073741824",
-                self.server.max_buffered_body_bytes, self.server.max_body_bytes
-            )));
-        }
-        for (key, value) in [
-            ("server.body_timeout_secs", self.server.body_timeout_secs),
-            (
-                "server.header_timeout_secs",
-                self.server.header_timeout_secs,
-            ),
-        ] {
-            if !(1..=3600).contains(&value) {
-                return Err(ConfigProblem(format!(
-                    "{file}: {key} = {value} is outside 1..=3600"
-                )));
-            }
-        }
-        self.validate_window(file)?;
-        self.validate_admin(file)?;
-        if self.server.listen == self.admin.listen {
-            return Err(ConfigProblem(format!(
-                "{file}: admin.listen must differ from server.listen ({}): the admin API is never served on the public listener",
-                self.server.listen
-            )));
-        }
+        let mut problems = Problems::new(file, text);
+        self.validate_server(&mut problems);
+        self.validate_window(&mut problems);
+        self.validate_admin(&mut problems);
+        self.validate_kick(&mut problems);
         if !self.storage.database_url.starts_with("sqlite:")
             && !crate::store::is_postgres_url(&self.storage.database_url)
         {
-            return Err(ConfigProblem(format!(
-                "{file}: storage.database_url must start with sqlite:// (e.g. sqlite://kick-relay.db) or postgres:// (e.g. postgres://relay:${{PGPASSWORD}}@db.internal/kick_relay)"
-            )));
+            problems.key(
+                &["storage", "database_url"],
+                "storage.database_url must start with sqlite:// (e.g. sqlite://kick-relay.db) or postgres:// (e.g. postgres://relay:${PGPASSWORD}@db.internal/kick_relay)".into(),
+            );
         }
         let mut names: Vec<&str> = Vec::new();
         for output in &self.outputs {
             let name = output.name.get_ref();
             if names.contains(&name.as_str()) {
-                return Err(ConfigProblem(format!(
-                    "{}: output.name {name:?} is used twice",
-                    at(output.name.span())
-                )));
+                problems.at(
+                    output.name.span(),
+                    format!("output {name:?}: the name is used by an earlier output"),
+                );
             }
             names.push(name);
-            output.validate(&at)?;
+            output.validate(&mut problems);
         }
         for subscription in &self.subscriptions {
-            for event in subscription.events.get_ref() {
+            let events = subscription.events.get_ref();
+            if events.is_empty() {
+                problems.at(
+                    subscription.events.span(),
+                    format!(
+                        "subscription {}: events is empty; list the Kick events to subscribe to",
+                        subscription.broadcaster_user_id
+                    ),
+                );
+            }
+            for event in events {
                 if EventType::from(event.as_str()).is_unknown() {
-                    return Err(ConfigProblem(format!(
-                        "{}: subscription.events: unknown Kick event {event:?}",
-                        at(subscription.events.span())
-                    )));
+                    problems.at(
+                        subscription.events.span(),
+                        format!(
+                            "subscription {}: events: unknown Kick event {event:?}; use one of: {}",
+                            subscription.broadcaster_user_id,
+                            EventType::KNOWN.map(|t| t.as_str().to_owned()).join(", ")
+                        ),
+                    );
                 }
             }
         }
-        Ok(())
+        problems.finish()
     }
-}
 
-impl Config {
+    /// `[server]`: path, sizes, timeouts, and a listener apart from the admin one.
+    fn validate_server(&self, problems: &mut Problems<'_>) {
+        let server = &self.server;
+        if !server.webhook_path.starts_with('/') {
+            problems.key(
+                &["server", "webhook_path"],
+                format!(
+                    "server.webhook_path {:?} must start with '/'",
+                    server.webhook_path
+                ),
+            );
+        }
+        if server.max_body_bytes == 0 || server.max_body_bytes > 64 * 1024 * 1024 {
+            problems.key(
+                &["server", "max_body_bytes"],
+                format!(
+                    "server.max_body_bytes = {} is outside 1..=67108864",
+                    server.max_body_bytes
+                ),
+            );
+        }
+        if !(1..=65_536).contains(&server.max_connections) {
+            problems.key(
+                &["server", "max_connections"],
+                format!(
+                    "server.max_connections = {} is outside 1..=65536",
+                    server.max_connections
+                ),
+            );
+        }
+        if server.max_buffered_body_bytes < server.max_body_bytes
+            || server.max_buffered_body_bytes > 1024 * 1024 * 1024
+        {
+            problems.key(
+                &["server", "max_buffered_body_bytes"],
+                format!(
+                    "server.max_buffered_body_bytes = {} must be at least server.max_body_bytes ({}) and at most 1073741824",
+                    server.max_buffered_body_bytes, server.max_body_bytes
+                ),
+            );
+        }
+        for (key, value) in [
+            ("body_timeout_secs", server.body_timeout_secs),
+            ("header_timeout_secs", server.header_timeout_secs),
+        ] {
+            if !(1..=3600).contains(&value) {
+                problems.key(
+                    &["server", key],
+                    format!("server.{key} = {value} is outside 1..=3600"),
+                );
+            }
+        }
+        if server.listen == self.admin.listen {
+            problems.key(
+                &["admin", "listen"],
+                format!(
+                    "admin.listen must differ from server.listen ({}): the admin API is never served on the public listener",
+                    server.listen
+                ),
+            );
+        }
+    }
+
     /// `admin.token`: required off loopback, long, and off loopback not plainly weak.
-    fn validate_admin(&self, file: &str) -> Result<(), ConfigProblem> {
+    fn validate_admin(&self, problems: &mut Problems<'_>) {
         if !self.admin.listen.ip().is_loopback() && self.admin.token.is_none() {
-            return Err(ConfigProblem(format!(
-                "{file}: admin.listen = {} is not a loopback address: the admin page and its actions would be open to the network. Set admin.token (e.g. token = \"${{KICK_RELAY_ADMIN_TOKEN}}\") or listen on 127.0.0.1",
-                self.admin.listen
-            )));
+            problems.key(
+                &["admin", "listen"],
+                format!(
+                    "admin.listen = {} is not a loopback address: the admin page and its actions would be open to the network. Set admin.token (e.g. token = \"${{KICK_RELAY_ADMIN_TOKEN}}\") or listen on 127.0.0.1",
+                    self.admin.listen
+                ),
+            );
         }
-        if let Some(token) = &self.admin.token
-            && token.chars().count() < MIN_ADMIN_TOKEN
-        {
-            return Err(ConfigProblem(format!(
-                "{file}: admin.token is shorter than {MIN_ADMIN_TOKEN} characters; use a long random one (e.g. `openssl rand -hex 32`)"
-            )));
-        }
-        if let Some(token) = &self.admin.token
-            && !self.admin.listen.ip().is_loopback()
-        {
+        let Some(token) = &self.admin.token else {
+            return;
+        };
+        if token.chars().count() < MIN_ADMIN_TOKEN {
+            problems.key(
+                &["admin", "token"],
+                format!(
+                    "admin.token is shorter than {MIN_ADMIN_TOKEN} characters; use a long random one (e.g. `openssl rand -hex 32`)"
+                ),
+            );
+        } else if !self.admin.listen.ip().is_loopback() {
             let distinct = token
                 .chars()
                 .collect::<std::collections::HashSet<_>>()
                 .len();
             if distinct < MIN_DISTINCT_TOKEN_CHARS {
-                return Err(ConfigProblem(format!(
-                    "{file}: admin.token has only {distinct} different characters: on a listener off loopback (admin.listen = {}) a token anyone could guess opens the admin page and its actions. Use a random one (e.g. `openssl rand -hex 32`)",
-                    self.admin.listen
-                )));
+                problems.key(
+                    &["admin", "token"],
+                    format!(
+                        "admin.token has only {distinct} different characters: on a listener off loopback (admin.listen = {}) a token anyone could guess opens the admin page and its actions. Use a random one (e.g. `openssl rand -hex 32`)",
+                        self.admin.listen
+                    ),
+                );
             }
         }
-        Ok(())
+    }
+
+    /// `kick.public_key_file` exists (relative paths were resolved against the file's folder).
+    fn validate_kick(&self, problems: &mut Problems<'_>) {
+        if let Some(path) = &self.kick.public_key_file
+            && !path.is_file()
+        {
+            problems.key(
+                &["kick", "public_key_file"],
+                format!(
+                    "kick.public_key_file {} does not exist (a relative path is relative to the config file's folder)",
+                    path.display()
+                ),
+            );
+        }
     }
 
     /// `storage.retention_days` and the timestamp window it bounds.
-    fn validate_window(&self, file: &str) -> Result<(), ConfigProblem> {
+    fn validate_window(&self, problems: &mut Problems<'_>) {
         if self.storage.retention_days == 0 {
-            return Err(ConfigProblem(format!(
-                "{file}: storage.retention_days = 0: the duplicate memory would be wiped at every start and a delivery Kick sends again would be relayed twice; use 1 or more (default 7)"
-            )));
+            problems.key(
+                &["storage", "retention_days"],
+                "storage.retention_days = 0: the duplicate memory would be wiped at every start and a delivery Kick sends again would be relayed twice; use 1 or more (default 7)".into(),
+            );
+            return;
         }
         if let Some(secs) = self.server.timestamp_tolerance_secs {
             let safe = self.storage.replay_safe_age().as_secs();
             if secs > safe {
-                return Err(ConfigProblem(format!(
-                    "{file}: server.timestamp_tolerance_secs = {secs} reaches further back than the duplicate memory (storage.retention_days = {}) can answer for: a replay older than the memory would be relayed again. Use at most {safe}, raise retention_days, or leave the key unset (the default window keeps late deliveries as far back as is safe)",
-                    self.storage.retention_days
-                )));
+                problems.key(
+                    &["server", "timestamp_tolerance_secs"],
+                    format!(
+                        "server.timestamp_tolerance_secs = {secs} reaches further back than the duplicate memory (storage.retention_days = {}) can answer for: a replay older than the memory would be relayed again. Use at most {safe}, raise retention_days, or leave the key unset (the default window keeps late deliveries as far back as is safe)",
+                        self.storage.retention_days
+                    ),
+                );
             }
         }
-        Ok(())
     }
 }
 
 impl OutputConfig {
     /// `max_messages_per_minute` and `max_lag_secs`: Discord outputs only, within range.
-    fn validate_discord_keys(
-        &self,
-        at: &impl Fn(std::ops::Range<usize>) -> String,
-    ) -> Result<(), ConfigProblem> {
+    fn validate_discord_keys(&self, problems: &mut Problems<'_>) {
         let name = self.name.get_ref();
         for (key, span) in [
             (
@@ -172,121 +300,143 @@ impl OutputConfig {
             if let Some(span) = span
                 && self.kind != SinkKind::Discord
             {
-                return Err(ConfigProblem(format!(
-                    "{}: output {name:?}: {key} applies to type = \"discord\" only",
-                    at(span)
-                )));
+                problems.at(
+                    span,
+                    format!("output {name:?} {key}: applies to type = \"discord\" only"),
+                );
             }
         }
         if let Some(limit) = &self.max_messages_per_minute
             && !(1..=600).contains(limit.get_ref())
         {
-            return Err(ConfigProblem(format!(
-                "{}: output {name:?} max_messages_per_minute must be 1 to 600 (Discord's channel limit is 30)",
-                at(limit.span())
-            )));
+            problems.at(
+                limit.span(),
+                format!(
+                    "output {name:?} max_messages_per_minute: must be 1 to 600 (Discord's channel limit is 30)"
+                ),
+            );
         }
         if let Some(lag) = &self.max_lag_secs
             && *lag.get_ref() > 86_400
         {
-            return Err(ConfigProblem(format!(
-                "{}: output {name:?} max_lag_secs must be 0 (never skip) to 86400",
-                at(lag.span())
-            )));
+            problems.at(
+                lag.span(),
+                format!("output {name:?} max_lag_secs: must be 0 (never skip) to 86400"),
+            );
         }
-        Ok(())
     }
 
-    /// Checks one output's values; `at` turns a span into "file, line N".
-    fn validate(
-        &self,
-        at: &impl Fn(std::ops::Range<usize>) -> String,
-    ) -> Result<(), ConfigProblem> {
+    /// `events` and `broadcaster_user_ids`: known names, never an empty list.
+    fn validate_selection(&self, problems: &mut Problems<'_>) {
         let name = self.name.get_ref();
-        let where_ = at(self.name.span());
-        if name.is_empty()
-            || !name
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
-        {
-            return Err(ConfigProblem(format!(
-                "{where_}: output.name {name:?}: use letters, digits, '-', '_' or '.'"
-            )));
-        }
-        relay_sinks::RawSink::new(
-            name.clone(),
-            self.url.get_ref(),
-            EventFilter::all(),
-            None,
-            relay_sinks::HttpOptions::default(),
-        )
-        .map_err(|err| {
-            ConfigProblem(format!(
-                "{}: output {name:?} url: {err}",
-                at(self.url.span())
-            ))
-        })?;
         if let Some(events) = &self.events {
-            EventFilter::from_names(events.get_ref()).map_err(|err| {
-                ConfigProblem(format!(
-                    "{}: output {name:?} events: {err}",
-                    at(events.span())
-                ))
-            })?;
+            if events.get_ref().is_empty() {
+                problems.at(
+                    events.span(),
+                    format!(
+                        "output {name:?} events: an empty list selects nothing, so the output would never get an event; list the events, or remove the key for all of them"
+                    ),
+                );
+            }
+            if let Err(err) = EventFilter::from_names(events.get_ref()) {
+                problems.at(events.span(), format!("output {name:?} events: {err}"));
+            }
             if self.kind == SinkKind::Discord
                 && events
                     .get_ref()
                     .iter()
                     .any(|e| e == kick_models::drops::DROP_CLAIMED)
             {
-                return Err(ConfigProblem(format!(
-                    "{}: output {name:?} events: a Discord output does not post Drops claims (they are for the organisation's own systems); select drops.claimed on a raw or forward output",
-                    at(events.span())
-                )));
+                problems.at(
+                    events.span(),
+                    format!(
+                        "output {name:?} events: a Discord output does not post Drops claims (they are for the organisation's own systems); select drops.claimed on a raw or forward output"
+                    ),
+                );
             }
         }
+        if let Some(ids) = &self.broadcaster_user_ids
+            && ids.get_ref().is_empty()
+        {
+            problems.at(
+                ids.span(),
+                format!(
+                    "output {name:?} broadcaster_user_ids: an empty list matches no channel, so the output would never get an event; list the channels, or remove the key for all of them"
+                ),
+            );
+        }
+    }
+
+    /// Checks one output's values.
+    fn validate(&self, problems: &mut Problems<'_>) {
+        let name = self.name.get_ref();
+        let name_span = self.name.span();
+        if name.is_empty()
+            || !name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+        {
+            problems.at(
+                name_span.clone(),
+                format!("output {name:?}: use letters, digits, '-', '_' or '.' in the name"),
+            );
+        }
+        if let Err(err) = relay_sinks::RawSink::new(
+            name.clone(),
+            self.url.get_ref(),
+            EventFilter::all(),
+            None,
+            relay_sinks::HttpOptions::default(),
+        ) {
+            problems.at(self.url.span(), format!("output {name:?} url: {err}"));
+        }
+        self.validate_selection(problems);
         if let Some(schedule) = &self.retry_schedule_secs
             && (schedule.get_ref().is_empty()
                 || schedule.get_ref().len() > 50
                 || schedule.get_ref().iter().any(|s| s.checked().is_none()))
         {
-            return Err(ConfigProblem(format!(
-                "{}: output {name:?} retry_schedule_secs must list 1 to 50 waits of 0 to 604800 seconds (fractions allowed, e.g. 0.5)",
-                at(schedule.span())
-            )));
+            problems.at(
+                schedule.span(),
+                format!(
+                    "output {name:?} retry_schedule_secs: must list 1 to 50 waits of 0 to 604800 seconds (fractions allowed, e.g. 0.5)"
+                ),
+            );
         }
         if let Some(secret) = &self.secret {
             if self.kind != SinkKind::Raw {
-                return Err(ConfigProblem(format!(
-                    "{}: output {name:?}: secret applies to type = \"raw\" only",
-                    at(secret.span())
-                )));
+                problems.at(
+                    secret.span(),
+                    format!("output {name:?} secret: applies to type = \"raw\" only"),
+                );
+            } else if let Err(err) = WebhookSecret::parse(secret.get_ref()) {
+                problems.at(secret.span(), format!("output {name:?} secret: {err}"));
             }
-            WebhookSecret::parse(secret.get_ref()).map_err(|err| {
-                ConfigProblem(format!("{}: output {name:?} {err}", at(secret.span())))
-            })?;
         }
         if let Some(in_flight) = &self.max_in_flight {
             let value = *in_flight.get_ref();
             if self.kind == SinkKind::Discord && value != 1 {
-                return Err(ConfigProblem(format!(
-                    "{}: output {name:?}: a discord output sends one request at a time, in order (Discord's rate limits and message order need it); remove max_in_flight",
-                    at(in_flight.span())
-                )));
-            }
-            if !(1..=MAX_IN_FLIGHT).contains(&value) {
-                return Err(ConfigProblem(format!(
-                    "{}: output {name:?} max_in_flight must be 1 to {MAX_IN_FLIGHT} (1 sends in order)",
-                    at(in_flight.span())
-                )));
+                problems.at(
+                    in_flight.span(),
+                    format!(
+                        "output {name:?} max_in_flight: a discord output sends one request at a time, in order (Discord's rate limits and message order need it); remove the key"
+                    ),
+                );
+            } else if !(1..=MAX_IN_FLIGHT).contains(&value) {
+                problems.at(
+                    in_flight.span(),
+                    format!(
+                        "output {name:?} max_in_flight: must be 1 to {MAX_IN_FLIGHT} (1 sends in order)"
+                    ),
+                );
             }
         }
-        self.validate_discord_keys(at)?;
+        self.validate_discord_keys(problems);
         if self.timeout_secs == Some(0) || self.timeout_secs.is_some_and(|t| t > 300) {
-            return Err(ConfigProblem(format!(
-                "{where_}: output {name:?} timeout_secs must be 1 to 300"
-            )));
+            problems.at(
+                name_span,
+                format!("output {name:?} timeout_secs: must be 1 to 300"),
+            );
         }
-        Ok(())
     }
 }
