@@ -273,6 +273,16 @@ impl Metrics {
             .unwrap_or(false)
     }
 
+    /// When this process last delivered to `output` (Unix ms).
+    pub fn last_delivered_ms(&self, output: &str) -> Option<i64> {
+        self.recent_lags
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(output)
+            .and_then(|samples| samples.back())
+            .map(|(at, _)| *at)
+    }
+
     /// `output`'s ingest-to-delivery latency over the deliveries of the last `window_ms`.
     pub fn recent_lag(&self, output: &str, now_ms: i64, window_ms: i64) -> Lag {
         let lags = self

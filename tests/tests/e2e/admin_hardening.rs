@@ -254,3 +254,26 @@ async fn a_crafted_link_cannot_retarget_a_button_nor_a_form_leave_the_listener()
     wait_for_text(client, &relay.admin_url("/"), "disc-ok").await;
     browser.quit().await;
 }
+
+/// Without `admin.token` the login page says there is nothing to log in to, and how to turn
+/// actions on, instead of calling every token wrong.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_a_token_the_login_page_says_how_to_turn_actions_on() {
+    let mut relay = TestRelay::start("").await;
+    let (status, page) = relay.admin_get("/login").await;
+    assert_eq!(status, 200);
+    assert!(page.contains("This relay has no admin token"), "{page}");
+    let refused = reqwest::Client::new()
+        .post(relay.admin_url("/login"))
+        .form(&[("token", "anything-at-all-0123")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status().as_u16(), 403);
+    let page = refused.text().await.unwrap();
+    assert!(
+        page.contains("This relay has no admin token") && !page.contains("not the admin token"),
+        "{page}"
+    );
+    relay.stop().await;
+}

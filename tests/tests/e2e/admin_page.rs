@@ -291,6 +291,21 @@ async fn replay_with_a_click(client: &Client, relay: &TestRelay, flaky: &StandIn
         "the event it carried: {detail}"
     );
     screenshot(client, &relay.dir, "admin-delivery.png").await;
+    // The output's last error is the receiver's, not the replay, and no longer an alarm.
+    let (_, status) = relay.admin_get("/api/status").await;
+    let status: serde_json::Value = serde_json::from_str(&status).unwrap();
+    let flaky_status = &status["outputs"][0];
+    assert_eq!(flaky_status["name"], "flaky");
+    assert!(
+        flaky_status["last_error"]
+            .as_str()
+            .is_some_and(|e| e.contains("upstream down")),
+        "{flaky_status}"
+    );
+    assert_eq!(flaky_status["recovered"], true, "{flaky_status}");
+    client.goto(&relay.admin_url("/")).await.unwrap();
+    let page = client.source().await.unwrap();
+    assert!(page.contains("delivering again; before:"), "{page}");
 }
 
 /// "Disable" on `raw`: the next event goes to `flaky` only.

@@ -154,15 +154,30 @@ fn allowed_on_output(
 
 /// `POST /login` with `token`: a session cookie (`HttpOnly`, `SameSite=Strict`).
 pub(super) async fn login(State(admin): State<Admin>, headers: HeaderMap, body: Bytes) -> Response {
+    if admin.relay.config.admin.token.is_none() {
+        return (
+            StatusCode::FORBIDDEN,
+            Html(page::login(page::LoginNote::NoToken)),
+        )
+            .into_response();
+    }
     let Ok((form, _)) = read_form(&headers, &body) else {
-        return (StatusCode::BAD_REQUEST, Html(page::login(true))).into_response();
+        return (
+            StatusCode::BAD_REQUEST,
+            Html(page::login(page::LoginNote::Wrong)),
+        )
+            .into_response();
     };
     // A wrong token is logged, with the client's address, by the listener's guard.
     let Some((id, _)) = admin
         .access
         .login(form.token.as_deref().unwrap_or_default())
     else {
-        return (StatusCode::FORBIDDEN, Html(page::login(true))).into_response();
+        return (
+            StatusCode::FORBIDDEN,
+            Html(page::login(page::LoginNote::Wrong)),
+        )
+            .into_response();
     };
     tracing::info!("admin login");
     let cookie = format!(

@@ -298,8 +298,12 @@ async fn detail_page(
     }
 }
 
-async fn login_page() -> Html<String> {
-    Html(page::login(false))
+async fn login_page(State(admin): State<Admin>) -> Html<String> {
+    Html(page::login(if admin.relay.config.admin.token.is_some() {
+        page::LoginNote::None
+    } else {
+        page::LoginNote::NoToken
+    }))
 }
 
 async fn status_json(State(admin): State<Admin>, headers: HeaderMap) -> Response {

@@ -194,6 +194,11 @@ pub(crate) fn overview(status: &Status, viewer: &Viewer) -> String {
             format!("{} / {} ms", output.lag.p50_ms, output.lag.p99_ms)
         };
         let error = match (&output.last_error, output.last_error_at) {
+            (Some(e), Some(at)) if output.recovered => format!(
+                "<span class=\"muted\">delivering again; before: {}, {}</span>",
+                esc(e),
+                when(at)
+            ),
             (Some(e), Some(at)) => format!(
                 "<div class=\"err\">{}</div><div class=\"muted\">{}</div>",
                 esc(e),
@@ -432,16 +437,29 @@ pub(crate) fn problem(message: &str) -> String {
     )
 }
 
-/// The login form.
-pub(crate) fn login(failed: bool) -> String {
+/// What the login page says above its form.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum LoginNote {
+    /// Nothing.
+    None,
+    /// The token given was wrong.
+    Wrong,
+    /// No token is configured: there is nothing to log in to.
+    NoToken,
+}
+
+/// The login page.
+pub(crate) fn login(note: LoginNote) -> String {
     let viewer = Viewer {
         csrf: None,
         actions_configured: false,
     };
-    let note = if failed {
-        "<p class=\"note\">That is not the admin token.</p>"
-    } else {
-        ""
+    let note = match note {
+        LoginNote::None => "",
+        LoginNote::Wrong => "<p class=\"note\">That is not the admin token.</p>",
+        LoginNote::NoToken => {
+            "<p class=\"note\">This relay has no admin token (<code>admin.token</code>), so there is nothing to log in to: the page only shows, and its actions are off. Set <code>token = \"${KICK_RELAY_ADMIN_TOKEN}\"</code> in <code>[admin]</code> and restart to use them; the command line (<code>kick-relay outputs</code>, <code>replay</code>) needs no token.</p>"
+        }
     };
     layout(
         "Log in",

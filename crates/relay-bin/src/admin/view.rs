@@ -53,6 +53,8 @@ pub(crate) struct OutputStatus {
     pub(crate) last_error: Option<String>,
     /// When the last error happened (Unix ms).
     pub(crate) last_error_at: Option<i64>,
+    /// Whether a delivery succeeded after the last error.
+    pub(crate) recovered: bool,
     /// Times the receiver's rate limit made it wait.
     pub(crate) rate_limited: u64,
 }
@@ -89,6 +91,11 @@ pub(crate) async fn status(relay: &Relay) -> anyhow::Result<Status> {
             pending: overview.pending,
             oldest_pending_secs: overview.oldest_pending_ms.map(|ms| ms / 1000),
             lag: metrics.recent_lag(name, now, LAG_WINDOW_MS),
+            recovered: last_error_at.is_some_and(|at| {
+                metrics
+                    .last_delivered_ms(name)
+                    .is_some_and(|delivered| delivered >= at)
+            }),
             last_error,
             last_error_at,
             rate_limited: metrics.attempts_of(name, "rate_limited"),

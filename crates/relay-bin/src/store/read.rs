@@ -169,7 +169,8 @@ macro_rules! reads {
             let oldest: Option<i64> = pending.get("oldest");
             let error = sqlx::query(
                 "SELECT a.error, a.at FROM attempt a JOIN outbox o ON o.id = a.outbox_id
-                 WHERE o.output = $1 AND a.error IS NOT NULL ORDER BY a.id DESC LIMIT 1",
+                 WHERE o.output = $1 AND a.error IS NOT NULL AND a.status <> 'pending'
+                 ORDER BY a.id DESC LIMIT 1",
             )
             .bind(output)
             .fetch_optional(read)

@@ -234,7 +234,8 @@ pub struct OutputOverview {
     pub pending: i64,
     /// Age of the oldest pending delivery (ms).
     pub oldest_pending_ms: Option<i64>,
-    /// The newest error recorded on one of its deliveries, and when.
+    /// The newest error an attempt to send one of its deliveries met, and when (an
+    /// operator's replay is history, not an error).
     pub last_error: Option<(String, i64)>,
 }
 
