@@ -457,7 +457,10 @@ impl Config {
     /// Resolves the relative paths written in the file `path` (whose `text` this is) against
     /// its folder.
     fn resolve_paths(&mut self, path: &Path, text: &str) {
-        let folder = path.parent().unwrap_or(Path::new(""));
+        let folder = match path.parent() {
+            Some(folder) if !folder.as_os_str().is_empty() => folder,
+            _ => Path::new("."),
+        };
         let folder = std::path::absolute(folder).unwrap_or_else(|_| folder.to_owned());
         if let Some(key) = &mut self.kick.public_key_file
             && key.is_relative()

@@ -47,6 +47,13 @@ impl InstanceLock {
                 let why = match err.kind() {
                     std::io::ErrorKind::ReadOnlyFilesystem => "the file system holding it is read-only; the relay must be able to write beside its database".to_owned(),
                     std::io::ErrorKind::PermissionDenied => "no permission to write it; run the relay as a user that may write the database's folder".to_owned(),
+                    std::io::ErrorKind::NotFound => match path.parent() {
+                        Some(dir) if !dir.as_os_str().is_empty() => format!(
+                            "directory {} does not exist; create it, or point storage.database_url at an existing folder",
+                            dir.display()
+                        ),
+                        _ => err.to_string(),
+                    },
                     _ => err.to_string(),
                 };
                 anyhow::anyhow!("cannot open the lock file {}: {why}", path.display())

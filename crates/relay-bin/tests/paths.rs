@@ -247,3 +247,28 @@ fn check_config_says_where_and_exits_2() {
         "{err}"
     );
 }
+
+/// A database path that cannot be a database says why, once.
+#[test]
+fn a_database_path_that_cannot_be_used_says_why() {
+    let dir = dir_with_keys("paths-db");
+    std::fs::create_dir(dir.join("a-folder")).unwrap();
+    for (database, why) in [
+        ("a-folder", "a-folder is a directory; name a file in it"),
+        ("missing/relay.db", "missing does not exist; create it"),
+    ] {
+        std::fs::write(
+            dir.join("relay.toml"),
+            format!("[storage]\ndatabase_url = \"sqlite://{database}\"\n"),
+        )
+        .unwrap();
+        let (ok, _, err) = run_in(&dir, &["--config", "relay.toml", "serve"]);
+        assert!(!ok, "{err}");
+        assert!(err.contains(why), "{database}: {err}");
+        assert_eq!(
+            err.matches("unable to open database file").count(),
+            usize::from(err.contains("unable to open")),
+            "SQLite's message at most once: {err}"
+        );
+    }
+}

@@ -41,7 +41,7 @@ pub fn main() -> ExitCode {
     match runtime.block_on(run(cli)) {
         Ok(code) => code,
         Err(err) => {
-            eprintln!("kick-relay: {err:#}");
+            eprintln!("kick-relay: {}", error_chain(&err));
             if err.downcast_ref::<crate::config::ConfigProblem>().is_some() {
                 ExitCode::from(2)
             } else {
@@ -49,6 +49,23 @@ pub fn main() -> ExitCode {
             }
         }
     }
+}
+
+/// `err` and its causes joined by `: `, leaving out a cause that only repeats the text before
+/// it (sqlx's errors carry SQLite's message and have it again as their source).
+fn error_chain(err: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in err.chain() {
+        let cause = cause.to_string();
+        if text.ends_with(&cause) {
+            continue;
+        }
+        if !text.is_empty() {
+            text.push_str(": ");
+        }
+        text.push_str(&cause);
+    }
+    text
 }
 
 fn init_logging(format: LogFormat) {

@@ -89,14 +89,19 @@ impl SqliteStore {
             .connect_with(options.clone())
             .await
             .with_context(|| format!("cannot open database {url}{}", diagnose(url)))?;
-        sqlx::raw_sql(SCHEMA)
-            .execute(&write)
-            .await
-            .context("cannot create the schema")?;
-        migrate(&write).await?;
+        let prepared: anyhow::Result<String> = async {
+            sqlx::raw_sql(SCHEMA)
+                .execute(&write)
+                .await
+                .context("cannot create the schema")?;
+            migrate(&write).await?;
+            schema::database_id(&write).await
+        }
+        .await;
+        let database_id =
+            prepared.with_context(|| format!("cannot prepare database {url}{}", diagnose(url)))?;
         let identity = match (serving, &file) {
             (Some(serving), Some(path)) => {
-                let database_id = schema::database_id(&write).await?;
                 identity::check_marker(path, &database_id, serving.start_empty)?;
                 Some(Arc::new(identity::FileIdentity::of(path)?))
             }
@@ -342,6 +347,10 @@ fn diagnose(url: &str) -> String {
         ),
         Some(std::io::ErrorKind::PermissionDenied) => format!(
             " (no permission to write {}; run the relay as a user that may)",
+            path.display()
+        ),
+        Some(std::io::ErrorKind::IsADirectory) => format!(
+            " ({0} is a directory; name a file in it, e.g. sqlite://{0}/kick-relay.db)",
             path.display()
         ),
         _ => String::new(),
