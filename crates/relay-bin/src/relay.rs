@@ -103,6 +103,8 @@ pub struct Relay {
     pub body_budget: Semaphore,
     /// Where it reads the time.
     pub clock: Clock,
+    /// When this process started serving (Unix ms): the in-memory counts start here.
+    pub started_ms: i64,
     /// This replica's name in the store's leases.
     pub holder: String,
     /// The singleton leases besides the outputs': the purge and the reconciler.
@@ -206,6 +208,7 @@ impl Relay {
             dispatcher: Dispatcher::new(),
             stopping: CancellationToken::new(),
             instance_lock: std::sync::Mutex::new(instance_lock),
+            started_ms: clock.now_ms(),
             clock,
             holder: leases::holder_name(),
             singletons: [

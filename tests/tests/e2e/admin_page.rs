@@ -367,3 +367,31 @@ async fn disable_with_a_click(
         .unwrap();
     assert_eq!(raw_state["state"], "disabled");
 }
+
+/// The page's counts are the process's own: within the first hour after a start they say
+/// since when, instead of passing a restart off as a quiet hour.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn counts_kept_in_memory_say_since_when() {
+    let clock = relay_tests::TestClock::default();
+    let mut relay = TestRelay::start_with_clock(clock.clock(), "").await;
+    let (_, page) = relay.admin_get("/").await;
+    assert!(page.contains("events since the start, "), "{page}");
+    assert!(page.contains("Events per minute, since the start"), "{page}");
+    assert!(
+        page.contains("These counts are this relay process's, since it started"),
+        "{page}"
+    );
+    let (_, status) = relay.admin_get("/api/status").await;
+    let status: serde_json::Value = serde_json::from_str(&status).unwrap();
+    assert!(
+        status["ingest"]["counting_for_secs"]
+            .as_i64()
+            .is_some_and(|secs| secs < 60),
+        "{status}"
+    );
+    clock.advance(Duration::from_secs(2 * 3600));
+    let (_, page) = relay.admin_get("/").await;
+    assert!(page.contains("events in the last hour"), "{page}");
+    assert!(page.contains("since it started 2 h ago"), "{page}");
+    relay.stop().await;
+}

@@ -145,9 +145,19 @@ pub(crate) fn overview(status: &Status, viewer: &Viewer) -> String {
             esc(why)
         );
     }
+    // The counts are this process's: say so while they do not cover the hour yet.
+    let (hour_label, chart_label) = if ingest.counting_for_secs < 3600 {
+        let since = format!("since the start, {} ago", age(ingest.counting_for_secs));
+        (format!("events {since}"), format!("Events per minute, {since}"))
+    } else {
+        (
+            "events in the last hour".to_owned(),
+            "Events per minute, last hour".to_owned(),
+        )
+    };
     body.push_str("<div class=\"cards\">");
     for (n, label) in [
-        (last_hour.to_string(), "events in the last hour"),
+        (last_hour.to_string(), hour_label.as_str()),
         (
             ingest
                 .last_event_age_secs
@@ -174,7 +184,12 @@ pub(crate) fn overview(status: &Status, viewer: &Viewer) -> String {
         );
     }
     body.push_str("</div>");
-    body.push_str(&chart(&ingest.events_per_minute));
+    let _ = write!(
+        body,
+        "<p class=\"muted\">These counts are this relay process's, since it started {} ago; the outputs' counts below are the database's.</p>",
+        age(ingest.counting_for_secs)
+    );
+    body.push_str(&chart(&ingest.events_per_minute, &chart_label));
     body.push_str("<h2>Outputs</h2>");
     if !viewer.actions_configured {
         body.push_str("<p class=\"note\">Actions (replay, enable, disable) need <code>admin.token</code> in the configuration; the <code>kick-relay</code> CLI does the same.</p>");
@@ -240,7 +255,7 @@ pub(crate) fn overview(status: &Status, viewer: &Viewer) -> String {
 }
 
 /// Events per minute as bars, oldest left.
-fn chart(per_minute: &[u64]) -> String {
+fn chart(per_minute: &[u64], label: &str) -> String {
     let max = per_minute.iter().copied().max().unwrap_or(0).max(1);
     let mut bars = String::new();
     for (i, n) in per_minute.iter().enumerate() {
@@ -254,8 +269,9 @@ fn chart(per_minute: &[u64]) -> String {
         );
     }
     format!(
-        "<div class=\"chart\" aria-label=\"events per minute, last hour\"><div class=\"muted\">Events per minute, last hour (peak {max})</div>\
-         <svg viewBox=\"0 0 600 80\" preserveAspectRatio=\"none\" role=\"img\">{bars}</svg></div>"
+        "<div class=\"chart\" aria-label=\"{0}\"><div class=\"muted\">{0} (peak {max})</div>\
+         <svg viewBox=\"0 0 600 80\" preserveAspectRatio=\"none\" role=\"img\">{bars}</svg></div>",
+        esc(label)
     )
 }
 

@@ -24,8 +24,11 @@ pub(crate) struct Status {
 /// What Kick sent.
 #[derive(Debug, Serialize)]
 pub(crate) struct Ingest {
-    /// Accepted events in each of the last 60 minutes, oldest first.
+    /// Accepted events in each of the last 60 minutes, oldest first (this process's: fewer
+    /// minutes hold counts when it started less than an hour ago).
     pub(crate) events_per_minute: Vec<u64>,
+    /// Seconds since this process started: the counts here are its own, from then on.
+    pub(crate) counting_for_secs: i64,
     /// Seconds since the last accepted event.
     pub(crate) last_event_age_secs: Option<i64>,
     pub(crate) accepted: u64,
@@ -105,6 +108,7 @@ pub(crate) async fn status(relay: &Relay) -> anyhow::Result<Status> {
         database_lost: relay.store.lost(),
         ingest: Ingest {
             events_per_minute: metrics.events_per_minute(now),
+            counting_for_secs: now.saturating_sub(relay.started_ms) / 1000,
             last_event_age_secs: metrics
                 .last_event_ms()
                 .map(|at| now.saturating_sub(at) / 1000),
