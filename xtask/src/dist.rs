@@ -25,6 +25,9 @@ pub(crate) fn run_dist() -> Result<(), String> {
             .args([
                 "run",
                 "--quiet",
+                // The release profile the binary was just built in: the example reuses its
+                // crates instead of building the whole tree again in the dev profile.
+                "--release",
                 "-p",
                 "relay-bin",
                 "--example",

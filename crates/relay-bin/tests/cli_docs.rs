@@ -2,7 +2,7 @@
 
 #![allow(missing_docs, clippy::unwrap_used)]
 
-use clap::CommandFactory;
+use clap::{CommandFactory, Parser};
 use clap_complete::Shell;
 use relay_bin::cli::Cli;
 
@@ -87,5 +87,43 @@ fn version_names_the_commit() {
         (_, Ok(set)) if !set.trim().is_empty() => assert_eq!(commit, set.trim(), "{text}"),
         (Some(head), _) => assert_eq!(commit, head, "{text}"),
         (None, _) => assert_eq!(commit, "unknown commit", "{text}"),
+    }
+}
+
+/// `--status` and `send-test --event` list their values in `--help` and in completions, and
+/// refuse anything else before touching a database.
+#[test]
+fn status_and_event_values_are_listed_and_completed() {
+    let mut replay = Cli::command();
+    let help = replay
+        .find_subcommand_mut("replay")
+        .unwrap()
+        .render_long_help()
+        .to_string();
+    for status in ["pending", "delivered", "dead", "skipped", "expired"] {
+        assert!(help.contains(status), "{status} missing from:\n{help}");
+    }
+    let mut script = Vec::new();
+    clap_complete::generate(Shell::Bash, &mut Cli::command(), "kick-relay", &mut script);
+    let script = String::from_utf8(script).unwrap();
+    for value in ["kicks.gifted", "livestream.metadata.updated", "expired"] {
+        assert!(script.contains(value), "bash completion misses {value}");
+    }
+    for args in [
+        &["deliveries", "list", "--status", "gone"][..],
+        &["deliveries", "list", "--limit", "0"],
+        &["deliveries", "list", "--limit", "1001"],
+        &[
+            "send-test",
+            "--url",
+            "http://127.0.0.1:9/",
+            "--key",
+            "k.pem",
+            "--event",
+            "chat",
+        ],
+    ] {
+        let err = Cli::try_parse_from([&["kick-relay"][..], args].concat()).unwrap_err();
+        assert_eq!(err.exit_code(), 2, "{args:?}: {err}");
     }
 }

@@ -102,6 +102,21 @@ async fn commands_run_from_another_folder_use_the_relays_own_files() {
     );
     let (_, listed, _) = run_in(&elsewhere, &["--config", config_arg, "outputs", "list"]);
     assert!(listed.contains("DISABLED"), "{listed}");
+    let (ok, _, err) = run_in(
+        &elsewhere,
+        &[
+            "--config",
+            config_arg,
+            "deliveries",
+            "list",
+            "--output",
+            "tool",
+        ],
+    );
+    assert!(
+        !ok && err.contains("no output named \"tool\""),
+        "a typo is named: {err}"
+    );
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
     loop {
         let status = reqwest::get(format!("http://127.0.0.1:{admin}/api/status"))

@@ -86,6 +86,25 @@ async fn every_admin_answer_carries_the_security_headers_and_foreign_hosts_read_
         .await
         .unwrap();
     assert!(!text.contains("<b>nope"), "{text}");
+    // A limit outside 1..=1000 is refused, not bent into range.
+    for limit in ["0", "1001", "-5"] {
+        let response = get(&format!("/api/deliveries?limit={limit}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status().as_u16(), 400, "limit={limit}");
+        let text = response.text().await.unwrap();
+        assert!(text.contains("outside 1 to 1000"), "{text}");
+    }
+    assert_eq!(
+        get("/api/deliveries?limit=1000")
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16(),
+        200
+    );
 
     // DNS rebinding: a page on evil.example that resolved its name to the listener's address
     // sends its own Host. Nothing is read; health probes still answer.

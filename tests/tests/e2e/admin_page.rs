@@ -376,7 +376,10 @@ async fn counts_kept_in_memory_say_since_when() {
     let mut relay = TestRelay::start_with_clock(clock.clock(), "").await;
     let (_, page) = relay.admin_get("/").await;
     assert!(page.contains("events since the start, "), "{page}");
-    assert!(page.contains("Events per minute, since the start"), "{page}");
+    assert!(
+        page.contains("Events per minute, since the start"),
+        "{page}"
+    );
     assert!(
         page.contains("These counts are this relay process's, since it started"),
         "{page}"

@@ -232,6 +232,15 @@ impl Filter {
         self.output.as_deref().filter(|o| !o.is_empty())
     }
 
+    /// At most how many rows (default 100); outside 1 to 1000 is refused, not bent.
+    fn limit(&self) -> Result<i64, String> {
+        match self.limit {
+            None => Ok(100),
+            Some(limit) if (1..=1000).contains(&limit) => Ok(limit),
+            Some(limit) => Err(format!("limit={limit} is outside 1 to 1000")),
+        }
+    }
+
     fn status(&self) -> Result<Option<Status>, String> {
         self.status
             .as_deref()
@@ -249,14 +258,13 @@ async fn deliveries_page(
     if !admin.access.can_read(&headers) {
         return unauthorized_page();
     }
-    let status = match filter.status() {
-        Ok(status) => status,
+    let (status, limit) = match filter.status().and_then(|s| Ok((s, filter.limit()?))) {
+        Ok(checked) => checked,
         Err(why) => return (StatusCode::BAD_REQUEST, Html(page::problem(&why))).into_response(),
     };
     if let Some(why) = admin.unknown_output(filter.output()) {
         return (StatusCode::NOT_FOUND, Html(page::problem(&why))).into_response();
     }
-    let limit = filter.limit.unwrap_or(100).clamp(1, 1000);
     match admin.relay.store.list(filter.output(), status, limit).await {
         Ok(rows) => Html(page::deliveries(
             &rows,
@@ -324,8 +332,8 @@ async fn deliveries_json(
     if !admin.access.can_read(&headers) {
         return unauthorized_json();
     }
-    let status = match filter.status() {
-        Ok(status) => status,
+    let (status, limit) = match filter.status().and_then(|s| Ok((s, filter.limit()?))) {
+        Ok(checked) => checked,
         Err(why) => {
             return (
                 StatusCode::BAD_REQUEST,
@@ -341,7 +349,6 @@ async fn deliveries_json(
         )
             .into_response();
     }
-    let limit = filter.limit.unwrap_or(100).clamp(1, 1000);
     match admin.relay.store.list(filter.output(), status, limit).await {
         Ok(rows) => Json(rows).into_response(),
         Err(err) => unavailable(&err),

@@ -148,7 +148,10 @@ pub(crate) fn overview(status: &Status, viewer: &Viewer) -> String {
     // The counts are this process's: say so while they do not cover the hour yet.
     let (hour_label, chart_label) = if ingest.counting_for_secs < 3600 {
         let since = format!("since the start, {} ago", age(ingest.counting_for_secs));
-        (format!("events {since}"), format!("Events per minute, {since}"))
+        (
+            format!("events {since}"),
+            format!("Events per minute, {since}"),
+        )
     } else {
         (
             "events in the last hour".to_owned(),

@@ -64,8 +64,8 @@ pub enum Command {
         /// Private key (PKCS#8 PEM) to sign with; the relay must trust its public half.
         #[arg(long)]
         key: PathBuf,
-        /// Event type (default chat.message.sent).
-        #[arg(long, default_value = "chat.message.sent")]
+        /// Event type.
+        #[arg(long, default_value = "chat.message.sent", value_parser = event_types())]
         event: String,
         /// How many events to send.
         #[arg(long, default_value_t = 1)]
@@ -107,8 +107,8 @@ pub enum Command {
         /// Only deliveries created before this time (RFC 3339).
         #[arg(long)]
         until: Option<String>,
-        /// Which deliveries (default dead).
-        #[arg(long, default_value = "dead")]
+        /// Which deliveries (`delivered` sends delivered ones again).
+        #[arg(long, default_value = "dead", value_parser = statuses())]
         status: String,
     },
     /// List, enable or disable outputs.
@@ -152,10 +152,10 @@ pub enum DeliveriesAction {
         #[arg(long)]
         output: Option<String>,
         /// Only this status.
-        #[arg(long)]
+        #[arg(long, value_parser = statuses())]
         status: Option<String>,
-        /// At most this many.
-        #[arg(long, default_value_t = 50)]
+        /// At most this many (1 to 1000).
+        #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(i64).range(1..=1000))]
         limit: i64,
     },
 }
@@ -175,4 +175,18 @@ pub enum OutputsAction {
         /// The output.
         name: String,
     },
+}
+
+/// Kick's event types, for `send-test --event` (listed in `--help` and completed).
+fn event_types() -> clap::builder::PossibleValuesParser {
+    clap::builder::PossibleValuesParser::new(
+        kick_models::EventType::KNOWN
+            .iter()
+            .map(|t| clap::builder::PossibleValue::new(t.as_str().to_owned())),
+    )
+}
+
+/// Delivery statuses, for `--status` (listed in `--help` and completed).
+fn statuses() -> clap::builder::PossibleValuesParser {
+    clap::builder::PossibleValuesParser::new(crate::store::Status::ALL.map(|s| s.as_str()))
 }

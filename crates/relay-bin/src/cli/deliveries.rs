@@ -15,6 +15,11 @@ pub(super) async fn list(
     limit: i64,
 ) -> anyhow::Result<ExitCode> {
     let (config, source) = Config::load(config_path)?;
+    if let Some(output) = output
+        && !config.outputs.iter().any(|o| *o.name.get_ref() == *output)
+    {
+        bail!("no output named {output:?} in the configuration");
+    }
     let store = open_store(&config, &source).await?;
     let status = status.map(str::parse::<Status>).transpose()?;
     for row in store.list(output, status, limit).await? {

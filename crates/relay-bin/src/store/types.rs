@@ -31,6 +31,15 @@ pub enum Status {
 }
 
 impl Status {
+    /// Every status, in the order a delivery meets them.
+    pub const ALL: [Self; 5] = [
+        Self::Pending,
+        Self::Delivered,
+        Self::Dead,
+        Self::Skipped,
+        Self::Expired,
+    ];
+
     /// The stored text.
     pub const fn as_str(self) -> &'static str {
         match self {
