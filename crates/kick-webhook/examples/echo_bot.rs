@@ -77,6 +77,7 @@ impl Bot {
         if chat.content.trim() != "!ping" {
             return Ok(());
         }
+        println!("!ping from {}", chat.sender.username);
         let session = self
             .session
             .lock()
@@ -133,7 +134,14 @@ pub fn app(settings: Settings) -> Result<Router, Box<dyn Error + Send + Sync>> {
     let answering = Arc::clone(&bot);
     bus.listen_async(events::ChatMessageSent, move |chat| {
         let bot = Arc::clone(&answering);
-        async move { bot.answer(chat).await }
+        async move {
+            // Said where the operator looks: a bot that stays quiet is otherwise a mystery.
+            let answered = bot.answer(chat).await;
+            if let Err(why) = &answered {
+                eprintln!("cannot answer: {why}");
+            }
+            answered
+        }
     });
     let receiver = Receiver::with_keys(bus, keys).router("/webhooks/kick");
     let login = Router::new()
@@ -206,7 +214,10 @@ async fn callback(State(bot): State<Arc<Bot>>, Query(back): Query<Callback>) -> 
 async fn main() -> Result<(), Box<dyn Error + Send + Sync>> {
     let settings = Settings::from_env()?;
     let port = std::env::var("PORT").unwrap_or_else(|_| "3000".into());
-    println!("open {}/login to log the bot in", settings.public_url);
+    println!(
+        "listening on 0.0.0.0:{port}: webhooks at {0}/webhooks/kick; open {0}/login to log the bot in",
+        settings.public_url
+    );
     let listener = tokio::net::TcpListener::bind(format!("0.0.0.0:{port}")).await?;
     axum::serve(listener, app(settings)?).await?;
     Ok(())
