@@ -117,6 +117,44 @@ async fn commands_run_from_another_folder_use_the_relays_own_files() {
         !ok && err.contains("no output named \"tool\""),
         "a typo is named: {err}"
     );
+
+    // deliveries list has a time column; deliveries show tells one delivery's story.
+    let (ok, listed, err) = run_in(
+        &elsewhere,
+        &[
+            "--config",
+            config_arg,
+            "deliveries",
+            "list",
+            "--output",
+            "tools",
+        ],
+    );
+    assert!(ok, "{err}");
+    let row: Vec<&str> = listed.lines().next().unwrap().split_whitespace().collect();
+    let (id, queued) = (row[0], row[1]);
+    assert!(
+        queued.len() == 20 && queued.contains('T') && queued.ends_with('Z'),
+        "{listed}"
+    );
+    let (ok, shown, err) = run_in(
+        &elsewhere,
+        &["--config", config_arg, "deliveries", "show", id],
+    );
+    assert!(ok, "{err}");
+    for part in [
+        &format!("delivery {id}  chat.message.sent to tools")[..],
+        "message id  ",
+        &format!("queued  {queued}"),
+        "\"content\"",
+    ] {
+        assert!(shown.contains(part), "{part:?} missing from:\n{shown}");
+    }
+    let (ok, _, err) = run_in(
+        &elsewhere,
+        &["--config", config_arg, "deliveries", "show", "999"],
+    );
+    assert!(!ok && err.contains("no delivery 999"), "{err}");
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
     loop {
         let status = reqwest::get(format!("http://127.0.0.1:{admin}/api/status"))

@@ -158,6 +158,11 @@ pub enum DeliveriesAction {
         #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(i64).range(1..=1000))]
         limit: i64,
     },
+    /// One delivery with its history and the event it carries.
+    Show {
+        /// The delivery's id (the first column of `deliveries list`).
+        id: i64,
+    },
 }
 
 /// `outputs …`.

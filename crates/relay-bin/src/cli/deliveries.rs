@@ -24,8 +24,9 @@ pub(super) async fn list(
     let status = status.map(str::parse::<Status>).transpose()?;
     for row in store.list(output, status, limit).await? {
         println!(
-            "{:>8}  {:<10} {:<20} {:<34} attempts={} {}{}",
+            "{:>8}  {}  {:<10} {:<20} {:<34} attempts={} {}{}",
             row.id,
+            time(row.created_at),
             row.status,
             row.output,
             format!("{} {}", row.event_type, row.message_id),
@@ -37,6 +38,61 @@ pub(super) async fn list(
         );
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `deliveries show ID`: one delivery, its history and the event it carries.
+pub(super) async fn show(config_path: Option<&Path>, id: i64) -> anyhow::Result<ExitCode> {
+    let (config, source) = Config::load(config_path)?;
+    let store = open_store(&config, &source).await?;
+    let Some(detail) = store.detail(id).await? else {
+        bail!("no delivery {id} (`kick-relay deliveries list` shows the ids)");
+    };
+    let row = &detail.delivery;
+    println!("delivery {}  {} to {}", row.id, row.event_type, row.output);
+    println!("message id  {}", row.message_id);
+    if let Some(timestamp) = &detail.event_timestamp {
+        println!("sent by Kick  {timestamp}");
+    }
+    println!("queued  {}", time(row.created_at));
+    let finished = detail
+        .finished_at
+        .map(|at| format!(", finished {}", time(at)))
+        .unwrap_or_default();
+    println!(
+        "status  {} after {} attempts{finished}",
+        row.status, row.attempts
+    );
+    if detail.attempts.is_empty() {
+        println!("history  (none recorded: delivered at the first attempt, or not tried yet)");
+    } else {
+        println!("history");
+        for attempt in &detail.attempts {
+            println!(
+                "  {}  {:<10} {}{}",
+                time(attempt.at),
+                attempt.status,
+                attempt
+                    .http_status
+                    .map(|s| format!("HTTP {s} "))
+                    .unwrap_or_default(),
+                attempt.error.as_deref().unwrap_or_default()
+            );
+        }
+    }
+    match &detail.event_body {
+        Some(body) => println!("event\n{body}"),
+        None => println!("event  (no longer in the inbox: purged after retention_days)"),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A stored time (Unix ms) as RFC 3339, to the second.
+fn time(ms: i64) -> String {
+    let text = clock::rfc3339(clock::from_ms(ms));
+    match text.split_once('.') {
+        Some((seconds, _)) => format!("{seconds}Z"),
+        None => text,
+    }
 }
 
 /// `replay`: queue an output's finished deliveries again.

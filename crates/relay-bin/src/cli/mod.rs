@@ -124,6 +124,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             )
             .await
         }
+        Command::Deliveries {
+            action: DeliveriesAction::Show { id },
+        } => deliveries::show(cli.config.as_deref(), id).await,
         Command::Replay {
             output,
             since,
