@@ -589,7 +589,7 @@ fn read_config_file(path: &Path) -> Result<String, ConfigProblem> {
     })?;
     String::from_utf8(bytes).map_err(|err| {
         let at = err.utf8_error().valid_up_to();
-        let line = err.as_bytes()[..at].iter().filter(|b| **b == b'\n').count() + 1;
+        let line = err.as_bytes()[..at].split(|b| *b == b'\n').count();
         ConfigProblem(format!(
             "{}, line {line}: the file is not UTF-8 text (byte {at}); save it as UTF-8",
             path.display()

@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used, missing_docs)]
 
 use std::{
+    fmt::Write as _,
     path::Path,
     process::{Command, Stdio},
     sync::{Arc, Mutex},
@@ -36,10 +37,12 @@ fn run_in(cwd: &Path, args: &[&str]) -> (bool, String, String) {
 type Captured = Arc<Mutex<Option<(String, Vec<u8>)>>>;
 
 async fn capture(State(seen): State<Captured>, headers: HeaderMap, body: Bytes) -> &'static str {
-    let lines: String = headers
+    let lines = headers
         .iter()
-        .map(|(name, value)| format!("{name}: {}\n", value.to_str().unwrap_or_default()))
-        .collect();
+        .fold(String::new(), |mut lines, (name, value)| {
+            let _ = writeln!(lines, "{name}: {}", value.to_str().unwrap_or_default());
+            lines
+        });
     *seen.lock().unwrap() = Some((lines, body.to_vec()));
     "ok"
 }
@@ -88,73 +91,7 @@ async fn commands_run_from_another_folder_use_the_relays_own_files() {
         "signed with the config's key: {out}{err}"
     );
 
-    // An operator command from elsewhere acts on the serving relay's database and names it.
-    let (ok, out, err) = run_in(
-        &elsewhere,
-        &["--config", config_arg, "outputs", "disable", "tools"],
-    );
-    assert!(ok, "{err}");
-    assert!(out.contains("tools disabled"), "{out}");
-    let database = dir.join("relay.db");
-    assert!(
-        err.contains(&format!("database {}", database.display())),
-        "the command names the file it used: {err}"
-    );
-    let (_, listed, _) = run_in(&elsewhere, &["--config", config_arg, "outputs", "list"]);
-    assert!(listed.contains("DISABLED"), "{listed}");
-    let (ok, _, err) = run_in(
-        &elsewhere,
-        &[
-            "--config",
-            config_arg,
-            "deliveries",
-            "list",
-            "--output",
-            "tool",
-        ],
-    );
-    assert!(
-        !ok && err.contains("no output named \"tool\""),
-        "a typo is named: {err}"
-    );
-
-    // deliveries list has a time column; deliveries show tells one delivery's story.
-    let (ok, listed, err) = run_in(
-        &elsewhere,
-        &[
-            "--config",
-            config_arg,
-            "deliveries",
-            "list",
-            "--output",
-            "tools",
-        ],
-    );
-    assert!(ok, "{err}");
-    let row: Vec<&str> = listed.lines().next().unwrap().split_whitespace().collect();
-    let (id, queued) = (row[0], row[1]);
-    assert!(
-        queued.len() == 20 && queued.contains('T') && queued.ends_with('Z'),
-        "{listed}"
-    );
-    let (ok, shown, err) = run_in(
-        &elsewhere,
-        &["--config", config_arg, "deliveries", "show", id],
-    );
-    assert!(ok, "{err}");
-    for part in [
-        &format!("delivery {id}  chat.message.sent to tools")[..],
-        "message id  ",
-        &format!("queued  {queued}"),
-        "\"content\"",
-    ] {
-        assert!(shown.contains(part), "{part:?} missing from:\n{shown}");
-    }
-    let (ok, _, err) = run_in(
-        &elsewhere,
-        &["--config", config_arg, "deliveries", "show", "999"],
-    );
-    assert!(!ok && err.contains("no delivery 999"), "{err}");
+    operator_commands_from_elsewhere(&dir, &elsewhere, config_arg);
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
     loop {
         let status = reqwest::get(format!("http://127.0.0.1:{admin}/api/status"))
@@ -173,24 +110,7 @@ async fn commands_run_from_another_folder_use_the_relays_own_files() {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
 
-    // Without --config there is no database here: refused, and none is created.
-    for args in [&["outputs", "list"][..], &["deliveries", "list"]] {
-        let (ok, out, err) = run_in(&elsewhere, args);
-        assert!(!ok, "{args:?}: {out}");
-        assert!(
-            err.contains("no relay database at") && err.contains("kick-relay.db"),
-            "{args:?}: {err}"
-        );
-    }
-    let (ok, _, err) = run_in(&elsewhere, &["outputs", "list"]);
-    assert!(
-        !ok && err.contains("run the command where the relay runs"),
-        "{err}"
-    );
-    assert!(
-        std::fs::read_dir(&elsewhere).unwrap().next().is_none(),
-        "nothing created in the working directory"
-    );
+    no_database_without_the_config(&elsewhere);
     terminate(&mut relay);
 
     // verify: a delivery send-test signed with the dev key is valid against --config's key,
@@ -226,6 +146,99 @@ async fn commands_run_from_another_folder_use_the_relays_own_files() {
     assert!(
         !ok && out.contains("INVALID") && out.contains("Kick's published key"),
         "{out}"
+    );
+}
+
+/// From `elsewhere`, with the relay's `--config`: disable its output, list and show its
+/// deliveries; every command names the database it used and refuses a typo.
+fn operator_commands_from_elsewhere(dir: &Path, elsewhere: &Path, config_arg: &str) {
+    // An operator command from elsewhere acts on the serving relay's database and names it.
+    let (ok, out, err) = run_in(
+        elsewhere,
+        &["--config", config_arg, "outputs", "disable", "tools"],
+    );
+    assert!(ok, "{err}");
+    assert!(out.contains("tools disabled"), "{out}");
+    let database = dir.join("relay.db");
+    assert!(
+        err.contains(&format!("database {}", database.display())),
+        "the command names the file it used: {err}"
+    );
+    let (_, listed, _) = run_in(elsewhere, &["--config", config_arg, "outputs", "list"]);
+    assert!(listed.contains("DISABLED"), "{listed}");
+    let (ok, _, err) = run_in(
+        elsewhere,
+        &[
+            "--config",
+            config_arg,
+            "deliveries",
+            "list",
+            "--output",
+            "tool",
+        ],
+    );
+    assert!(
+        !ok && err.contains("no output named \"tool\""),
+        "a typo is named: {err}"
+    );
+
+    // deliveries list has a time column; deliveries show tells one delivery's story.
+    let (ok, listed, err) = run_in(
+        elsewhere,
+        &[
+            "--config",
+            config_arg,
+            "deliveries",
+            "list",
+            "--output",
+            "tools",
+        ],
+    );
+    assert!(ok, "{err}");
+    let row: Vec<&str> = listed.lines().next().unwrap().split_whitespace().collect();
+    let (id, queued) = (row[0], row[1]);
+    assert!(
+        queued.len() == 20 && queued.contains('T') && queued.ends_with('Z'),
+        "{listed}"
+    );
+    let (ok, shown, err) = run_in(
+        elsewhere,
+        &["--config", config_arg, "deliveries", "show", id],
+    );
+    assert!(ok, "{err}");
+    for part in [
+        &format!("delivery {id}  chat.message.sent to tools")[..],
+        "message id  ",
+        &format!("queued  {queued}"),
+        "\"content\"",
+    ] {
+        assert!(shown.contains(part), "{part:?} missing from:\n{shown}");
+    }
+    let (ok, _, err) = run_in(
+        elsewhere,
+        &["--config", config_arg, "deliveries", "show", "999"],
+    );
+    assert!(!ok && err.contains("no delivery 999"), "{err}");
+}
+
+/// Without `--config` there is no database in `elsewhere`: refused, and none is created.
+fn no_database_without_the_config(elsewhere: &Path) {
+    for args in [&["outputs", "list"][..], &["deliveries", "list"]] {
+        let (ok, out, err) = run_in(elsewhere, args);
+        assert!(!ok, "{args:?}: {out}");
+        assert!(
+            err.contains("no relay database at") && err.contains("kick-relay.db"),
+            "{args:?}: {err}"
+        );
+    }
+    let (ok, _, err) = run_in(elsewhere, &["outputs", "list"]);
+    assert!(
+        !ok && err.contains("run the command where the relay runs"),
+        "{err}"
+    );
+    assert!(
+        std::fs::read_dir(elsewhere).unwrap().next().is_none(),
+        "nothing created in the working directory"
     );
 }
 

@@ -392,7 +392,7 @@ async fn counts_kept_in_memory_say_since_when() {
             .is_some_and(|secs| secs < 60),
         "{status}"
     );
-    clock.advance(Duration::from_secs(2 * 3600));
+    clock.advance(Duration::from_hours(2));
     let (_, page) = relay.admin_get("/").await;
     assert!(page.contains("events in the last hour"), "{page}");
     assert!(page.contains("since it started 2 h ago"), "{page}");

@@ -94,7 +94,7 @@ async fn unreadable_bodies_reach_raw_outputs_and_are_counted_on_discord() {
         .unwrap();
     assert_eq!(replayed.status().as_u16(), 200);
     let got = raw.wait_for(4, Duration::from_secs(20)).await;
-    let bodies: Vec<Value> = got.iter().map(|r| r.json()).collect();
+    let bodies: Vec<Value> = got.iter().map(relay_tests::Received::json).collect();
     assert_eq!(bodies[0], bodies[3], "the replay sends the same envelope");
     for (body, encoding, carried) in [
         (&bodies[0], "utf-8", "not json {"),
@@ -115,7 +115,11 @@ async fn unreadable_bodies_reach_raw_outputs_and_are_counted_on_discord() {
         bodies[2]
     );
 
-    // Discord sent nothing for them, and says so: three skipped rows, each with its reason.
+    discord_counts_them_as_skipped(&relay, &discord).await;
+}
+
+/// Discord sent nothing for the three, and says so: three skipped rows, each with its reason.
+async fn discord_counts_them_as_skipped(relay: &TestRelay, discord: &StandIn) {
     relay
         .wait_for_metric(
             "kick_relay_outbox_rows{output=\"discord\",status=\"skipped\"} 3",

@@ -7,7 +7,7 @@ use std::{
 };
 
 use crate::{
-    admin::view::Status,
+    admin::view::{Ingest, Status},
     clock,
     store::{DeliveryDetail, DeliveryRow},
 };
@@ -133,18 +133,10 @@ fn action(viewer: &Viewer, path: &str, label: &str, back: &str, extra: &str) -> 
     )
 }
 
-/// The overview: ingest and every output.
-pub(crate) fn overview(status: &Status, viewer: &Viewer) -> String {
-    let ingest = &status.ingest;
+/// The ingest cards, the note on what they count and the chart of events per minute.
+fn ingest_section(ingest: &Ingest) -> String {
     let last_hour: u64 = ingest.events_per_minute.iter().sum();
-    let mut body = String::from("<h1>Status</h1>");
-    if let Some(why) = &status.database_lost {
-        let _ = write!(
-            body,
-            "<p class=\"note dead\" role=\"alert\"><strong>Not accepting events:</strong> {}</p>",
-            esc(why)
-        );
-    }
+    let mut body = String::new();
     // The counts are this process's: say so while they do not cover the hour yet.
     let (hour_label, chart_label) = if ingest.counting_for_secs < 3600 {
         let since = format!("since the start, {} ago", age(ingest.counting_for_secs));
@@ -193,6 +185,21 @@ pub(crate) fn overview(status: &Status, viewer: &Viewer) -> String {
         age(ingest.counting_for_secs)
     );
     body.push_str(&chart(&ingest.events_per_minute, &chart_label));
+    body
+}
+
+/// The overview: ingest and every output.
+pub(crate) fn overview(status: &Status, viewer: &Viewer) -> String {
+    let ingest = &status.ingest;
+    let mut body = String::from("<h1>Status</h1>");
+    if let Some(why) = &status.database_lost {
+        let _ = write!(
+            body,
+            "<p class=\"note dead\" role=\"alert\"><strong>Not accepting events:</strong> {}</p>",
+            esc(why)
+        );
+    }
+    body.push_str(&ingest_section(ingest));
     body.push_str("<h2>Outputs</h2>");
     if !viewer.actions_configured {
         body.push_str("<p class=\"note\">Actions (replay, enable, disable) need <code>admin.token</code> in the configuration; the <code>kick-relay</code> CLI does the same.</p>");

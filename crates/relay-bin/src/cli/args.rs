@@ -193,5 +193,7 @@ fn event_types() -> clap::builder::PossibleValuesParser {
 
 /// Delivery statuses, for `--status` (listed in `--help` and completed).
 fn statuses() -> clap::builder::PossibleValuesParser {
-    clap::builder::PossibleValuesParser::new(crate::store::Status::ALL.map(|s| s.as_str()))
+    clap::builder::PossibleValuesParser::new(
+        crate::store::Status::ALL.map(crate::store::Status::as_str),
+    )
 }
