@@ -13,12 +13,14 @@ use crate::{
 
 mod chat;
 mod outcome;
+mod position;
 mod prepare;
 mod uncommitted;
 
 use self::{
     chat::alone,
     outcome::{finish, settle},
+    position::{Event, Position, step},
     uncommitted::Uncommitted,
 };
 
@@ -59,10 +61,11 @@ pub async fn run(relay: Arc<Relay>, index: usize) {
         return;
     };
     let mut worker = Worker::new(&relay, output);
-    let mut cursor = 0_i64;
+    // Where the next rows are read: every change goes through `position::step`.
+    let mut position = Position::START;
     // Sends in flight; kept across batches, settled whenever the worker holds back or idles.
     let mut window = Window::with_capacity(output.in_flight);
-    // New rows straight from the store's writer (SQLite), while `feed.synced`.
+    // New rows straight from the store's writer (SQLite), while the position is in step.
     let mut feed = FeedState::new(relay.store.feed(&worker.name));
     while !relay.stopping.is_cancelled() {
         if output.standing_by() || relay.store.lost().is_some() {
@@ -70,8 +73,7 @@ pub async fn run(relay: Arc<Relay>, index: usize) {
             // lease ring the bell. A worker taking over resumes from the queue's head. A
             // database that is gone (deleted, replaced, dropped) could not record an outcome:
             // a send now would only be repeated once it is restored.
-            cursor = 0;
-            feed.synced = false;
+            position = step(position, Event::StoodBy);
             pause(&relay, &output.wake, POLL).await;
             continue;
         }
@@ -80,18 +82,20 @@ pub async fn run(relay: Arc<Relay>, index: usize) {
             read,
             last_read,
             from_store,
-        }) = worker.next_batch(&mut feed, &mut window, &mut cursor).await
+        }) = worker
+            .next_batch(&mut feed, &mut window, &mut position)
+            .await
         else {
             continue;
         };
         if batch.is_empty() {
             worker
-                .nothing_to_send(read, last_read, &mut feed, &mut window, &mut cursor)
+                .nothing_to_send(read, last_read, &feed, &mut window, &mut position)
                 .await;
             continue;
         }
         let mut hold = Hold::default();
-        // A batch shorter than asked for held every pending row past the cursor: once all of
+        // A batch shorter than asked for held every pending row past the position: once all of
         // it is sent, nothing is left to read until new rows are announced.
         let mut caught_up = read < BATCH;
         // Rows of the batch were left unsent (the worker holds back or reads again).
@@ -104,11 +108,11 @@ pub async fn run(relay: Arc<Relay>, index: usize) {
             }
             let now = relay.clock.now_ms();
             if worker.expire_if_old(&head, now).await {
-                cursor = head.id;
+                position = step(position, Event::Passed(head.id));
                 continue;
             }
             if let Some(last) = worker.skip_stale_chat(&head, &mut rows, now).await {
-                cursor = last;
+                position = step(position, Event::Passed(last));
                 continue;
             }
             if head.next_attempt_at > now {
@@ -140,27 +144,28 @@ pub async fn run(relay: Arc<Relay>, index: usize) {
             } else {
                 alone(head)
             };
-            cursor = group.last().map_or(cursor, |h| h.id);
+            if let Some(last) = group.last() {
+                position = step(position, Event::Passed(last.id));
+            }
             let sink = Arc::clone(&output.sink);
             let sent_at = relay.clock.now();
             let send = tokio::spawn(async move { sink.send(&request, sent_at).await });
             window.push_back((group, send));
         }
         caught_up &= !left;
-        if left {
+        if hold.any() || relay.stopping.is_cancelled() || output.standing_by() || left {
             // The rows left are still pending in the store, not in the feed.
-            feed.synced = false;
+            position = step(position, Event::LeftUnsent);
         }
         if hold.any() || relay.stopping.is_cancelled() || output.standing_by() {
-            feed.synced = false;
             worker.settle_all(&mut window, &mut hold).await;
-            worker.hold_back(hold, &mut cursor).await;
+            worker.hold_back(hold, &mut position).await;
         } else if caught_up && from_store && feed.intact() {
             // Everything pending was read and sent, and every row committed since that read
             // began is in the feed: take the next ones from there.
-            feed.synced = true;
-        } else if caught_up && !feed.synced {
-            worker.idle(&mut window, &mut cursor).await;
+            position = step(position, Event::CaughtUp);
+        } else if caught_up && !position.in_step() {
+            worker.idle(&mut window, &mut position).await;
         }
     }
     worker.settle_all(&mut window, &mut Hold::default()).await;
@@ -180,14 +185,13 @@ struct Batch {
 }
 
 /// A worker's use of its output's feed ([`crate::store::Feed`]): rows come from the feed
-/// while `synced` (the last read of the store found everything pending and the feed lost
-/// nothing since that read began), and from the store otherwise. Rows an operator's command
+/// while the position is in step (the last read of the store found everything pending and
+/// the feed lost nothing since that read began), and from the store otherwise. Rows an operator's command
 /// of another process makes pending again reach no feed: every [`POLL`] the worker looks at
 /// the store's count of requeues and reads the store from the queue's head when it changed
 /// (and every [`FULL_READ`] anyway).
 struct FeedState {
     feed: Option<Arc<Feed>>,
-    synced: bool,
     /// When the store was last read from the queue's head.
     scanned_at: tokio::time::Instant,
     /// The store's count of requeues as read before that read began (`None`: unknown).
@@ -201,26 +205,26 @@ impl FeedState {
         let now = tokio::time::Instant::now();
         Self {
             feed,
-            synced: false,
             scanned_at: now,
             requeues: None,
             checked_at: now,
         }
     }
 
-    /// The next rows after `cursor`, while in step; `None` when the store is to be read.
-    fn take(&self, cursor: i64) -> Option<Taken> {
-        let feed = self.feed.as_ref().filter(|_| self.synced)?;
+    /// The next rows past `position`, while it is in step; `None` when the store is to be
+    /// read.
+    fn take(&self, position: Position) -> Option<Taken> {
+        let feed = self.feed.as_ref().filter(|_| position.in_step())?;
         if self.scanned_at.elapsed() >= FULL_READ {
             return Some(Taken::Rescan);
         }
-        Some(feed.take(cursor, BATCH))
+        Some(feed.take(position.after, BATCH))
     }
 
     /// Whether rows may have been requeued since the last read from the queue's head (looked
     /// at every [`POLL`] while in step with the feed; a failed look says yes).
-    async fn requeued(&mut self, store: &crate::store::Store) -> bool {
-        if !self.synced || self.checked_at.elapsed() < POLL {
+    async fn requeued(&mut self, store: &crate::store::Store, position: Position) -> bool {
+        if !position.in_step() || self.checked_at.elapsed() < POLL {
             return false;
         }
         self.checked_at = tokio::time::Instant::now();
@@ -349,36 +353,39 @@ impl<'a> Worker<'a> {
     /// Everything pending was sent: settles it, lets its outcomes commit, then waits for new
     /// rows to be announced (or the poll interval) and scans from the start, instead of
     /// reading an empty queue twice more per event.
-    async fn idle(&mut self, window: &mut Window, cursor: &mut i64) {
-        if self.rescan(window, cursor).await {
+    async fn idle(&mut self, window: &mut Window, position: &mut Position) {
+        if self.rescan(window, position).await {
             pause(self.relay, &self.output.wake, POLL).await;
         }
     }
 
     /// Settles what is in flight and lets its outcomes commit, so that the next read starts
-    /// from the queue's head (`cursor` 0) without finding rows already sent; `false` when an
-    /// outcome asked to hold back instead (done, `cursor` set for it).
-    async fn rescan(&mut self, window: &mut Window, cursor: &mut i64) -> bool {
+    /// from the queue's head without finding rows already sent; `false` when an outcome asked
+    /// to hold back instead (done, the position set for it).
+    async fn rescan(&mut self, window: &mut Window, position: &mut Position) -> bool {
         let mut hold = Hold::default();
         self.settle_all(window, &mut hold).await;
         if hold.any() {
-            self.hold_back(hold, cursor).await;
+            self.hold_back(hold, position).await;
             return false;
         }
         self.committed.wait_all(&self.name).await;
         self.announce_skipped().await;
-        *cursor = 0;
+        *position = step(*position, Event::FromHead);
         true
     }
 
     /// Does what `hold` asks once nothing is in flight: a retried row becomes the next one read
     /// (after its new due time is committed), an open breaker pauses the output, a receiver's
     /// rate limit is waited out.
-    async fn hold_back(&mut self, hold: Hold, cursor: &mut i64) {
+    async fn hold_back(&mut self, hold: Hold, position: &mut Position) {
         let (relay, name) = (self.relay, self.name.as_str());
+        if hold.any() {
+            *position = step(*position, Event::HeldBack);
+        }
         if let Some(id) = hold.retry_from {
             self.committed.wait_all(name).await;
-            *cursor = (*cursor).min(id - 1);
+            *position = step(*position, Event::RetryFrom(id));
         }
         if hold.breaker {
             tracing::warn!(output = %name, pause = ?BREAKER_COOLDOWN, failures = self.failures, "breaker open: nothing is sent to this output until the pause ends, then one request probes it");
@@ -405,22 +412,22 @@ impl<'a> Worker<'a> {
         }
     }
 
-    /// The next rows after `cursor`: from the feed while in step with it, else from the store.
-    /// `None` when there is nothing to send yet (the worker waited, held back or arranged a
-    /// full read of the store) and the loop should come round again.
+    /// The next rows past the position: from the feed while in step with it, else from the
+    /// store. `None` when there is nothing to send yet (the worker waited, held back or
+    /// arranged a full read of the store) and the loop should come round again.
     async fn next_batch(
         &mut self,
         feed: &mut FeedState,
         window: &mut Window,
-        cursor: &mut i64,
+        position: &mut Position,
     ) -> Option<Batch> {
-        if feed.requeued(&self.relay.store).await {
+        if feed.requeued(&self.relay.store, *position).await {
             // Another process made rows pending again: read the store from the queue's head.
-            feed.synced = false;
-            self.rescan(window, cursor).await;
+            *position = step(*position, Event::Requeued);
+            self.rescan(window, position).await;
             return None;
         }
-        match feed.take(*cursor) {
+        match feed.take(*position) {
             Some(Taken::Rows(rows)) => {
                 let (read, last_read) = (rows.len(), rows.last().map(|h| h.id));
                 return Some(Batch {
@@ -436,8 +443,7 @@ impl<'a> Worker<'a> {
                 let mut hold = Hold::default();
                 self.settle_all(window, &mut hold).await;
                 if hold.any() {
-                    feed.synced = false;
-                    self.hold_back(hold, cursor).await;
+                    self.hold_back(hold, position).await;
                 } else {
                     self.announce_skipped().await;
                     pause(self.relay, &self.output.wake, feed.until_check()).await;
@@ -446,22 +452,22 @@ impl<'a> Worker<'a> {
             }
             Some(Taken::Behind) => {
                 // The worker fell behind the feed: read the store from here on.
-                feed.synced = false;
+                *position = step(*position, Event::FellBehind);
             }
             Some(Taken::Rescan) => {
                 // An operator of this process requeued rows, or it is time for the periodic
                 // full read: read the store from the queue's head.
-                feed.synced = false;
-                self.rescan(window, cursor).await;
+                *position = step(*position, Event::Requeued);
+                self.rescan(window, position).await;
                 return None;
             }
             None => {}
         }
-        if *cursor == 0 && feed.feed.is_some() {
+        if position.at_head() && feed.feed.is_some() {
             feed.scanned(self.relay.store.requeues().await.ok());
         }
         feed.mark();
-        let Some((rows, read, last_read)) = self.read_batch(*cursor).await else {
+        let Some((rows, read, last_read)) = self.read_batch(position.after).await else {
             pause(self.relay, &self.output.wake, POLL).await;
             return None;
         };
@@ -479,33 +485,35 @@ impl<'a> Worker<'a> {
         &mut self,
         read: usize,
         last_read: Option<i64>,
-        feed: &mut FeedState,
+        feed: &FeedState,
         window: &mut Window,
-        cursor: &mut i64,
+        position: &mut Position,
     ) {
         if read > 0 {
-            *cursor = last_read.unwrap_or(*cursor);
+            if let Some(last) = last_read {
+                *position = step(*position, Event::Passed(last));
+            }
             return;
         }
         if !window.is_empty() {
             // Nothing new: settle what is in flight before idling or scanning again.
             let mut hold = Hold::default();
             self.settle_all(window, &mut hold).await;
-            self.hold_back(hold, cursor).await;
+            self.hold_back(hold, position).await;
             return;
         }
         if feed.intact() {
-            // Nothing pending past the cursor, and every row committed since the read began
-            // is in the feed.
-            feed.synced = true;
+            // Nothing pending past the position, and every row committed since the read
+            // began is in the feed.
+            *position = step(*position, Event::CaughtUp);
             return;
         }
         self.committed.wait_all(&self.name).await;
         self.announce_skipped().await;
-        if *cursor == 0 {
+        if position.at_head() {
             pause(self.relay, &self.output.wake, POLL).await;
         }
-        *cursor = 0;
+        *position = step(*position, Event::FromHead);
     }
 
     /// Settles every send in flight, in order.
