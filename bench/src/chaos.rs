@@ -76,9 +76,7 @@ impl Harness {
         output_extra: &str,
     ) -> anyhow::Result<Self> {
         let db = work.join(format!("{name}.db"));
-        for suffix in ["", "-wal", "-shm"] {
-            let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
-        }
+        crate::util::remove_sqlite_database(&db);
         let url = format!("sqlite://{}", db.display());
         Self::prepare_on(relay_bin, work, name, keys, &url, output_url, output_extra)
     }

@@ -44,9 +44,7 @@ async fn run_once(
 ) -> anyhow::Result<u64> {
     let name = format!("cg-{events}-{}", output.is_some());
     let db = o.work.join(format!("{name}.db"));
-    for suffix in ["", "-wal", "-shm", ".lock"] {
-        let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
-    }
+    crate::util::remove_sqlite_database(&db);
     let outputs = output.map_or_else(String::new, |url| {
         format!("[[output]]\nname = \"raw\"\ntype = \"raw\"\nurl = \"{url}\"\nmax_in_flight = 1\n")
     });

@@ -377,9 +377,7 @@ async fn start(
             let db = o
                 .work
                 .join(format!("relay-{concurrency}-{set}-{}.db", outputs.len()));
-            for suffix in ["", "-wal", "-shm"] {
-                let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
-            }
+            crate::util::remove_sqlite_database(&db);
             let config = o.work.join("relay.toml");
             std::fs::write(
                 &config,

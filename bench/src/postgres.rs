@@ -130,9 +130,7 @@ pub(crate) async fn run(o: Options) -> anyhow::Result<()> {
     let mut rows = Vec::new();
 
     let db = o.work.join("pg-bench-sqlite.db");
-    for suffix in ["", "-wal", "-shm", ".lock"] {
-        let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
-    }
+    crate::util::remove_sqlite_database(&db);
     let (child, port) = relay(
         &o,
         &keys,

@@ -5,6 +5,15 @@ use std::{
     process::Stdio,
 };
 
+/// Removes a SQLite database and every file beside it that belongs to it (its WAL, its
+/// shared memory, its instance lock and its `.id` marker), so that a relay starts on a new,
+/// empty one: a marker left behind would make it refuse, as it should for a deleted database.
+pub(crate) fn remove_sqlite_database(db: &Path) {
+    for suffix in ["", "-wal", "-shm", ".lock", ".id"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
+    }
+}
+
 /// A free loopback port.
 ///
 /// # Errors
