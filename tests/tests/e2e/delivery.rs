@@ -547,12 +547,32 @@ async fn a_worker_that_falls_behind_its_feed_sends_the_rest_from_the_store_once_
         )
         .await
         .unwrap();
-    operator.close().await.unwrap();
     let replayed = usize::try_from(replayed).unwrap();
     assert!(replayed >= 1);
     raw.wait_for(total + replayed, Duration::from_secs(10))
         .await;
-    tokio::time::sleep(Duration::from_millis(2500)).await;
+    // Wait for the relay's own record, not for time to pass: every send settled as delivered,
+    // and nothing pending. Only then is the count of requests final.
+    relay
+        .wait_for_metric(
+            &format!(
+                "kick_relay_attempts_total{{output=\"raw\",outcome=\"delivered\"}} {}",
+                total + replayed
+            ),
+            Duration::from_secs(10),
+        )
+        .await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while !operator
+        .list(Some("raw"), Some(relay_bin::store::Status::Pending), 1)
+        .await
+        .unwrap()
+        .is_empty()
+    {
+        assert!(std::time::Instant::now() < deadline, "rows still pending");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    operator.close().await.unwrap();
     assert_eq!(
         raw.received().len(),
         total + replayed,
