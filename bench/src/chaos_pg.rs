@@ -19,7 +19,8 @@ use anyhow::Context;
 use tokio::process::{Child, Command};
 
 use crate::{
-    chaos::{Harness, Options, random_below},
+    chaos::Options,
+    harness::{Harness, random_below},
     presign::{self, Signed},
     stand_in::{self, Arrivals},
     util::bench_keys,

@@ -22,7 +22,7 @@ use tokio::{
 };
 
 use crate::{
-    chaos::{Answer, Harness, load_until},
+    harness::{Answer, Harness, load_until},
     presign::Signed,
     stand_in,
 };

@@ -15,6 +15,7 @@ mod ceiling;
 mod chaos;
 mod chaos_pg;
 mod discord_lag;
+mod harness;
 mod hostile;
 mod instructions;
 mod load;

@@ -4,6 +4,7 @@
 
 mod bench;
 mod ci;
+mod circles;
 mod dist;
 mod fuzz;
 mod tidy;

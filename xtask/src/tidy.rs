@@ -70,8 +70,9 @@ pub(crate) fn run(root: &Path) -> Result<(), String> {
     let mut problems = check_floors(&metadata);
     problems.extend(check_crate_files(root));
     problems.extend(check_paths_stay_inside(root)?);
+    problems.extend(crate::circles::check(root));
     if problems.is_empty() {
-        println!("tidy: crate floors, READMEs, lints and paths are in order");
+        println!("tidy: crate floors, READMEs, lints, paths and imports (no circles) are in order");
         Ok(())
     } else {
         Err(format!(

@@ -126,14 +126,15 @@ pub struct Lag {
 }
 
 impl Metrics {
-    /// Counts one run of the subscription reconciler and what it changed.
-    pub fn reconciled(&self, ok: bool, report: &crate::reconciler::Report) {
+    /// Counts one run of the subscription reconciler and what it changed: subscriptions
+    /// created, refused by Kick, removed.
+    pub fn reconciled(&self, ok: bool, [created_n, failed_n, removed_n]: [usize; 3]) {
         let [runs_ok, runs_failed, created, failed, removed] = &self.reconciler;
         if ok { runs_ok } else { runs_failed }.fetch_add(1, Ordering::Relaxed);
         let count = |n: usize| u64::try_from(n).unwrap_or(u64::MAX);
-        created.fetch_add(count(report.created.len()), Ordering::Relaxed);
-        failed.fetch_add(count(report.failed.len()), Ordering::Relaxed);
-        removed.fetch_add(count(report.removed.len()), Ordering::Relaxed);
+        created.fetch_add(count(created_n), Ordering::Relaxed);
+        failed.fetch_add(count(failed_n), Ordering::Relaxed);
+        removed.fetch_add(count(removed_n), Ordering::Relaxed);
     }
 
     /// Counts one ingest outcome.

@@ -12,7 +12,7 @@ use kick_models::{
     api::{EventSubscription, SubscribeRequest},
 };
 
-use crate::{config::Config, leases, relay::Relay};
+use crate::{config::Config, lease, relay::Relay};
 
 /// What to change at Kick.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -134,14 +134,14 @@ pub async fn run(relay: Arc<Relay>) {
     let interval = Duration::from_secs(config.kick.reconcile_interval_secs);
     loop {
         let held = relay
-            .singleton(leases::RECONCILER)
-            .is_some_and(leases::Lease::is_held);
+            .singleton(lease::RECONCILER)
+            .is_some_and(lease::Lease::is_held);
         let wait = if held {
             once(&relay, &client).await;
             interval
         } else {
             // Look again soon: the holder may die.
-            leases::RENEW
+            lease::RENEW
         };
         tokio::select! {
             () = tokio::time::sleep(wait) => {}
@@ -153,7 +153,14 @@ pub async fn run(relay: Arc<Relay>) {
 async fn once(relay: &Relay, client: &kick_api::KickClient) {
     match reconcile(client, &relay.config).await {
         Ok(report) => {
-            relay.metrics.reconciled(true, &report);
+            relay.metrics.reconciled(
+                true,
+                [
+                    report.created.len(),
+                    report.failed.len(),
+                    report.removed.len(),
+                ],
+            );
             for (broadcaster, event, id) in &report.created {
                 tracing::warn!(%broadcaster, %event, %id, "subscription missing at Kick: created again");
             }
@@ -165,7 +172,7 @@ async fn once(relay: &Relay, client: &kick_api::KickClient) {
             }
         }
         Err(err) => {
-            relay.metrics.reconciled(false, &Report::default());
+            relay.metrics.reconciled(false, [0; 3]);
             tracing::error!(error = %format!("{err:#}"), "cannot reconcile subscriptions; will try again");
         }
     }

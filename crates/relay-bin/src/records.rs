@@ -128,7 +128,7 @@ mod tests {
             wake: Notify::new(),
             disabled: AtomicBool::new(disabled),
             max_lag: None,
-            lease: crate::leases::Lease::new("output:test".into()),
+            lease: crate::lease::Lease::new("output:test".into()),
         }
     }
 

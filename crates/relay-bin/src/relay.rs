@@ -21,7 +21,7 @@ use crate::{
     clock::Clock,
     config::Config,
     instance_lock::InstanceLock,
-    leases::{self, Lease},
+    lease::{self, Lease},
     metrics::Metrics,
     store::{Serving, Store, database_file, is_postgres_url},
 };
@@ -194,7 +194,7 @@ impl Relay {
                 wake: Notify::new(),
                 disabled: AtomicBool::new(disabled),
                 max_lag: output.max_lag(),
-                lease: Lease::new(leases::output_lease(&name)),
+                lease: Lease::new(lease::output_lease(&name)),
             });
         }
         let body_budget = Semaphore::new(config.server.max_buffered_body_bytes);
@@ -210,10 +210,10 @@ impl Relay {
             instance_lock: std::sync::Mutex::new(instance_lock),
             started_ms: clock.now_ms(),
             clock,
-            holder: leases::holder_name(),
+            holder: lease::holder_name(),
             singletons: [
-                Lease::new(leases::PURGE.into()),
-                Lease::new(leases::RECONCILER.into()),
+                Lease::new(lease::PURGE.into()),
+                Lease::new(lease::RECONCILER.into()),
             ],
         });
         Ok(relay)

@@ -10,7 +10,7 @@ use anyhow::Context;
 use tokio::{net::TcpListener, task::JoinSet};
 use tokio_util::sync::CancellationToken;
 
-use crate::{admin, delivery, ingest, leases, reconciler, relay::Relay, serve::Limits};
+use crate::{admin, delivery, ingest, lease, leases, reconciler, relay::Relay, serve::Limits};
 
 /// Connections the admin listener serves at once (health checks, scrapes, the page): room for
 /// a hundred or two slow clients before a liveness probe has to wait (~8 MiB of read buffers
@@ -95,8 +95,8 @@ async fn purge_periodically(relay: &Relay) {
     loop {
         let before = relay.clock.now_ms().saturating_sub(retention_ms);
         let held = relay
-            .singleton(leases::PURGE)
-            .is_some_and(leases::Lease::is_held);
+            .singleton(lease::PURGE)
+            .is_some_and(lease::Lease::is_held);
         if held && let Err(err) = relay.store.purge(before).await {
             tracing::warn!(error = %format!("{err:#}"), "retention purge failed; will try again");
         }
@@ -229,7 +229,7 @@ pub async fn start(relay: Arc<Relay>) -> anyhow::Result<Running> {
         outputs = relay.outputs.len(),
         key = %relay.keys.current().fingerprint_hex(),
         started_at_ms = relay.clock.now_ms(),
-        version = crate::cli::VERSION,
+        version = crate::version::VERSION,
         "kick-relay listening"
     );
     Ok(Running {

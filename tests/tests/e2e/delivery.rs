@@ -519,9 +519,15 @@ async fn a_worker_that_falls_behind_its_feed_sends_the_rest_from_the_store_once_
     seen.sort_unstable();
     seen.dedup();
     assert_eq!(seen.len(), total, "every event once, none lost");
-    // An operator replays the oldest delivered rows from another process (as the CLI does):
-    // the worker, in step with its feed again, sees the store's count of requeues change and
-    // reads the queue from its head. Exactly the replayed rows go out again, nothing else.
+    replay_delivered_from_another_process(&relay, &raw, total).await;
+    let mut relay = std::sync::Arc::try_unwrap(relay).unwrap_or_else(|_| panic!("posts done"));
+    relay.stop().await;
+}
+
+/// An operator replays the oldest delivered rows from another process (as the CLI does): the
+/// worker, in step with its feed again, sees the store's count of requeues change and reads
+/// the queue from its head. Exactly the replayed rows go out again, nothing else.
+async fn replay_delivered_from_another_process(relay: &TestRelay, raw: &StandIn, total: usize) {
     let operator = relay_bin::store::Store::open(
         &format!("sqlite://{}", relay.dir.join("relay.db").display()),
         relay_bin::store::Synchronous::Full,
@@ -578,6 +584,4 @@ async fn a_worker_that_falls_behind_its_feed_sends_the_rest_from_the_store_once_
         total + replayed,
         "the replayed rows once more, nothing else"
     );
-    let mut relay = std::sync::Arc::try_unwrap(relay).unwrap_or_else(|_| panic!("posts done"));
-    relay.stop().await;
 }

@@ -133,7 +133,7 @@ async fn a_replica_that_stops_hands_its_output_over() {
     let expected: Vec<String> = (0..10).map(|i| format!("01JHANDOVER{i:015}")).collect();
     assert_eq!(ids(&forward), expected);
     // A released lease is taken at the survivor's next renewal, not after it lapses.
-    assert!(took < relay_bin::leases::TTL, "took {took:?}");
+    assert!(took < relay_bin::lease::TTL, "took {took:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

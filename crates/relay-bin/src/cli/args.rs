@@ -4,13 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
-/// `kick-relay --version`: the crate version and the git commit it was built from.
-pub const VERSION: &str = concat!(
-    env!("CARGO_PKG_VERSION"),
-    " (",
-    env!("KICK_RELAY_GIT_COMMIT"),
-    ")"
-);
+pub use crate::version::VERSION;
 
 /// Receives Kick.com webhooks, verifies them, stores each once and relays it to Discord, raw
 /// JSON webhooks and other Kick consumers.
