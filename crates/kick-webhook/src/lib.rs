@@ -4,6 +4,7 @@ mod keys;
 mod receiver;
 mod recent;
 mod rejection;
+mod verify;
 
 pub use self::{
     keys::KeyStore,
@@ -12,6 +13,7 @@ pub use self::{
         Receiver,
     },
     rejection::Rejection,
+    verify::{authenticate, read_body},
 };
 /// Re-exported from kick-verify: a key of your own for [`KeyStore::new`] (a test key, say), and
 /// the timestamp window for [`Receiver::timestamp_window`].

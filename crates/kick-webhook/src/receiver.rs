@@ -15,11 +15,12 @@ use axum::{
 };
 use kick_dispatch::Dispatcher;
 use kick_models::{Delivery, drops};
-use kick_verify::{PublicKey, SignedMessage, VerifyError, Window};
+use kick_verify::{PublicKey, Window};
 
 use crate::{
     KeyStore, Rejection,
     recent::{RecentIds, Seen},
+    verify::{authenticate, read_body},
 };
 
 /// How old `Kick-Event-Message-Timestamp` may be unless [`Receiver::timestamp_window`] says.
@@ -173,30 +174,11 @@ impl Receiver {
                 limit: self.max_body_bytes,
             });
         }
-        // A channel event's headers, or a Drops claim's (its own set, at the same URL).
-        let parsed = drops::any_headers_from_pairs(|| {
-            headers.iter().map(|(n, v)| (n.as_str(), v.as_bytes()))
-        })
-        .map_err(|err| Rejection::BadHeader(err.to_string()))?;
+        let now = (self.clock)()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+        let parsed = authenticate(&self.keys, self.window, headers, &body, now).await?;
         let at = parsed.meta.timestamp.unix_seconds();
-        if let Some(window) = self.window {
-            let now = (self.clock)()
-                .duration_since(UNIX_EPOCH)
-                .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
-            window
-                .check(at, now)
-                .map_err(|err| Rejection::Stale(err.to_string()))?;
-        }
-        let signed = SignedMessage {
-            message_id: &parsed.meta.message_id,
-            timestamp: parsed.meta.timestamp.as_str(),
-            body: &body,
-            signature_b64: &parsed.signature,
-        };
-        self.keys.verify(&signed).await.map_err(|err| match err {
-            VerifyError::MalformedSignature => Rejection::MalformedSignature,
-            _ => Rejection::BadSignature,
-        })?;
         let seen = {
             let mut recent = self.recent.lock().unwrap_or_else(PoisonError::into_inner);
             match recent.insert(&parsed.meta.message_id, at) {
@@ -214,10 +196,9 @@ impl Receiver {
             Seen::New => {}
             Seen::Repeat => return Ok(Received::Duplicate),
             Seen::BeyondMemory { forgotten_up_to } => {
-                return Err(Rejection::Stale(format!(
-                    "timestamp is {} s older than the oldest this receiver still remembers message ids for, so a repeat could not be told apart; raise recent_ids",
-                    forgotten_up_to.saturating_sub(at).saturating_add(1)
-                )));
+                return Err(Rejection::BeyondMemory {
+                    secs: forgotten_up_to.saturating_sub(at).saturating_add(1),
+                });
             }
         }
         let delivery = Arc::new(Delivery::parse(parsed, body.to_vec()));
@@ -232,23 +213,9 @@ impl Receiver {
 }
 
 async fn handle(State(receiver): State<Arc<Receiver>>, headers: HeaderMap, body: Body) -> Response {
-    let limit = receiver.max_body_bytes;
-    let body = match axum::body::to_bytes(body, limit).await {
+    let body = match read_body(body, receiver.max_body_bytes).await {
         Ok(body) => body,
-        Err(err) => {
-            let mut too_large = false;
-            let mut cause: Option<&dyn std::error::Error> = Some(&err);
-            while let Some(current) = cause {
-                too_large |= current.to_string().contains("length limit");
-                cause = current.source();
-            }
-            let rejection = if too_large {
-                Rejection::TooLarge { limit }
-            } else {
-                Rejection::UnreadableBody(format!("unreadable body: {err}"))
-            };
-            return rejection.into_response();
-        }
+        Err(rejection) => return rejection.into_response(),
     };
     match receiver.receive(&headers, body).await {
         Ok(Received::Accepted(_)) => (StatusCode::OK, "accepted").into_response(),

@@ -6,6 +6,8 @@ use axum::{
     http::StatusCode,
     response::{IntoResponse, Response},
 };
+use kick_models::HeaderError;
+use kick_verify::FreshnessError;
 
 /// Why a request was not accepted, and the answer it gets. Kick only ever sees 400 for a
 /// request that was not signed right, and 413 for one too large: a signed delivery whose body
@@ -14,9 +16,15 @@ use axum::{
 #[non_exhaustive]
 pub enum Rejection {
     /// A `Kick-Event-*` header is missing or malformed (400).
-    BadHeader(String),
+    BadHeader(HeaderError),
     /// `Kick-Event-Message-Timestamp` is outside the window (400).
-    Stale(String),
+    Stale(FreshnessError),
+    /// The timestamp is older than one this receiver had to forget message ids for, so a
+    /// repeat could not be told apart (400): by how many seconds.
+    BeyondMemory {
+        /// How much older than the oldest remembered, in seconds.
+        secs: i64,
+    },
     /// `Kick-Event-Signature` is not Base64 of a 256-byte signature (400).
     MalformedSignature,
     /// The signature does not verify with Kick's key (400).
@@ -43,8 +51,13 @@ impl Rejection {
 impl fmt::Display for Rejection {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::BadHeader(why) | Self::UnreadableBody(why) => f.write_str(why),
+            Self::BadHeader(why) => write!(f, "{why}"),
+            Self::UnreadableBody(why) => f.write_str(why),
             Self::Stale(why) => write!(f, "Kick-Event-Message-Timestamp: {why}"),
+            Self::BeyondMemory { secs } => write!(
+                f,
+                "Kick-Event-Message-Timestamp: timestamp is {secs} s older than the oldest this receiver still remembers message ids for, so a repeat could not be told apart; raise recent_ids"
+            ),
             Self::MalformedSignature => f.write_str(
                 "malformed Kick-Event-Signature: expected standard Base64 of a 256-byte signature",
             ),

@@ -10,8 +10,7 @@ use axum::{
     response::{IntoResponse, Response},
     routing::post,
 };
-use kick_models::{Delivery, WebhookHeaders, drops};
-use kick_verify::{SignedMessage, VerifyError};
+use kick_models::{Delivery, WebhookHeaders};
 
 use crate::{
     metrics::{LATE_AFTER_SECS, Outcome},
@@ -161,23 +160,8 @@ async fn read_body(relay: &Relay, body: Body) -> Result<Bytes, IngestRejection> 
     let server = &relay.config.server;
     let limit = server.max_body_bytes;
     let timeout = Duration::from_secs(server.body_timeout_secs);
-    match tokio::time::timeout(timeout, axum::body::to_bytes(body, limit)).await {
-        Ok(Ok(body)) => Ok(body),
-        Ok(Err(err)) => {
-            // axum reports the limit as an error whose chain says "length limit exceeded" (the
-            // end-to-end test for 1 MiB + 1 pins this to 413).
-            let mut too_large = false;
-            let mut cause: Option<&dyn std::error::Error> = Some(&err);
-            while let Some(current) = cause {
-                too_large |= current.to_string().contains("length limit");
-                cause = current.source();
-            }
-            Err(if too_large {
-                IngestRejection::TooLarge { limit }
-            } else {
-                IngestRejection::UnreadableBody(format!("unreadable body: {err}"))
-            })
-        }
+    match tokio::time::timeout(timeout, kick_webhook::read_body(body, limit)).await {
+        Ok(read) => read.map_err(IngestRejection::from),
         Err(_) => Err(IngestRejection::BodyTimeout {
             secs: timeout.as_secs(),
         }),
@@ -195,32 +179,18 @@ async fn authenticate(
     body: &[u8],
     now_ms: i64,
 ) -> Result<WebhookHeaders, IngestRejection> {
-    // A channel event's headers, or a Drops claim's (its own set, at the same URL).
-    let parsed =
-        drops::any_headers_from_pairs(|| headers.iter().map(|(n, v)| (n.as_str(), v.as_bytes())))
-            .map_err(|err| IngestRejection::BadHeader(err.to_string()))?;
     let now_secs = now_ms.div_euclid(1000);
-    // Parsed once, by kick-models, with the headers.
-    let at_secs = parsed.meta.timestamp.unix_seconds();
-    if let Some(window) = relay.config.freshness() {
-        window
-            .check(at_secs, now_secs)
-            .map_err(|err| IngestRejection::Stale(err.to_string()))?;
-    }
-    let signed = SignedMessage {
-        message_id: &parsed.meta.message_id,
-        timestamp: parsed.meta.timestamp.as_str(),
+    // The check kick-webhook's receiver makes too: headers (a channel event's or a Drops
+    // claim's), the window, the signature.
+    let parsed = kick_webhook::authenticate(
+        &relay.keys,
+        relay.config.freshness(),
+        headers,
         body,
-        signature_b64: &parsed.signature,
-    };
-    if let Err(err) = relay.keys.verify(&signed).await {
-        tracing::debug!(message_id = %parsed.meta.message_id, error = %err, "signature rejected");
-        return Err(if err == VerifyError::MalformedSignature {
-            IngestRejection::MalformedSignature
-        } else {
-            IngestRejection::BadSignature
-        });
-    }
+        now_secs,
+    )
+    .await?;
+    let at_secs = parsed.meta.timestamp.unix_seconds();
     let age_secs = u64::try_from(now_secs.saturating_sub(at_secs)).unwrap_or(0);
     relay
         .metrics

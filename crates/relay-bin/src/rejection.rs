@@ -6,6 +6,8 @@ use axum::{
     response::{IntoResponse, Response},
 };
 
+use kick_webhook::Rejection;
+
 use crate::metrics::Outcome;
 
 /// A request the relay does not store, and why.
@@ -25,18 +27,22 @@ pub enum IngestRejection {
         /// The limit, seconds.
         secs: u64,
     },
-    /// The body could not be read.
-    UnreadableBody(String),
-    /// A `Kick-Event-*` header is missing or malformed (the message names it).
-    BadHeader(String),
-    /// The timestamp is outside the window (`Config::freshness`).
-    Stale(String),
-    /// `Kick-Event-Signature` is not Base64 of a 256-byte signature.
-    MalformedSignature,
-    /// The signature does not verify.
-    BadSignature,
+    /// Refused by the check every Kick delivery goes through ([`kick_webhook::authenticate`]):
+    /// a missing or malformed header, a timestamp outside the window (`Config::freshness`), a
+    /// malformed or wrong signature, a body that could not be read. Its text is kick-webhook's.
+    Refused(Rejection),
     /// The store could not commit; Kick sends it again.
     StoreUnavailable,
+}
+
+impl From<Rejection> for IngestRejection {
+    /// kick-webhook's answer, except a body over the limit, which names the relay's key.
+    fn from(rejection: Rejection) -> Self {
+        match rejection {
+            Rejection::TooLarge { limit } => Self::TooLarge { limit },
+            other => Self::Refused(other),
+        }
+    }
 }
 
 impl IngestRejection {
@@ -44,28 +50,26 @@ impl IngestRejection {
     pub const fn outcome(&self) -> Outcome {
         match self {
             Self::NotFound => Outcome::NotFound,
-            Self::TooLarge { .. } => Outcome::TooLarge,
+            Self::TooLarge { .. } | Self::Refused(Rejection::TooLarge { .. }) => Outcome::TooLarge,
             Self::Busy => Outcome::Busy,
             Self::BodyTimeout { .. } => Outcome::BodyTimeout,
-            Self::UnreadableBody(_) | Self::BadHeader(_) => Outcome::BadHeader,
-            Self::Stale(_) => Outcome::Stale,
-            Self::MalformedSignature | Self::BadSignature => Outcome::BadSignature,
+            Self::Refused(Rejection::Stale(_) | Rejection::BeyondMemory { .. }) => Outcome::Stale,
+            Self::Refused(Rejection::MalformedSignature | Rejection::BadSignature) => {
+                Outcome::BadSignature
+            }
+            Self::Refused(_) => Outcome::BadHeader,
             Self::StoreUnavailable => Outcome::StoreUnavailable,
         }
     }
 
     /// The HTTP status.
-    pub const fn status(&self) -> StatusCode {
+    pub fn status(&self) -> StatusCode {
         match self {
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Busy | Self::StoreUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             Self::BodyTimeout { .. } => StatusCode::REQUEST_TIMEOUT,
-            Self::UnreadableBody(_)
-            | Self::BadHeader(_)
-            | Self::Stale(_)
-            | Self::MalformedSignature
-            | Self::BadSignature => StatusCode::BAD_REQUEST,
+            Self::Refused(rejection) => rejection.status(),
         }
     }
 
@@ -81,12 +85,7 @@ impl IngestRejection {
             Self::BodyTimeout { secs } => {
                 format!("body not received within server.body_timeout_secs ({secs}s)")
             }
-            Self::UnreadableBody(why) | Self::BadHeader(why) => why.clone(),
-            Self::Stale(why) => format!("Kick-Event-Message-Timestamp: {why}"),
-            Self::MalformedSignature => {
-                "malformed Kick-Event-Signature: expected standard Base64 of a 256-byte signature".into()
-            }
-            Self::BadSignature => "bad signature".into(),
+            Self::Refused(rejection) => rejection.to_string(),
             Self::StoreUnavailable => "storage unavailable; retry later".into(),
         }
     }
@@ -136,16 +135,32 @@ mod tests {
         assert_eq!(busy.headers()[header::RETRY_AFTER], "1");
         let store = IngestRejection::StoreUnavailable.into_response();
         assert_eq!(store.headers()[header::RETRY_AFTER], "5");
+        let bad_signature = IngestRejection::from(Rejection::BadSignature);
+        assert_eq!(bad_signature.outcome().as_str(), "bad_signature");
         assert!(
-            IngestRejection::BadSignature
+            bad_signature
                 .into_response()
                 .headers()
                 .get(header::RETRY_AFTER)
                 .is_none()
         );
+        let stale = IngestRejection::from(Rejection::Stale(kick_verify::FreshnessError::TooOld {
+            age_secs: 90_000,
+            max_secs: 82_500,
+        }));
+        assert_eq!(stale.outcome().as_str(), "stale");
+        assert!(
+            stale
+                .message()
+                .starts_with("Kick-Event-Message-Timestamp: timestamp is stale: 90000 s old"),
+            "{}",
+            stale.message()
+        );
+        let too_large = IngestRejection::from(Rejection::TooLarge { limit: 10 });
         assert_eq!(
-            IngestRejection::Stale("too old".into()).message(),
-            "Kick-Event-Message-Timestamp: too old"
+            too_large.message(),
+            "body larger than server.max_body_bytes (10 bytes)",
+            "the relay's own text, naming its key"
         );
     }
 }
