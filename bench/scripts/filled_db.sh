@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Writes a SQLite database that already holds a retention window's rows, for
-# `DB_TEMPLATE=FILE bench/scripts/pinned_load.sh ...` (docs/BENCHMARKS.md, finding 28): ROWS chat
+# `DB_TEMPLATE=FILE bench/scripts/pinned_load.sh ...` (docs/benchmarks/FINDINGS.md, finding 28): ROWS chat
 # events received over the last hour (random chat message ids as their second key, 1,000-byte
 # bodies), each delivered to raw and forward. The schema is the relay's own: `kick-relay
 # deliveries list` creates it. Needs the sqlite3 shell and a release build.

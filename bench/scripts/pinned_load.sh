@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Loads a release kick-relay by hand the way docs/BENCHMARKS.md's findings 20-23 did: the relay
+# Loads a release kick-relay by hand the way docs/benchmarks/FINDINGS.md's findings 20-23 did: the relay
 # pinned to core 0, `relay-bench stand-in` (the outputs' receiver) and `relay-bench load` pinned
 # to core 1. Prints the load's latency line, the relay's CPU ticks (1/100 s) over the load,
 # bytes it wrote, its context switches, the deliveries each output made and its peak RSS.

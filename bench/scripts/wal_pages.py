@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Which b-trees a SQLite WAL's commits wrote, per commit (docs/BENCHMARKS.md, findings 20-23).
+"""Which b-trees a SQLite WAL's commits wrote, per commit (docs/benchmarks/FINDINGS.md, findings 20-23).
 
 Usage: wal_pages.py DB WAL, where WAL is a copy of DB's -wal file taken after the writer was
 killed (bench/scripts/pinned_load.sh with KEEP_WAL=1 leaves both). Reads the frames of the WAL's

@@ -142,7 +142,9 @@ enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
-    /// Run every target at concurrency 1, 16 and 64 and write docs/BENCHMARKS.md.
+    /// Run every target at concurrency 1, 16 and 64; add the report to `--report`
+    /// (docs/benchmarks/RUNS.md) and show it as the newest run on `--summary`
+    /// (docs/BENCHMARKS.md).
     All {
         /// Short runs for development.
         #[arg(long)]
@@ -153,9 +155,13 @@ enum Command {
         /// Working directory (keys, pre-signed requests, databases).
         #[arg(long)]
         work: PathBuf,
-        /// The report to update.
+        /// The run log the report is added to, newest first.
         #[arg(long)]
         report: PathBuf,
+        /// A page whose `<!-- newest run -->` … `<!-- end of newest run -->` block the report
+        /// replaces.
+        #[arg(long)]
+        summary: Option<PathBuf>,
         /// `bench/peers/kickpy` (kickcom.py's set-up and server scripts).
         #[arg(long)]
         kickpy: PathBuf,
@@ -244,6 +250,7 @@ fn main() -> anyhow::Result<()> {
             relay_bin,
             work,
             report,
+            summary,
             kickpy,
             extra,
         } => runtime.block_on(orchestrate::all(orchestrate::Options {
@@ -251,6 +258,7 @@ fn main() -> anyhow::Result<()> {
             relay_bin,
             work,
             report,
+            summary,
             kickpy,
             extra,
         })),

@@ -1,9 +1,9 @@
 //! `relay-bench all`: every target started fresh, alternating, at concurrency 1, 16, 64; the
-//! report goes into docs/BENCHMARKS.md.
+//! report goes into docs/benchmarks/RUNS.md and, as the newest run, onto docs/BENCHMARKS.md.
 
 use std::{
     fmt::Write as _,
-    path::PathBuf,
+    path::{Path, PathBuf},
     process::Stdio,
     sync::Arc,
     time::{Duration, Instant},
@@ -29,6 +29,7 @@ pub(crate) struct Options {
     pub(crate) relay_bin: PathBuf,
     pub(crate) work: PathBuf,
     pub(crate) report: PathBuf,
+    pub(crate) summary: Option<PathBuf>,
     pub(crate) kickpy: PathBuf,
     pub(crate) extra: Option<PathBuf>,
 }
@@ -672,5 +673,50 @@ fn write_report(
     }
     std::fs::write(&o.report, updated).with_context(|| format!("write {}", o.report.display()))?;
     println!("report: {}", o.report.display());
+    if let Some(summary) = &o.summary {
+        show_newest(summary, &run)?;
+        println!("newest run shown on {}", summary.display());
+    }
     Ok(())
+}
+
+/// Replaces the block between `<!-- newest run -->` and `<!-- end of newest run -->` of the
+/// page at `path` with `run`.
+///
+/// # Errors
+/// A page that cannot be read or written, or has no such block.
+fn show_newest(path: &Path, run: &str) -> anyhow::Result<()> {
+    const START: &str = "<!-- newest run -->";
+    const END: &str = "<!-- end of newest run -->";
+    let page = std::fs::read_to_string(path).with_context(|| format!("read {}", path.display()))?;
+    let (Some((head, _)), Some((_, tail))) = (page.split_once(START), page.split_once(END)) else {
+        anyhow::bail!("{} has no {START} … {END} block", path.display());
+    };
+    std::fs::write(path, format!("{head}{START}\n\n{}\n\n{END}{tail}", run.trim()))
+        .with_context(|| format!("write {}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::show_newest;
+
+    #[test]
+    fn the_newest_run_replaces_the_one_shown_and_nothing_else() {
+        let page = std::env::temp_dir().join(format!("bench-summary-{}.md", std::process::id()));
+        std::fs::write(
+            &page,
+            "# Benchmarks\n\ntext\n\n<!-- newest run -->\n\nold run\n\n<!-- end of newest run -->\n",
+        )
+        .unwrap();
+        show_newest(&page, "### Run of now\n\n| a |\n").unwrap();
+        let text = std::fs::read_to_string(&page).unwrap();
+        assert_eq!(
+            text,
+            "# Benchmarks\n\ntext\n\n<!-- newest run -->\n\n### Run of now\n\n| a |\n\n<!-- end of newest run -->\n"
+        );
+        std::fs::write(&page, "# no block\n").unwrap();
+        let err = show_newest(&page, "run").unwrap_err().to_string();
+        assert!(err.contains("has no <!-- newest run -->"), "{err}");
+        std::fs::remove_file(&page).unwrap();
+    }
 }

@@ -1,5 +1,6 @@
 //! `cargo xtask bench`: builds release binaries and runs relay-bench (and, for full runs, the
-//! criterion benches of kick-verify and kick-dispatch), updating docs/BENCHMARKS.md.
+//! criterion benches of kick-verify and kick-dispatch): the report is added to
+//! docs/benchmarks/RUNS.md and shown as the newest run on docs/BENCHMARKS.md.
 
 use std::{fmt::Write as _, process::Command};
 
@@ -67,6 +68,8 @@ pub(crate) fn run(quick: bool) -> Result<(), String> {
         .arg("--work")
         .arg(&work)
         .arg("--report")
+        .arg(root.join("docs/benchmarks/RUNS.md"))
+        .arg("--summary")
         .arg(root.join("docs/BENCHMARKS.md"))
         .arg("--kickpy")
         .arg(root.join("bench/peers/kickpy"));

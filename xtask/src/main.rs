@@ -30,8 +30,8 @@ cargo xtask <command>
           (`chaos --postgres`: two replicas on PostgreSQL, kill -9 of either, PostgreSQL restarted)
   dist    release binary, man pages and shell completions in target/dist/
   bench   kick-relay against the ceiling and kickcom.py, PostgreSQL next to SQLite, plus
-          criterion benches; writes docs/BENCHMARKS.md (`bench --quick`: short runs, no
-          criterion)
+          criterion benches; adds the run to docs/benchmarks/RUNS.md and shows it on
+          docs/BENCHMARKS.md (`bench --quick`: short runs, no criterion)
 ";
 
 fn main() -> ExitCode {

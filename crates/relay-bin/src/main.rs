@@ -2,7 +2,7 @@
 
 /// mimalloc instead of glibc's malloc: a fully relayed event costs ~3.5 % fewer instructions
 /// (`relay-bench instructions`) and ~5 % less CPU on a pinned core, for ~15 MB more peak RSS
-/// (docs/BENCHMARKS.md, finding 25).
+/// (docs/benchmarks/FINDINGS.md, finding 25).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

@@ -143,7 +143,7 @@ async fn checkpointer(mut connection: SqliteConnection, mut commits: mpsc::Recei
 /// at thousands of events a second, committing as fast as the disk allows wrote ~40 pages
 /// per commit for a handful of events each. Waiting for this cycle lets a busy group grow:
 /// 3 ms against 1 ms took ~20 % fewer bytes, a third of the context switches and ~8 % less
-/// CPU per fully relayed event for ~0.5 ms more median latency (docs/BENCHMARKS.md, finding
+/// CPU per fully relayed event for ~0.5 ms more median latency (docs/benchmarks/FINDINGS.md, finding
 /// 26). The wait ends as soon as the group holds as many accepts as the one before (in a
 /// closed loop every sender is back), and there is none after a group of one accept: a lone
 /// sender (each request waits for the one before) and an idle relay commit at once.
