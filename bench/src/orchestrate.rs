@@ -692,8 +692,11 @@ fn show_newest(path: &Path, run: &str) -> anyhow::Result<()> {
     let (Some((head, _)), Some((_, tail))) = (page.split_once(START), page.split_once(END)) else {
         anyhow::bail!("{} has no {START} … {END} block", path.display());
     };
-    std::fs::write(path, format!("{head}{START}\n\n{}\n\n{END}{tail}", run.trim()))
-        .with_context(|| format!("write {}", path.display()))
+    std::fs::write(
+        path,
+        format!("{head}{START}\n\n{}\n\n{END}{tail}", run.trim()),
+    )
+    .with_context(|| format!("write {}", path.display()))
 }
 
 #[cfg(test)]

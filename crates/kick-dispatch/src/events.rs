@@ -3,7 +3,7 @@
 //! `dispatcher.listen(events::ChatMessageSent, |chat| …)` gives the listener a
 //! [`ChatMessage`](kick_models::event::ChatMessage), not a JSON value.
 
-use kick_models::{Delivery, EventType, KickEvent, event};
+use kick_models::{Delivery, EventType, KickEvent};
 
 /// What a listener can subscribe to: a Kick event type with its typed payload, or everything.
 pub trait Event: Copy + Send + Sync + 'static {
@@ -34,13 +34,14 @@ impl Event for Any {
     }
 }
 
+/// Generates one marker per entry of kick-models' event table.
 macro_rules! kick_events {
-    ($($(#[$doc:meta])* $marker:ident => $variant:ident($payload:ty);)*) => {$(
-        $(#[$doc])*
+    ($($variant:ident, $name:literal, $version:literal, $payload:ty, $what:literal;)*) => {$(
+        #[doc = concat!("`", $name, "`: ", $what, ".")]
         #[derive(Clone, Copy, Debug, Default)]
-        pub struct $marker;
+        pub struct $variant;
 
-        impl Event for $marker {
+        impl Event for $variant {
             type Payload = $payload;
 
             fn event_type(self) -> Option<EventType> {
@@ -57,25 +58,5 @@ macro_rules! kick_events {
     )*};
 }
 
-kick_events! {
-    /// `chat.message.sent`.
-    ChatMessageSent => ChatMessageSent(event::ChatMessage);
-    /// `channel.followed`.
-    ChannelFollowed => ChannelFollowed(event::ChannelFollow);
-    /// `channel.subscription.renewal`.
-    ChannelSubscriptionRenewal => ChannelSubscriptionRenewal(event::Subscription);
-    /// `channel.subscription.new`.
-    ChannelSubscriptionNew => ChannelSubscriptionNew(event::Subscription);
-    /// `channel.subscription.gifts`.
-    ChannelSubscriptionGifts => ChannelSubscriptionGifts(event::SubscriptionGifts);
-    /// `channel.reward.redemption.updated`.
-    ChannelRewardRedemptionUpdated => ChannelRewardRedemptionUpdated(event::RewardRedemption);
-    /// `livestream.status.updated`.
-    LivestreamStatusUpdated => LivestreamStatusUpdated(event::LivestreamStatus);
-    /// `livestream.metadata.updated`.
-    LivestreamMetadataUpdated => LivestreamMetadataUpdated(event::LivestreamMetadata);
-    /// `moderation.banned`.
-    ModerationBanned => ModerationBanned(event::Ban);
-    /// `kicks.gifted`.
-    KicksGifted => KicksGifted(event::KicksGifted);
-}
+// One marker per Kick event, named as its `EventType` variant: kick-models' table.
+kick_models::for_each_kick_event!(kick_events);

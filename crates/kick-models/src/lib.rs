@@ -6,6 +6,7 @@ mod delivery;
 pub mod drops;
 mod error;
 pub mod event;
+mod event_table;
 mod event_type;
 mod headers;
 mod ids;

@@ -66,3 +66,26 @@ pub fn body(event_type: &EventType, n: u64, unique: &str, now_rfc3339: &str) -> 
         _ => return None,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use kick_models::{EventType, KickEvent};
+
+    /// Every event kick-models' table lists has a sample that parses as that event: a new
+    /// entry in the table fails here until `send-test` can send it.
+    #[test]
+    fn every_known_event_has_a_sample_that_parses() {
+        for event_type in EventType::KNOWN {
+            let body = super::body(&event_type, 1, "01TESTSAMPLE", "2026-12-03T12:00:00Z")
+                .unwrap_or_else(|| panic!("no sample for {event_type}"));
+            let event = KickEvent::from_parts(
+                &event_type,
+                event_type.supported_version().unwrap_or("1"),
+                &serde_json::to_vec(&body).unwrap(),
+            )
+            .unwrap_or_else(|err| panic!("the {event_type} sample does not parse: {err}"));
+            assert_eq!(event.event_type(), event_type);
+            assert!(!matches!(event, KickEvent::Unknown(_)), "{event_type}");
+        }
+    }
+}

@@ -27,152 +27,99 @@ pub use self::{
 };
 use crate::{EventType, ParseError, User};
 
-/// One Kick event: a typed payload for each known `(type, version)`, or [`KickEvent::Unknown`]
-/// holding the JSON as sent.
-///
-/// Serialising writes the payload (not a wrapper): the same JSON Kick sent, up to key order,
-/// white space and the `Category` spelling.
-#[derive(Clone, Debug, Eq, PartialEq)]
-#[non_exhaustive]
-pub enum KickEvent {
-    /// `chat.message.sent` v1.
-    ChatMessageSent(Box<ChatMessage>),
-    /// `channel.followed` v1.
-    ChannelFollowed(Box<ChannelFollow>),
-    /// `channel.subscription.renewal` v1.
-    ChannelSubscriptionRenewal(Box<Subscription>),
-    /// `channel.subscription.new` v1.
-    ChannelSubscriptionNew(Box<Subscription>),
-    /// `channel.subscription.gifts` v1.
-    ChannelSubscriptionGifts(Box<SubscriptionGifts>),
-    /// `channel.reward.redemption.updated` v1.
-    ChannelRewardRedemptionUpdated(Box<RewardRedemption>),
-    /// `livestream.status.updated` v1.
-    LivestreamStatusUpdated(Box<LivestreamStatus>),
-    /// `livestream.metadata.updated` v1.
-    LivestreamMetadataUpdated(Box<LivestreamMetadata>),
-    /// `moderation.banned` v1.
-    ModerationBanned(Box<Ban>),
-    /// `kicks.gifted` v1.
-    KicksGifted(Box<KicksGifted>),
-    /// A type or version this crate does not know, kept as sent.
-    Unknown(UnknownEvent),
+/// Generates [`KickEvent`] from the table in `event_table.rs`.
+macro_rules! kick_event {
+    ($($variant:ident, $name:literal, $version:literal, $payload:ty, $what:literal;)*) => {
+        /// One Kick event: a typed payload for each known `(type, version)`, or
+        /// [`KickEvent::Unknown`] holding the JSON as sent.
+        ///
+        /// Serialising writes the payload (not a wrapper): the same JSON Kick sent, up to key
+        /// order, white space and the `Category` spelling.
+        #[derive(Clone, Debug, Eq, PartialEq)]
+        #[non_exhaustive]
+        pub enum KickEvent {
+            $(
+                #[doc = concat!("`", $name, "` v", $version, ": ", $what, ".")]
+                $variant(Box<$payload>),
+            )*
+            /// A type or version this crate does not know, kept as sent.
+            Unknown(UnknownEvent),
+        }
+
+        impl KickEvent {
+            /// Parses a body given the `Kick-Event-Type` and `Kick-Event-Version` headers.
+            ///
+            /// An unknown type, or a known type with a version other than the one this crate
+            /// reads, is not an error: it becomes [`KickEvent::Unknown`] with the JSON kept byte
+            /// for byte.
+            ///
+            /// # Errors
+            /// [`ParseError`] when the body is not JSON, or when a known `(type, version)` has a
+            /// body that does not fit its schema; the error names the field (e.g.
+            /// `sender.user_id`).
+            ///
+            /// # Examples
+            /// ```
+            /// use kick_models::{EventType, KickEvent};
+            ///
+            /// let body = br#"{"broadcaster":{"user_id":1,"username":"a","channel_slug":"a"},
+            ///                 "follower":{"user_id":2,"username":"b","channel_slug":"b"}}"#;
+            /// let event = KickEvent::from_parts(&EventType::ChannelFollowed, "1", body)?;
+            /// let KickEvent::ChannelFollowed(follow) = &event else { unreachable!() };
+            /// assert_eq!(follow.follower.username, "b");
+            ///
+            /// let later = KickEvent::from_parts(&EventType::ChannelFollowed, "2", body)?;
+            /// assert!(matches!(later, KickEvent::Unknown(_)));
+            /// # Ok::<(), kick_models::ParseError>(())
+            /// ```
+            pub fn from_parts(
+                event_type: &EventType,
+                version: &str,
+                body: &[u8],
+            ) -> Result<Self, ParseError> {
+                if event_type.supported_version() != Some(version) {
+                    return UnknownEvent::new(event_type.clone(), version, body).map(Self::Unknown);
+                }
+                let context = (event_type, version);
+                Ok(match event_type {
+                    $(EventType::$variant => Self::$variant(parse(context, body)?),)*
+                    EventType::Unknown(_) => {
+                        return UnknownEvent::new(event_type.clone(), version, body)
+                            .map(Self::Unknown);
+                    }
+                })
+            }
+
+            /// The event's type.
+            pub fn event_type(&self) -> EventType {
+                match self {
+                    $(Self::$variant(_) => EventType::$variant,)*
+                    Self::Unknown(unknown) => unknown.event_type.clone(),
+                }
+            }
+
+            /// The channel the event happened in (`None` for unknown events).
+            pub fn broadcaster(&self) -> Option<&User> {
+                match self {
+                    $(Self::$variant(e) => Some(&e.broadcaster),)*
+                    Self::Unknown(_) => None,
+                }
+            }
+        }
+
+        impl Serialize for KickEvent {
+            fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                match self {
+                    $(Self::$variant(e) => e.serialize(serializer),)*
+                    Self::Unknown(e) => e.body.serialize(serializer),
+                }
+            }
+        }
+    };
 }
 
-impl KickEvent {
-    /// Parses a body given the `Kick-Event-Type` and `Kick-Event-Version` headers.
-    ///
-    /// An unknown type, or a known type with a version other than `"1"`, is not an error: it
-    /// becomes [`KickEvent::Unknown`] with the JSON kept byte for byte.
-    ///
-    /// # Errors
-    /// [`ParseError`] when the body is not JSON, or when a known `(type, version)` has a body that
-    /// does not fit its schema; the error names the field (e.g. `sender.user_id`).
-    ///
-    /// # Examples
-    /// ```
-    /// use kick_models::{EventType, KickEvent};
-    ///
-    /// let body = br#"{"broadcaster":{"user_id":1,"username":"a","channel_slug":"a"},
-    ///                 "follower":{"user_id":2,"username":"b","channel_slug":"b"}}"#;
-    /// let event = KickEvent::from_parts(&EventType::ChannelFollowed, "1", body)?;
-    /// let KickEvent::ChannelFollowed(follow) = &event else { unreachable!() };
-    /// assert_eq!(follow.follower.username, "b");
-    ///
-    /// let later = KickEvent::from_parts(&EventType::ChannelFollowed, "2", body)?;
-    /// assert!(matches!(later, KickEvent::Unknown(_)));
-    /// # Ok::<(), kick_models::ParseError>(())
-    /// ```
-    pub fn from_parts(
-        event_type: &EventType,
-        version: &str,
-        body: &[u8],
-    ) -> Result<Self, ParseError> {
-        if event_type.supported_version() != Some(version) {
-            return UnknownEvent::new(event_type.clone(), version, body).map(Self::Unknown);
-        }
-        let context = (event_type, version);
-        Ok(match event_type {
-            EventType::ChatMessageSent => Self::ChatMessageSent(parse(context, body)?),
-            EventType::ChannelFollowed => Self::ChannelFollowed(parse(context, body)?),
-            EventType::ChannelSubscriptionRenewal => {
-                Self::ChannelSubscriptionRenewal(parse(context, body)?)
-            }
-            EventType::ChannelSubscriptionNew => {
-                Self::ChannelSubscriptionNew(parse(context, body)?)
-            }
-            EventType::ChannelSubscriptionGifts => {
-                Self::ChannelSubscriptionGifts(parse(context, body)?)
-            }
-            EventType::ChannelRewardRedemptionUpdated => {
-                Self::ChannelRewardRedemptionUpdated(parse(context, body)?)
-            }
-            EventType::LivestreamStatusUpdated => {
-                Self::LivestreamStatusUpdated(parse(context, body)?)
-            }
-            EventType::LivestreamMetadataUpdated => {
-                Self::LivestreamMetadataUpdated(parse(context, body)?)
-            }
-            EventType::ModerationBanned => Self::ModerationBanned(parse(context, body)?),
-            EventType::KicksGifted => Self::KicksGifted(parse(context, body)?),
-            EventType::Unknown(_) => {
-                return UnknownEvent::new(event_type.clone(), version, body).map(Self::Unknown);
-            }
-        })
-    }
-
-    /// The event's type.
-    pub fn event_type(&self) -> EventType {
-        match self {
-            Self::ChatMessageSent(_) => EventType::ChatMessageSent,
-            Self::ChannelFollowed(_) => EventType::ChannelFollowed,
-            Self::ChannelSubscriptionRenewal(_) => EventType::ChannelSubscriptionRenewal,
-            Self::ChannelSubscriptionNew(_) => EventType::ChannelSubscriptionNew,
-            Self::ChannelSubscriptionGifts(_) => EventType::ChannelSubscriptionGifts,
-            Self::ChannelRewardRedemptionUpdated(_) => EventType::ChannelRewardRedemptionUpdated,
-            Self::LivestreamStatusUpdated(_) => EventType::LivestreamStatusUpdated,
-            Self::LivestreamMetadataUpdated(_) => EventType::LivestreamMetadataUpdated,
-            Self::ModerationBanned(_) => EventType::ModerationBanned,
-            Self::KicksGifted(_) => EventType::KicksGifted,
-            Self::Unknown(unknown) => unknown.event_type.clone(),
-        }
-    }
-
-    /// The channel the event happened in (`None` for unknown events).
-    pub fn broadcaster(&self) -> Option<&User> {
-        Some(match self {
-            Self::ChatMessageSent(e) => &e.broadcaster,
-            Self::ChannelFollowed(e) => &e.broadcaster,
-            Self::ChannelSubscriptionRenewal(e) | Self::ChannelSubscriptionNew(e) => &e.broadcaster,
-            Self::ChannelSubscriptionGifts(e) => &e.broadcaster,
-            Self::ChannelRewardRedemptionUpdated(e) => &e.broadcaster,
-            Self::LivestreamStatusUpdated(e) => &e.broadcaster,
-            Self::LivestreamMetadataUpdated(e) => &e.broadcaster,
-            Self::ModerationBanned(e) => &e.broadcaster,
-            Self::KicksGifted(e) => &e.broadcaster,
-            Self::Unknown(_) => return None,
-        })
-    }
-}
-
-impl Serialize for KickEvent {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        match self {
-            Self::ChatMessageSent(e) => e.serialize(serializer),
-            Self::ChannelFollowed(e) => e.serialize(serializer),
-            Self::ChannelSubscriptionRenewal(e) | Self::ChannelSubscriptionNew(e) => {
-                e.serialize(serializer)
-            }
-            Self::ChannelSubscriptionGifts(e) => e.serialize(serializer),
-            Self::ChannelRewardRedemptionUpdated(e) => e.serialize(serializer),
-            Self::LivestreamStatusUpdated(e) => e.serialize(serializer),
-            Self::LivestreamMetadataUpdated(e) => e.serialize(serializer),
-            Self::ModerationBanned(e) => e.serialize(serializer),
-            Self::KicksGifted(e) => e.serialize(serializer),
-            Self::Unknown(e) => e.body.serialize(serializer),
-        }
-    }
-}
+// The variants, their payloads and versions: `event_table.rs`.
+crate::for_each_kick_event!(kick_event);
 
 /// Parses a known payload. The fast path is plain `serde_json`; only when the JSON does not fit
 /// is the body parsed again with path tracking, so that the error names the field.
