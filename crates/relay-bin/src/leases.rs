@@ -1,7 +1,7 @@
 //! Singleton work across replicas: each output's worker, the retention purge and the
 //! subscription reconciler run on one replica at a time, by leases in the store. A replica
 //! renews what it holds and tries to take what nobody renews; a replica that dies (or loses
-//! the database) stops renewing, and another takes its work over within [`TTL`](crate::lease::TTL) + [`RENEW`](crate::lease::RENEW).
+//! the database) stops renewing, and another takes its work over within [`TTL`] + [`RENEW`].
 //! On SQLite the one serving process holds every lease.
 
 use std::{
