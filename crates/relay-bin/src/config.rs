@@ -8,14 +8,16 @@ use std::{
     time::Duration,
 };
 
-use kick_models::UserId;
-use relay_sinks::{EventFilter, SinkKind, WebhookSecret};
+use relay_sinks::SinkKind;
 use serde::Deserialize;
 
 pub use crate::store::Synchronous;
 
 mod env;
+mod output;
 mod validate;
+
+pub use self::output::{Kind as OutputKind, Output};
 
 use self::env::expand_value;
 use toml::Spanned;
@@ -36,9 +38,12 @@ pub struct Config {
     /// The store (SQLite or PostgreSQL).
     #[serde(default)]
     pub storage: StorageConfig,
-    /// Outputs (`[[output]]`).
+    /// The `[[output]]` tables as written (with their lines, for messages).
     #[serde(default, rename = "output")]
-    pub outputs: Vec<OutputConfig>,
+    pub output_tables: Vec<OutputConfig>,
+    /// The outputs, parsed and checked from `output_tables` by [`Config::load`].
+    #[serde(skip)]
+    pub outputs: Vec<Output>,
     /// Subscriptions `kick-relay subscriptions sync` keeps at Kick (`[[subscription]]`).
     #[serde(default, rename = "subscription")]
     pub subscriptions: Vec<SubscriptionConfig>,
@@ -450,7 +455,7 @@ impl Config {
             Source::Defaults => "defaults".to_owned(),
             Source::File(path) => path.display().to_string(),
         };
-        config.validate(&file, &text)?;
+        config.outputs = config.validate(&file, &text)?;
         Ok((config, source))
     }
 
@@ -499,77 +504,6 @@ impl Config {
             })?;
         }
         Self::deserialize(toml::de::Deserializer::from(root)).map_err(toml_problem)
-    }
-}
-
-impl OutputConfig {
-    /// Requests in flight at once: 1 for discord, else `max_in_flight` or
-    /// [`DEFAULT_MAX_IN_FLIGHT`].
-    pub fn in_flight(&self) -> usize {
-        match (&self.kind, &self.max_in_flight) {
-            (SinkKind::Discord, _) => 1,
-            (_, Some(value)) => *value.get_ref(),
-            (_, None) => DEFAULT_MAX_IN_FLIGHT,
-        }
-    }
-
-    /// The event filter.
-    ///
-    /// # Errors
-    /// An unknown event name (already refused by validation).
-    pub fn filter(&self) -> anyhow::Result<EventFilter> {
-        let mut filter = match &self.events {
-            None => EventFilter::all(),
-            Some(events) => EventFilter::from_names(events.get_ref())?,
-        };
-        if let Some(ids) = &self.broadcaster_user_ids {
-            filter = filter.with_broadcasters(ids.get_ref().iter().copied().map(UserId));
-        }
-        Ok(filter)
-    }
-
-    /// The retry schedule.
-    pub fn schedule(&self) -> Vec<Duration> {
-        match &self.retry_schedule_secs {
-            Some(schedule) => schedule.get_ref().iter().map(|s| s.duration()).collect(),
-            None => DEFAULT_RETRY_SCHEDULE
-                .iter()
-                .map(|secs| Duration::from_secs(*secs))
-                .collect(),
-        }
-    }
-
-    /// Discord: the channel's messages per minute, when configured.
-    pub fn messages_per_minute(&self) -> Option<u32> {
-        self.max_messages_per_minute.as_ref().map(|m| *m.get_ref())
-    }
-
-    /// Discord: how far chat may fall behind before lines are skipped (`None`: never).
-    pub fn max_lag(&self) -> Option<Duration> {
-        if self.kind != SinkKind::Discord {
-            return None;
-        }
-        let secs = self
-            .max_lag_secs
-            .as_ref()
-            .map_or(DEFAULT_MAX_LAG_SECS, |s| *s.get_ref());
-        (secs > 0).then(|| Duration::from_secs(secs))
-    }
-
-    /// The URL (`${VAR}`s were expanded when the file was read).
-    pub fn url(&self) -> &str {
-        self.url.get_ref()
-    }
-
-    /// The raw output's signing secret, if any.
-    ///
-    /// # Errors
-    /// A malformed secret (already refused by validation).
-    pub fn signing_secret(&self) -> anyhow::Result<Option<WebhookSecret>> {
-        self.secret
-            .as_ref()
-            .map(|secret| WebhookSecret::parse(secret.get_ref()).map_err(anyhow::Error::from))
-            .transpose()
     }
 }
 

@@ -135,14 +135,14 @@ mod tests {
     fn outputs(raw_disabled: bool) -> Vec<Output> {
         let discord = DiscordSink::new(
             "discord",
-            "https://discord.com/api/webhooks/1/t",
+            "https://discord.com/api/webhooks/1/t".parse().unwrap(),
             EventFilter::all(),
             HttpOptions::default(),
         )
         .unwrap();
         let raw = RawSink::new(
             "raw",
-            "https://example.com/hook",
+            "https://example.com/hook".parse().unwrap(),
             EventFilter::all(),
             None,
             HttpOptions::default(),

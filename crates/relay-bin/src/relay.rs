@@ -13,7 +13,7 @@ use anyhow::Context;
 use kick_dispatch::Dispatcher;
 use kick_verify::PublicKey;
 use kick_webhook::KeyStore;
-use relay_sinks::{DiscordLimits, DiscordSink, ForwardSink, HttpOptions, RawSink, Sink, SinkKind};
+use relay_sinks::{DiscordLimits, Sink};
 use tokio::sync::{Notify, Semaphore};
 use tokio_util::sync::CancellationToken;
 
@@ -159,37 +159,13 @@ impl Relay {
         let discord_limits = DiscordLimits::new();
         let mut outputs = Vec::new();
         for output in &config.outputs {
-            let name = output.name.get_ref().clone();
-            let url = output.url();
-            let filter = output.filter()?;
-            let options = HttpOptions {
-                timeout: Duration::from_secs(output.timeout_secs.unwrap_or(15)),
-                ..HttpOptions::default()
-            };
-            let sink: Arc<dyn Sink> = match output.kind {
-                SinkKind::Discord => Arc::new(
-                    DiscordSink::new(name.clone(), url, filter, options)?
-                        .with_limits(&discord_limits, output.messages_per_minute()),
-                ),
-                SinkKind::Raw => Arc::new(RawSink::new(
-                    name.clone(),
-                    url,
-                    filter,
-                    output.signing_secret()?,
-                    options,
-                )?),
-                SinkKind::Forward => {
-                    Arc::new(ForwardSink::new(name.clone(), url, filter, options)?)
-                }
-                other => {
-                    anyhow::bail!("output {name:?}: type {other} is not supported by this relay")
-                }
-            };
+            let name = output.name.clone();
+            let sink = output.sink(&discord_limits)?;
             let disabled = store.output_disabled(&name).await?.is_some();
             outputs.push(Output {
                 sink,
-                schedule: output.schedule(),
-                max_age: output.max_age_secs.map(Duration::from_secs),
+                schedule: output.schedule.clone(),
+                max_age: output.max_age,
                 in_flight: output.in_flight(),
                 wake: Notify::new(),
                 disabled: AtomicBool::new(disabled),

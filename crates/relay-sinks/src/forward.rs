@@ -7,7 +7,7 @@ use kick_models::{Delivery, drops, header};
 
 use crate::{
     ConfigError, EventFilter, HttpOptions, RenderError, RenderedRequest, SendOutcome, Sink,
-    SinkKind, http::Target,
+    SinkKind, WebhookUrl, http::Target,
 };
 
 /// Sends Kick's original request on, byte for byte: the raw body and the six `Kick-Event-*`
@@ -23,10 +23,10 @@ impl ForwardSink {
     /// A forward output named `name` posting to `url`.
     ///
     /// # Errors
-    /// [`ConfigError::Url`] when the URL is not an `http(s)` URL.
+    /// [`ConfigError::Client`] when the HTTP client cannot be built.
     pub fn new(
         name: impl Into<String>,
-        url: &str,
+        url: WebhookUrl,
         filter: EventFilter,
         options: HttpOptions,
     ) -> Result<Self, ConfigError> {

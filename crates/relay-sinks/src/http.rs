@@ -36,16 +36,19 @@ impl Default for HttpOptions {
     }
 }
 
-/// Where an output sends, and how. Never printed with its URL.
-#[derive(Clone)]
-pub(crate) struct Target {
-    client: Client,
-    url: Url,
-}
+/// Where an output sends: an `http` or `https` URL with a host, checked once. It holds secrets
+/// (a Discord webhook's token, a tool's key in the path or query): it is never printed.
+#[derive(Clone, Eq, PartialEq)]
+pub struct WebhookUrl(Url);
 
-impl Target {
-    pub(crate) fn new(url: &str, options: HttpOptions) -> Result<Self, ConfigError> {
-        let url = Url::parse(url).map_err(|err| ConfigError::Url(err.to_string()))?;
+impl WebhookUrl {
+    /// Checks `text`.
+    ///
+    /// # Errors
+    /// [`ConfigError::Url`]: not a URL, a scheme other than `http`/`https`, no host (the
+    /// message never repeats the URL).
+    pub fn parse(text: &str) -> Result<Self, ConfigError> {
+        let url = Url::parse(text).map_err(|err| ConfigError::Url(err.to_string()))?;
         if !matches!(url.scheme(), "http" | "https") {
             return Err(ConfigError::Url(format!(
                 "scheme {:?} is not http or https",
@@ -55,6 +58,34 @@ impl Target {
         if url.host_str().is_none_or(str::is_empty) {
             return Err(ConfigError::Url("no host".into()));
         }
+        Ok(Self(url))
+    }
+}
+
+impl std::str::FromStr for WebhookUrl {
+    type Err = ConfigError;
+
+    fn from_str(text: &str) -> Result<Self, ConfigError> {
+        Self::parse(text)
+    }
+}
+
+impl std::fmt::Debug for WebhookUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("WebhookUrl(<redacted>)")
+    }
+}
+
+/// Where an output sends, and how. Never printed with its URL.
+#[derive(Clone)]
+pub(crate) struct Target {
+    client: Client,
+    url: Url,
+}
+
+impl Target {
+    pub(crate) fn new(url: WebhookUrl, options: HttpOptions) -> Result<Self, ConfigError> {
+        let WebhookUrl(url) = url;
         let client = Client::builder()
             .redirect(Policy::none())
             .timeout(options.timeout)

@@ -16,7 +16,7 @@ pub use self::{
     error::{ConfigError, RenderError},
     filter::{EventFilter, EventSelector},
     forward::ForwardSink,
-    http::HttpOptions,
+    http::{HttpOptions, WebhookUrl},
     raw::{RawSink, WebhookSecret},
     sink::{RenderedRequest, SendOutcome, Sink, SinkKind},
 };

@@ -121,7 +121,7 @@ fn every_variable_inside_a_longer_value_is_expanded() {
          [kick]\nclient_id = \"id-${PATH}\"\n",
     );
     assert_eq!(
-        config.outputs[0].url(),
+        *config.output_tables[0].url.get_ref(),
         format!("http://127.0.0.1:1/p/{path}/q/{path}")
     );
     assert_eq!(config.kick.client_id, Some(format!("id-{path}")));
@@ -190,7 +190,7 @@ fn retry_schedules_take_fractions_of_a_second_within_bounds() {
         "[[output]]\nname = \"a\"\ntype = \"raw\"\nurl = \"http://127.0.0.1:1/\"\nretry_schedule_secs = [0.25, 2, 1.5]\n",
     );
     assert_eq!(
-        config.outputs[0].schedule(),
+        config.outputs[0].schedule,
         [
             std::time::Duration::from_millis(250),
             std::time::Duration::from_secs(2),

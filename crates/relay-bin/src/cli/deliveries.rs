@@ -16,7 +16,7 @@ pub(super) async fn list(
 ) -> anyhow::Result<ExitCode> {
     let (config, source) = Config::load(config_path)?;
     if let Some(output) = output
-        && !config.outputs.iter().any(|o| *o.name.get_ref() == *output)
+        && !config.outputs.iter().any(|o| o.name == *output)
     {
         bail!("no output named {output:?} in the configuration");
     }
@@ -104,7 +104,7 @@ pub(super) async fn replay(
     until: Option<&str>,
 ) -> anyhow::Result<ExitCode> {
     let (config, source) = Config::load(config_path)?;
-    if !config.outputs.iter().any(|o| *o.name.get_ref() == *output) {
+    if !config.outputs.iter().any(|o| o.name == *output) {
         bail!("no output named {output:?} in the configuration");
     }
     let store = super::open_store(&config, &source).await?;

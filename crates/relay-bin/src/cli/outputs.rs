@@ -14,7 +14,7 @@ pub(super) async fn outputs(
     let (config, source) = Config::load(config_path)?;
     let store = super::open_store(&config, &source).await?;
     let known = |name: &str| -> anyhow::Result<()> {
-        if config.outputs.iter().any(|o| o.name.get_ref() == name) {
+        if config.outputs.iter().any(|o| o.name == name) {
             Ok(())
         } else {
             bail!("no output named {name:?} in the configuration")
@@ -24,7 +24,7 @@ pub(super) async fn outputs(
         OutputsAction::List => {
             let counts_by_status = store.stats(clock::now_ms()).await?;
             for output in &config.outputs {
-                let name = output.name.get_ref();
+                let name = &output.name;
                 let state = match store.output_disabled(name).await? {
                     Some(reason) => format!("DISABLED ({reason})"),
                     None => "enabled".into(),
@@ -37,7 +37,7 @@ pub(super) async fn outputs(
                     .collect();
                 println!(
                     "{name:<20} {:<8} {state}  {}",
-                    output.kind.as_str(),
+                    output.sink_kind().as_str(),
                     counts.join(" ")
                 );
             }

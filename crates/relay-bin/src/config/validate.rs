@@ -1,13 +1,16 @@
 //! Every check a type cannot make, each naming the file, the key and the line; all of them
 //! reported at once, in file order.
 
-use std::ops::Range;
+use std::{ops::Range, time::Duration};
 
-use kick_models::EventType;
-use relay_sinks::{EventFilter, SinkKind, WebhookSecret};
+use kick_models::{EventType, UserId};
+use relay_sinks::{EventFilter, SinkKind, WebhookSecret, WebhookUrl};
 use toml::Spanned;
 
-use super::{Config, ConfigProblem, MAX_IN_FLIGHT, MIN_ADMIN_TOKEN, OutputConfig};
+use super::{
+    Config, ConfigProblem, DEFAULT_MAX_IN_FLIGHT, DEFAULT_MAX_LAG_SECS, DEFAULT_RETRY_SCHEDULE,
+    MAX_IN_FLIGHT, MIN_ADMIN_TOKEN, Output, OutputConfig, OutputKind,
+};
 
 /// The problems found in one configuration, each with the line it is on (0: not in the file,
 /// a default or an environment variable).
@@ -89,8 +92,9 @@ fn locate(text: &str, path: &[&str]) -> Option<usize> {
 const MIN_DISTINCT_TOKEN_CHARS: usize = 8;
 
 impl Config {
-    /// Checks every value a type cannot; all problems at once, in file order.
-    pub(super) fn validate(&self, file: &str, text: &str) -> Result<(), ConfigProblem> {
+    /// Checks every value a type cannot, and parses the outputs; all problems at once, in file
+    /// order.
+    pub(super) fn validate(&self, file: &str, text: &str) -> Result<Vec<Output>, ConfigProblem> {
         let mut problems = Problems::new(file, text);
         self.validate_server(&mut problems);
         self.validate_window(&mut problems);
@@ -105,7 +109,8 @@ impl Config {
             );
         }
         let mut names: Vec<&str> = Vec::new();
-        for output in &self.outputs {
+        let mut outputs = Vec::with_capacity(self.output_tables.len());
+        for output in &self.output_tables {
             let name = output.name.get_ref();
             if names.contains(&name.as_str()) {
                 problems.at(
@@ -114,7 +119,7 @@ impl Config {
                 );
             }
             names.push(name);
-            output.validate(&mut problems);
+            outputs.extend(output.parse(&mut problems));
         }
         for subscription in &self.subscriptions {
             let events = subscription.events.get_ref();
@@ -140,7 +145,7 @@ impl Config {
                 }
             }
         }
-        problems.finish()
+        problems.finish().map(|()| outputs)
     }
 
     /// `[server]`: path, sizes, timeouts, and a listener apart from the admin one.
@@ -326,9 +331,10 @@ impl OutputConfig {
         }
     }
 
-    /// `events` and `broadcaster_user_ids`: known names, never an empty list.
-    fn validate_selection(&self, problems: &mut Problems<'_>) {
+    /// `events` and `broadcaster_user_ids`: known names, never an empty list; the filter.
+    fn parse_selection(&self, problems: &mut Problems<'_>) -> Option<EventFilter> {
         let name = self.name.get_ref();
+        let mut filter = Some(EventFilter::all());
         if let Some(events) = &self.events {
             if events.get_ref().is_empty() {
                 problems.at(
@@ -338,8 +344,12 @@ impl OutputConfig {
                     ),
                 );
             }
-            if let Err(err) = EventFilter::from_names(events.get_ref()) {
-                problems.at(events.span(), format!("output {name:?} events: {err}"));
+            match EventFilter::from_names(events.get_ref()) {
+                Ok(selected) => filter = Some(selected),
+                Err(err) => {
+                    problems.at(events.span(), format!("output {name:?} events: {err}"));
+                    filter = None;
+                }
             }
             if self.kind == SinkKind::Discord
                 && events
@@ -355,20 +365,24 @@ impl OutputConfig {
                 );
             }
         }
-        if let Some(ids) = &self.broadcaster_user_ids
-            && ids.get_ref().is_empty()
-        {
-            problems.at(
-                ids.span(),
-                format!(
-                    "output {name:?} broadcaster_user_ids: an empty list matches no channel, so the output would never get an event; list the channels, or remove the key for all of them"
-                ),
-            );
+        if let Some(ids) = &self.broadcaster_user_ids {
+            if ids.get_ref().is_empty() {
+                problems.at(
+                    ids.span(),
+                    format!(
+                        "output {name:?} broadcaster_user_ids: an empty list matches no channel, so the output would never get an event; list the channels, or remove the key for all of them"
+                    ),
+                );
+            }
+            filter = filter.map(|f| f.with_broadcasters(ids.get_ref().iter().copied().map(UserId)));
         }
+        filter
     }
 
-    /// Checks one output's values.
-    fn validate(&self, problems: &mut Problems<'_>) {
+    /// Checks one output's values and parses them; `None` when one is wrong (said in
+    /// `problems`).
+    fn parse(&self, problems: &mut Problems<'_>) -> Option<Output> {
+        let found_before = problems.found.len();
         let name = self.name.get_ref();
         let name_span = self.name.span();
         if name.is_empty()
@@ -381,16 +395,10 @@ impl OutputConfig {
                 format!("output {name:?}: use letters, digits, '-', '_' or '.' in the name"),
             );
         }
-        if let Err(err) = relay_sinks::RawSink::new(
-            name.clone(),
-            self.url.get_ref(),
-            EventFilter::all(),
-            None,
-            relay_sinks::HttpOptions::default(),
-        ) {
-            problems.at(self.url.span(), format!("output {name:?} url: {err}"));
-        }
-        self.validate_selection(problems);
+        let url = WebhookUrl::parse(self.url.get_ref())
+            .map_err(|err| problems.at(self.url.span(), format!("output {name:?} url: {err}")))
+            .ok();
+        let filter = self.parse_selection(problems);
         if let Some(schedule) = &self.retry_schedule_secs
             && (schedule.get_ref().is_empty()
                 || schedule.get_ref().len() > 50
@@ -403,6 +411,40 @@ impl OutputConfig {
                 ),
             );
         }
+        self.validate_kind_keys(problems);
+        if self.timeout_secs == Some(0) || self.timeout_secs.is_some_and(|t| t > 300) {
+            problems.at(
+                name_span.clone(),
+                format!("output {name:?} timeout_secs: must be 1 to 300"),
+            );
+        }
+        if problems.found.len() > found_before {
+            return None;
+        }
+        let kind = self.kind(problems)?;
+        Some(Output {
+            name: name.clone(),
+            url: url?,
+            filter: filter?,
+            schedule: self.retry_schedule_secs.as_ref().map_or_else(
+                || {
+                    DEFAULT_RETRY_SCHEDULE
+                        .iter()
+                        .map(|s| Duration::from_secs(*s))
+                        .collect()
+                },
+                |schedule| schedule.get_ref().iter().map(|s| s.duration()).collect(),
+            ),
+            max_age: self.max_age_secs.map(Duration::from_secs),
+            timeout: Duration::from_secs(self.timeout_secs.unwrap_or(15)),
+            kind,
+        })
+    }
+
+    /// The keys one kind of output has: `secret` (raw), `max_in_flight` (raw and forward),
+    /// `max_messages_per_minute` and `max_lag_secs` (discord).
+    fn validate_kind_keys(&self, problems: &mut Problems<'_>) {
+        let name = self.name.get_ref();
         if let Some(secret) = &self.secret {
             if self.kind != SinkKind::Raw {
                 problems.at(
@@ -432,11 +474,39 @@ impl OutputConfig {
             }
         }
         self.validate_discord_keys(problems);
-        if self.timeout_secs == Some(0) || self.timeout_secs.is_some_and(|t| t > 300) {
-            problems.at(
-                name_span,
-                format!("output {name:?} timeout_secs: must be 1 to 300"),
-            );
-        }
+    }
+
+    /// What the output's kind adds, from keys already checked.
+    fn kind(&self, problems: &mut Problems<'_>) -> Option<OutputKind> {
+        let name = self.name.get_ref();
+        let secret = self
+            .secret
+            .as_ref()
+            .and_then(|secret| WebhookSecret::parse(secret.get_ref()).ok());
+        let in_flight = self
+            .max_in_flight
+            .as_ref()
+            .map_or(DEFAULT_MAX_IN_FLIGHT, |n| *n.get_ref());
+        Some(match self.kind {
+            SinkKind::Discord => OutputKind::Discord {
+                messages_per_minute: self.max_messages_per_minute.as_ref().map(|m| *m.get_ref()),
+                max_lag: Some(
+                    self.max_lag_secs
+                        .as_ref()
+                        .map_or(DEFAULT_MAX_LAG_SECS, |s| *s.get_ref()),
+                )
+                .filter(|secs| *secs > 0)
+                .map(Duration::from_secs),
+            },
+            SinkKind::Raw => OutputKind::Raw { secret, in_flight },
+            SinkKind::Forward => OutputKind::Forward { in_flight },
+            other => {
+                problems.at(
+                    self.name.span(),
+                    format!("output {name:?}: type {other} is not supported by this relay"),
+                );
+                return None;
+            }
+        })
     }
 }

@@ -162,7 +162,7 @@ mod tests {
     fn a_forward_output_sends_kicks_request_as_stored() {
         let sink = ForwardSink::new(
             "fwd",
-            "https://example.com/kick",
+            "https://example.com/kick".parse().unwrap(),
             EventFilter::all(),
             HttpOptions::default(),
         )
@@ -193,7 +193,7 @@ mod tests {
     fn nothing_to_send_is_skipped_and_a_broken_row_is_dead() {
         let discord = DiscordSink::new(
             "d",
-            "https://discord.com/api/webhooks/1/t",
+            "https://discord.com/api/webhooks/1/t".parse().unwrap(),
             EventFilter::all(),
             HttpOptions::default(),
         )

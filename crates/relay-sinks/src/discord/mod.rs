@@ -20,7 +20,7 @@ pub use self::{
 };
 use crate::{
     ConfigError, EventFilter, HttpOptions, RenderError, RenderedRequest, SendOutcome, Sink,
-    SinkKind,
+    SinkKind, WebhookUrl,
     http::{Target, classify},
 };
 
@@ -44,10 +44,10 @@ impl DiscordSink {
     /// A Discord output named `name` posting to the webhook `url`.
     ///
     /// # Errors
-    /// [`ConfigError::Url`] when the URL is not an `http(s)` URL.
+    /// [`ConfigError::Client`] when the HTTP client cannot be built.
     pub fn new(
         name: impl Into<String>,
-        url: &str,
+        url: WebhookUrl,
         filter: EventFilter,
         options: HttpOptions,
     ) -> Result<Self, ConfigError> {

@@ -11,7 +11,7 @@ use kick_models::Delivery;
 pub use self::secret::WebhookSecret;
 use crate::{
     ConfigError, EventFilter, HttpOptions, RenderError, RenderedRequest, SendOutcome, Sink,
-    SinkKind, http::Target,
+    SinkKind, WebhookUrl, http::Target,
 };
 
 /// Posts multistreamer's Raw JSON (`stream:start`, `stream:end`, `comment:in`) and a
@@ -29,10 +29,10 @@ impl RawSink {
     /// A raw output named `name` posting to `url`, signing with `secret` when given.
     ///
     /// # Errors
-    /// [`ConfigError::Url`] when the URL is not an `http(s)` URL.
+    /// [`ConfigError::Client`] when the HTTP client cannot be built.
     pub fn new(
         name: impl Into<String>,
-        url: &str,
+        url: WebhookUrl,
         filter: EventFilter,
         secret: Option<WebhookSecret>,
         options: HttpOptions,

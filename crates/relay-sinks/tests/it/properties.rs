@@ -11,7 +11,7 @@ use crate::support::chat;
 static SINK: std::sync::LazyLock<DiscordSink> = std::sync::LazyLock::new(|| {
     DiscordSink::new(
         "d",
-        "http://127.0.0.1:9/x",
+        "http://127.0.0.1:9/x".parse().unwrap(),
         EventFilter::all(),
         HttpOptions::default(),
     )

@@ -9,7 +9,7 @@ use crate::support::{chat, json_delivery, official, user};
 fn sink() -> DiscordSink {
     DiscordSink::new(
         "discord-test",
-        "http://127.0.0.1:9/api/webhooks/1/token",
+        "http://127.0.0.1:9/api/webhooks/1/token".parse().unwrap(),
         EventFilter::all(),
         HttpOptions::default(),
     )

@@ -8,7 +8,7 @@ use crate::support::{delivery, official};
 fn sink() -> ForwardSink {
     ForwardSink::new(
         "forward-test",
-        "http://127.0.0.1:9/kick",
+        "http://127.0.0.1:9/kick".parse().unwrap(),
         EventFilter::all(),
         HttpOptions::default(),
     )

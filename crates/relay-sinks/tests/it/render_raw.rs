@@ -9,7 +9,7 @@ use crate::support::{chat, delivery, json_delivery, official};
 fn sink() -> RawSink {
     RawSink::new(
         "raw-test",
-        "http://127.0.0.1:9/hook",
+        "http://127.0.0.1:9/hook".parse().unwrap(),
         EventFilter::all(),
         None,
         HttpOptions::default(),

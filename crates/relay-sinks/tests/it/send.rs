@@ -4,6 +4,7 @@ use std::time::{Duration, SystemTime};
 
 use relay_sinks::{
     DiscordSink, EventFilter, ForwardSink, HttpOptions, RawSink, SendOutcome, Sink, WebhookSecret,
+    WebhookUrl,
 };
 
 use crate::support::{Reply, Server, chat};
@@ -19,7 +20,13 @@ fn now() -> SystemTime {
 }
 
 fn discord(url: &str) -> DiscordSink {
-    DiscordSink::new("discord-test", url, EventFilter::all(), SHORT).unwrap()
+    DiscordSink::new(
+        "discord-test",
+        url.parse().unwrap(),
+        EventFilter::all(),
+        SHORT,
+    )
+    .unwrap()
 }
 
 /// Sends one chat message to a server answering `reply`; returns the outcome and the server.
@@ -138,7 +145,14 @@ async fn rate_limited_with_a_retry_after_header_in_seconds_and_as_a_date() {
         httpdate::fmt_http_date(now + Duration::from_mins(2)),
     ))
     .await;
-    let sink = RawSink::new("raw", &server.url("/"), EventFilter::all(), None, SHORT).unwrap();
+    let sink = RawSink::new(
+        "raw",
+        server.url("/").parse().unwrap(),
+        EventFilter::all(),
+        None,
+        SHORT,
+    )
+    .unwrap();
     let request = sink.render(&chat("x")).unwrap();
     let wait = sink.send(&request, now).await.wait().unwrap();
     assert!(
@@ -218,7 +232,7 @@ async fn raw_outputs_sign_each_attempt_with_standard_webhooks_headers() {
     let secret = WebhookSecret::parse("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw").unwrap();
     let sink = RawSink::new(
         "raw",
-        &server.url("/hook"),
+        server.url("/hook").parse().unwrap(),
         EventFilter::all(),
         Some(secret.clone()),
         SHORT,
@@ -244,7 +258,13 @@ async fn raw_outputs_sign_each_attempt_with_standard_webhooks_headers() {
 #[tokio::test]
 async fn forward_sends_the_kick_headers_and_body_unchanged() {
     let server = Server::start(Reply::status(200)).await;
-    let sink = ForwardSink::new("fwd", &server.url("/kick"), EventFilter::all(), SHORT).unwrap();
+    let sink = ForwardSink::new(
+        "fwd",
+        server.url("/kick").parse().unwrap(),
+        EventFilter::all(),
+        SHORT,
+    )
+    .unwrap();
     let delivery = chat("forward me");
     let outcome = sink.send(&sink.render(&delivery).unwrap(), now()).await;
     assert_eq!(
@@ -263,9 +283,12 @@ async fn forward_sends_the_kick_headers_and_body_unchanged() {
 #[test]
 fn urls_that_are_not_http_are_refused() {
     for url in ["ftp://example.com/x", "not a url", "http://"] {
-        let err = DiscordSink::new("d", url, EventFilter::all(), SHORT)
-            .unwrap_err()
-            .to_string();
+        let err = WebhookUrl::parse(url).unwrap_err().to_string();
         assert!(err.starts_with("invalid url"), "{url}: {err}");
     }
+    let secret = WebhookUrl::parse("https://discord.com/api/webhooks/1/s3cr3t").unwrap();
+    assert!(
+        !format!("{secret:?}").contains("s3cr3t"),
+        "a URL holds secrets: never printed"
+    );
 }
