@@ -7,7 +7,7 @@ use std::{
 
 use relay_bin::{clock::Clock, config::Config, relay, running};
 
-use crate::{KickSigner, TEST_PUBLIC_PEM};
+use crate::{KickSigner, TEST_PUBLIC_PEM, now_rfc3339};
 
 static NEXT: AtomicU32 = AtomicU32::new(0);
 
@@ -405,20 +405,4 @@ pub fn metric(metrics: &str, line_start: &str) -> u64 {
         .and_then(|l| l.rsplit(' ').next())
         .and_then(|n| n.parse().ok())
         .unwrap_or(0)
-}
-
-/// Now as RFC 3339.
-pub fn now_rfc3339() -> String {
-    relay_bin::clock::rfc3339(relay_bin::clock::now())
-}
-
-/// `secs` seconds before now as RFC 3339 (a negative `secs`: after now).
-pub fn rfc3339_ago(secs: i64) -> String {
-    let now = relay_bin::clock::now();
-    let offset = std::time::Duration::from_secs(secs.unsigned_abs());
-    relay_bin::clock::rfc3339(if secs >= 0 {
-        now - offset
-    } else {
-        now + offset
-    })
 }

@@ -26,7 +26,7 @@ pub(crate) fn check(root: &Path) -> Vec<String> {
                 .collect()
         })
         .unwrap_or_default();
-    sources.extend(["bench", "xtask", "tests"].map(|d| root.join(d).join("src")));
+    sources.extend(["bench", "xtask", "tests", "testkit"].map(|d| root.join(d).join("src")));
     sources.sort();
     let mut problems = Vec::new();
     for src in sources.iter().filter(|s| s.is_dir()) {

@@ -51,6 +51,8 @@ const FLOORS: &[(&str, &[&str], &[&str])] = &[
         &["kick-models", "kick-verify", "kick-api", "kick-dispatch"],
         &["sqlx"],
     ),
+    // Every crate's tests use the test kit, so it stands on no workspace crate.
+    ("kick-testkit", &[], &["sqlx", "reqwest"]),
 ];
 
 /// Names of the workspace's own crates.
@@ -157,7 +159,7 @@ fn check_crate_files(root: &Path) -> Vec<String> {
             ));
         }
     }
-    for extra in ["tests", "bench", "xtask"] {
+    for extra in ["tests", "testkit", "bench", "xtask"] {
         let manifest = fs::read_to_string(root.join(extra).join("Cargo.toml")).unwrap_or_default();
         if !manifest.contains("[lints]\nworkspace = true") {
             problems.push(format!(

@@ -18,11 +18,6 @@ mod common;
 
 use common::{BIN, dir_with_keys, free_port, listen, terminate, wait_healthy, write_relay_toml};
 
-// relay-tests' throwaway cluster (std only), shared by path: relay-tests depends on this crate.
-#[allow(unreachable_pub, dead_code)]
-#[path = "../../../tests/src/postgres.rs"]
-mod postgres;
-
 /// Runs a CLI command in `dir`; (success, stdout, stderr).
 fn cli(dir: &Path, port: u16, args: &[&str]) -> (bool, String, String) {
     let output = Command::new(BIN)
@@ -171,7 +166,7 @@ async fn an_operator_steers_a_running_relay() {
 /// process: `deliveries list`, `outputs disable|enable`, `replay` reach the serving relay.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_operator_steers_a_relay_on_postgres() {
-    let cluster = postgres::PgCluster::start();
+    let cluster = kick_testkit::PgCluster::start();
     let database = cluster.new_database();
     let dir = dir_with_keys("operator-pg");
     let (public, admin, port) = (free_port(), free_port(), free_port());

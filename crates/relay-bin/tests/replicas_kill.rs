@@ -15,10 +15,6 @@ use std::{
 use axum::{Router, extract::State, http::HeaderMap};
 
 mod common;
-// relay-tests' throwaway cluster (std only), shared by path: relay-tests depends on this crate.
-#[allow(unreachable_pub, dead_code)]
-#[path = "../../../tests/src/postgres.rs"]
-mod postgres;
 
 use common::{BIN, dir_with_keys, free_port, listen, terminate, wait_healthy};
 
@@ -140,7 +136,7 @@ async fn start_replicas(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kill_9_of_the_sending_replica_hands_its_output_over_in_order() {
-    let cluster = postgres::PgCluster::start();
+    let cluster = kick_testkit::PgCluster::start();
     let database = cluster.new_database();
     let dir = dir_with_keys("replicas-kill");
     let sink = free_port();

@@ -1,13 +1,6 @@
 //! Test keys, known-answer vectors and a signer (signing lives only in tests).
 
 use kick_verify::{Backend, PublicKey, SignedMessage};
-use rsa::{
-    RsaPrivateKey,
-    pkcs1v15::SigningKey,
-    pkcs8::DecodePrivateKey,
-    signature::{SignatureEncoding, Signer},
-};
-use sha2::Sha256;
 
 pub(crate) const TEST_PRIVATE_PEM: &str = include_str!("../data/test_private.pem");
 pub(crate) const TEST_PUBLIC_SPKI_PEM: &str = include_str!("../data/test_public_spki.pem");
@@ -65,14 +58,5 @@ pub(crate) fn keys_for(pem: &str) -> Vec<PublicKey> {
 
 /// Signs like Kick does, with the committed test private key.
 pub(crate) fn sign(message_id: &str, timestamp: &str, body: &[u8]) -> String {
-    use base64::Engine as _;
-    let private = RsaPrivateKey::from_pkcs8_pem(TEST_PRIVATE_PEM).expect("test private key");
-    let signing_key = SigningKey::<Sha256>::new(private);
-    let mut signed = Vec::with_capacity(message_id.len() + timestamp.len() + body.len() + 2);
-    signed.extend_from_slice(message_id.as_bytes());
-    signed.push(b'.');
-    signed.extend_from_slice(timestamp.as_bytes());
-    signed.push(b'.');
-    signed.extend_from_slice(body);
-    base64::engine::general_purpose::STANDARD.encode(signing_key.sign(&signed).to_vec())
+    kick_testkit::KickSigner::test_key().sign(message_id, timestamp, body)
 }

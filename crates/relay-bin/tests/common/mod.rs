@@ -13,14 +13,7 @@ use std::{
 /// The binary under test.
 pub(crate) const BIN: &str = env!("CARGO_BIN_EXE_kick-relay");
 
-/// A free loopback port.
-pub(crate) fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
+pub(crate) use kick_testkit::free_port;
 
 /// A directory removed when the test ends (also when it fails).
 pub(crate) struct ScratchDir(PathBuf);
