@@ -80,6 +80,13 @@ impl Reply {
         self.body = body.into();
         self
     }
+
+    /// Answered only after `delay` (a slow receiver).
+    #[must_use]
+    pub fn delay(mut self, delay: Duration) -> Self {
+        self.delay = delay;
+        self
+    }
 }
 
 type Script = dyn Fn(usize) -> Reply + Send + Sync;

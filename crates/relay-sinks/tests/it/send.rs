@@ -31,7 +31,7 @@ fn discord(url: &str) -> DiscordSink {
 
 /// Sends one chat message to a server answering `reply`; returns the outcome and the server.
 async fn discord_outcome(reply: Reply) -> (SendOutcome, Server) {
-    let server = Server::start(reply).await;
+    let server = Server::always(reply).await;
     let sink = discord(&server.url("/api/webhooks/1/secret-token"));
     let request = sink.render(&chat("hello")).unwrap();
     (sink.send(&request, now()).await, server)
@@ -140,7 +140,7 @@ async fn rate_limited_with_a_retry_after_header_in_seconds_and_as_a_date() {
     assert_eq!(outcome.wait(), Some(Duration::from_secs(7)));
 
     let now = now();
-    let server = Server::start(Reply::status(429).header(
+    let server = Server::always(Reply::status(429).header(
         "retry-after",
         httpdate::fmt_http_date(now + Duration::from_mins(2)),
     ))
@@ -174,7 +174,7 @@ async fn server_errors_are_retried() {
 
 #[tokio::test]
 async fn redirects_are_not_followed() {
-    let target = Server::start(Reply::status(200)).await;
+    let target = Server::always(Reply::status(200)).await;
     let (outcome, _) =
         discord_outcome(Reply::status(302).header("location", target.url("/elsewhere"))).await;
     let SendOutcome::Permanent {
@@ -228,7 +228,7 @@ async fn connection_refused_is_retried_and_the_url_is_not_in_the_reason() {
 
 #[tokio::test]
 async fn raw_outputs_sign_each_attempt_with_standard_webhooks_headers() {
-    let server = Server::start(Reply::status(204)).await;
+    let server = Server::always(Reply::status(204)).await;
     let secret = WebhookSecret::parse("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw").unwrap();
     let sink = RawSink::new(
         "raw",
@@ -257,7 +257,7 @@ async fn raw_outputs_sign_each_attempt_with_standard_webhooks_headers() {
 
 #[tokio::test]
 async fn forward_sends_the_kick_headers_and_body_unchanged() {
-    let server = Server::start(Reply::status(200)).await;
+    let server = Server::always(Reply::status(200)).await;
     let sink = ForwardSink::new(
         "fwd",
         server.url("/kick").parse().unwrap(),

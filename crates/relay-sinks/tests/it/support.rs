@@ -1,20 +1,8 @@
-//! Deliveries built from Kick's official payloads and from quirky ones, and a scripted HTTP
-//! stand-in for Discord and other receivers.
+//! Deliveries built from Kick's official payloads and from quirky ones; the HTTP stand-in for
+//! Discord and other receivers is the test kit's.
 
-use std::{
-    net::SocketAddr,
-    path::Path,
-    sync::{Arc, Mutex},
-    time::Duration,
-};
+use std::path::Path;
 
-use axum::{
-    Router,
-    body::Bytes,
-    extract::State,
-    http::{HeaderMap, StatusCode, Uri},
-    response::{IntoResponse, Response},
-};
 use kick_models::{Delivery, DeliveryMeta, EventType, Timestamp, WebhookHeaders};
 use serde_json::Value;
 
@@ -86,99 +74,4 @@ pub(crate) fn chat(content: &str) -> Delivery {
     )
 }
 
-/// One request the stand-in received.
-#[derive(Clone, Debug)]
-pub(crate) struct Received {
-    pub(crate) uri: Uri,
-    pub(crate) headers: HeaderMap,
-    pub(crate) body: Bytes,
-}
-
-/// What the stand-in answers.
-#[derive(Clone, Debug)]
-pub(crate) struct Reply {
-    pub(crate) status: u16,
-    pub(crate) headers: Vec<(&'static str, String)>,
-    pub(crate) body: String,
-    pub(crate) delay: Duration,
-}
-
-impl Reply {
-    pub(crate) fn status(status: u16) -> Self {
-        Self {
-            status,
-            headers: Vec::new(),
-            body: String::new(),
-            delay: Duration::ZERO,
-        }
-    }
-
-    pub(crate) fn header(mut self, name: &'static str, value: impl Into<String>) -> Self {
-        self.headers.push((name, value.into()));
-        self
-    }
-
-    pub(crate) fn body(mut self, body: impl Into<String>) -> Self {
-        self.body = body.into();
-        self
-    }
-
-    pub(crate) fn delay(mut self, delay: Duration) -> Self {
-        self.delay = delay;
-        self
-    }
-}
-
-#[derive(Clone)]
-struct StandIn {
-    reply: Reply,
-    received: Arc<Mutex<Vec<Received>>>,
-}
-
-async fn handle(
-    State(stand_in): State<StandIn>,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    stand_in
-        .received
-        .lock()
-        .unwrap()
-        .push(Received { uri, headers, body });
-    let reply = stand_in.reply.clone();
-    tokio::time::sleep(reply.delay).await;
-    let mut response = (StatusCode::from_u16(reply.status).unwrap(), reply.body).into_response();
-    for (name, value) in reply.headers {
-        response.headers_mut().insert(name, value.parse().unwrap());
-    }
-    response
-}
-
-/// A server on 127.0.0.1 that records every request and answers each with `reply`.
-pub(crate) struct Server {
-    pub(crate) addr: SocketAddr,
-    received: Arc<Mutex<Vec<Received>>>,
-}
-
-impl Server {
-    pub(crate) async fn start(reply: Reply) -> Self {
-        let received = Arc::new(Mutex::new(Vec::new()));
-        let app = Router::new().fallback(handle).with_state(StandIn {
-            reply,
-            received: received.clone(),
-        });
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-        Self { addr, received }
-    }
-
-    pub(crate) fn url(&self, path: &str) -> String {
-        format!("http://{}{path}", self.addr)
-    }
-
-    pub(crate) fn received(&self) -> Vec<Received> {
-        self.received.lock().unwrap().clone()
-    }
-}
+pub(crate) use kick_testkit::{Reply, StandIn as Server};
