@@ -201,7 +201,7 @@ impl Receiver {
                 });
             }
         }
-        let delivery = Arc::new(Delivery::parse(parsed, body.to_vec()));
+        let delivery = Arc::new(Delivery::parse(parsed, body));
         if let Err(err) = &delivery.event {
             tracing::warn!(message_id = %delivery.headers.meta.message_id, error = %err, "signed delivery does not fit its schema; dispatched to catch-all listeners");
         }

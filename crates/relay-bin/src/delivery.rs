@@ -15,12 +15,14 @@ mod chat;
 mod outcome;
 mod position;
 mod prepare;
+mod retained;
 mod uncommitted;
 
 use self::{
     chat::alone,
     outcome::{finish, settle},
     position::{Event, Position, step},
+    retained::Retained,
     uncommitted::Uncommitted,
 };
 
@@ -296,6 +298,8 @@ struct Worker<'a> {
     committed: Uncommitted,
     /// Chat rows skipped for lag whose "skipped" line has not been sent yet.
     folded: usize,
+    /// Requests of rows to retry, sent again as rendered.
+    retained: Retained,
 }
 
 impl<'a> Worker<'a> {
@@ -307,6 +311,7 @@ impl<'a> Worker<'a> {
             failures: 0,
             committed: Uncommitted::default(),
             folded: 0,
+            retained: Retained::default(),
         }
     }
 
@@ -546,6 +551,9 @@ impl<'a> Worker<'a> {
         }
         if completion.status == Status::Pending {
             hold.retry_from = Some(hold.retry_from.map_or(head.id, |id| id.min(head.id)));
+            for row in &group {
+                self.retained.keep(row);
+            }
         }
         // The other rows of a combined message share its fate: delivered, retried at the same
         // time, dead or skipped together.

@@ -76,7 +76,7 @@ async fn accept(
     let body = read_body(relay, body).await?;
     let now_ms = relay.clock.now_ms();
     let parsed = authenticate(relay, headers, &body, now_ms).await?;
-    let delivery = Arc::new(Delivery::parse(parsed, body.to_vec()));
+    let delivery = Arc::new(Delivery::parse(parsed, body));
     if let Err(err) = &delivery.event {
         tracing::warn!(message_id = %delivery.headers.meta.message_id, error = %err, "signed delivery does not fit its schema; stored unparsed");
     }

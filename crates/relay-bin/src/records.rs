@@ -81,7 +81,7 @@ pub fn records(
         subscription_id: meta.subscription_id.clone(),
         timestamp: meta.timestamp.as_str().to_owned(),
         signature: delivery.headers.signature.clone(),
-        body: delivery.body.to_vec(),
+        body: delivery.body.clone(),
         parse_error: delivery.event.as_ref().err().map(ToString::to_string),
     };
     // No request is rendered here: the worker renders it from the inbox row when it sends,

@@ -81,7 +81,7 @@ impl Sink for ForwardSink {
                         delivery.headers.signature.clone(),
                     ),
                 ],
-                body: delivery.body.to_vec(),
+                body: delivery.body.clone(),
             });
         }
         let mut headers = vec![
@@ -108,7 +108,7 @@ impl Sink for ForwardSink {
         ]);
         Ok(RenderedRequest {
             headers,
-            body: delivery.body.to_vec(),
+            body: delivery.body.clone(),
         })
     }
 

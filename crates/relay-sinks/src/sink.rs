@@ -3,6 +3,7 @@
 use std::{fmt, time::Duration, time::SystemTime};
 
 use async_trait::async_trait;
+use bytes::Bytes;
 use kick_models::Delivery;
 use serde::{Deserialize, Serialize};
 
@@ -39,14 +40,15 @@ impl fmt::Display for SinkKind {
 }
 
 /// The exact request an output will send for one event: body bytes and headers. Rendering is
-/// pure, so the relay stores this and sends it later, as often as retries need. The URL is not
-/// part of it (it holds secrets and belongs to the output).
-#[derive(Clone, Debug, Deserialize, Eq, PartialEq, Serialize)]
+/// pure, so the relay renders once and sends the same request as often as retries need (the
+/// body is shared, so a clone copies no bytes). The URL is not part of it (it holds secrets and
+/// belongs to the output).
+#[derive(Clone, Debug, Eq, PartialEq)]
 pub struct RenderedRequest {
     /// Header name and value pairs, in order.
     pub headers: Vec<(String, String)>,
     /// The body.
-    pub body: Vec<u8>,
+    pub body: Bytes,
 }
 
 impl RenderedRequest {

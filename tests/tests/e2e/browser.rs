@@ -36,11 +36,7 @@ impl Browser {
         let chromium = find(&["chromium", "chromium-browser"]).expect(
             "chromium is not installed: apt-get install chromium chromium-driver (.ci/run does)",
         );
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
+        let port = relay_tests::free_port();
         let driver = Command::new(driver_path)
             .arg(format!("--port={port}"))
             .stdout(Stdio::null())

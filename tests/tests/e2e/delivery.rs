@@ -271,9 +271,7 @@ async fn unknown_webhook_10015_disables_the_output() {
 async fn accepted_events_survive_a_restart_and_are_delivered() {
     // The output is down while the relay runs; after a restart with it up, everything arrives.
     let dir = TestRelay::fresh_dir();
-    let down = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let down_addr = down.local_addr().unwrap();
-    drop(down);
+    let down_addr = format!("127.0.0.1:{}", relay_tests::free_port());
     let config = |url: &str| {
         format!(
             "[[output]]\nname = \"raw\"\ntype = \"raw\"\nurl = \"{url}\"\nmax_in_flight = 1\nretry_schedule_secs = [1, 1, 1, 1, 1, 1, 1, 1]\n"
@@ -301,10 +299,7 @@ async fn accepted_events_survive_a_restart_and_are_delivered() {
 async fn an_output_that_refuses_connections_then_times_out_gets_everything_after_it_recovers() {
     // The receiver is down (connection refused); when it comes up, its first two answers take
     // longer than the output's timeout; then it answers at once.
-    let addr = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap();
+    let addr = std::net::SocketAddr::from(([127, 0, 0, 1], relay_tests::free_port()));
     let config = format!(
         "[[output]]\nname = \"raw\"\ntype = \"raw\"\nurl = \"http://{addr}/raw\"\nmax_in_flight = 1\ntimeout_secs = 1\nretry_schedule_secs = [1, 1, 1, 1, 1, 1, 1, 1, 1, 1]\n"
     );

@@ -74,7 +74,7 @@ fn inbox(id: &str, key: Option<&str>, subscription: Option<&str>, at: i64) -> In
         subscription_id: subscription.map(str::to_owned),
         timestamp: "2026-12-01T00:00:00Z".into(),
         signature: "c2ln".into(),
-        body: format!("{{\"id\":\"{id}\"}}").into_bytes(),
+        body: format!("{{\"id\":\"{id}\"}}").into_bytes().into(),
         parse_error: None,
     }
 }

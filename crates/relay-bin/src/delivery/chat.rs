@@ -3,6 +3,7 @@
 
 use std::collections::VecDeque;
 
+use bytes::Bytes;
 use relay_sinks::{RenderedRequest, SendOutcome};
 
 use super::{POLL, Worker, pause_uninterrupted};
@@ -130,14 +131,17 @@ impl Worker<'_> {
     }
 }
 
-/// The request rendered for `head`, sent on its own.
-pub(super) fn alone(mut head: Head) -> (RenderedRequest, Vec<Head>) {
-    let request = match std::mem::replace(&mut head.request, Request::Gone) {
-        Request::Rendered { headers, body, .. } => RenderedRequest { headers, body },
+/// The request rendered for `head`, sent on its own (the head keeps it too, for a retry).
+pub(super) fn alone(head: Head) -> (RenderedRequest, Vec<Head>) {
+    let request = match &head.request {
+        Request::Rendered { headers, body, .. } => RenderedRequest {
+            headers: headers.clone(),
+            body: body.clone(),
+        },
         // `Worker::prepare` renders every row before it is sent.
         Request::Event(_) | Request::Parsed(_) | Request::Gone => RenderedRequest {
             headers: Vec::new(),
-            body: Vec::new(),
+            body: Bytes::new(),
         },
     };
     (request, vec![head])

@@ -1,6 +1,7 @@
 //! Rendering a queued delivery for its output, when the worker is about to send it: from the
 //! event the inbox keeps (Kick's headers and body), or the request an older version stored
-//! with the row.
+//! with the row; a retry sends the request rendered for its first attempt when the worker
+//! kept it.
 
 use kick_models::{Delivery, WebhookHeaders, header};
 use relay_sinks::{RenderError, Sink};
@@ -37,7 +38,11 @@ impl Worker<'_> {
             batch.len()
         };
         let last_read = batch.last().map(|h| h.id);
-        Some((self.prepare(batch).await, read, last_read))
+        let ready = self.prepare(batch).await;
+        if let Some(last) = last_read {
+            self.retained.forget_through(cursor, last);
+        }
+        Some((ready, read, last_read))
     }
 
     /// Renders each row of `batch` for this output. Rows that cannot be sent are recorded and
@@ -46,6 +51,12 @@ impl Worker<'_> {
     pub(super) async fn prepare(&mut self, batch: Vec<Head>) -> Vec<Head> {
         let mut ready = Vec::with_capacity(batch.len());
         for mut head in batch {
+            if let Some(request) = self.retained.take(&head) {
+                // A retry: send what was rendered for the first attempt.
+                head.request = request;
+                ready.push(head);
+                continue;
+            }
             let request = std::mem::replace(&mut head.request, Request::Gone);
             let (status, why) = match request {
                 Request::Rendered { .. } => {

@@ -275,7 +275,7 @@ mod tests {
         let big = |id: i64| Head {
             request: Request::Rendered {
                 headers: Vec::new(),
-                body: vec![b'x'; 1024 * 1024],
+                body: vec![b'x'; 1024 * 1024].into(),
                 batch_line: None,
             },
             ..row(id)

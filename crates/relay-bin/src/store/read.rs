@@ -30,7 +30,7 @@ pub(super) fn request(
     Ok(match (stored, event) {
         (Some((headers, body, batch_line)), _) => Request::Rendered {
             headers: serde_json::from_str(&headers).context("stored headers are not JSON")?,
-            body,
+            body: body.into(),
             batch_line,
         },
         (None, Some(event)) => Request::Event(event),

@@ -2,6 +2,7 @@
 
 use std::{str::FromStr, sync::Arc};
 
+use bytes::Bytes;
 use kick_models::Delivery;
 
 /// SQLite's `synchronous` setting (`storage.synchronous`).
@@ -166,8 +167,8 @@ pub struct InboxRow {
     pub timestamp: String,
     /// `Kick-Event-Signature`, verbatim (for forwarding).
     pub signature: String,
-    /// The body bytes.
-    pub body: Vec<u8>,
+    /// The body bytes (shared with the received delivery, not copied).
+    pub body: Bytes,
     /// Why the body did not parse, if it did not.
     pub parse_error: Option<String>,
 }
@@ -343,8 +344,8 @@ pub enum Request {
     Rendered {
         /// Request headers.
         headers: Vec<(String, String)>,
-        /// The body bytes.
-        body: Vec<u8>,
+        /// The body bytes (shared: a send or a retry copies none).
+        body: Bytes,
         /// The line it contributes when several go out as one message (Discord chat).
         batch_line: Option<String>,
     },

@@ -148,7 +148,7 @@ impl Sink for DiscordSink {
             .map_err(|err| RenderError::Unsupported(err.to_string()))?;
         Ok(RenderedRequest {
             headers: vec![("Content-Type".into(), "application/json".into())],
-            body,
+            body: body.into(),
         })
     }
 
@@ -182,7 +182,7 @@ impl Sink for DiscordSink {
         Some((
             RenderedRequest {
                 headers: vec![("Content-Type".into(), "application/json".into())],
-                body,
+                body: body.into(),
             },
             used,
         ))

@@ -79,7 +79,7 @@ impl Sink for RawSink {
                     delivery.headers.meta.message_id.clone(),
                 ),
             ],
-            body: render::render(delivery)?,
+            body: render::render(delivery)?.into(),
         })
     }
 

@@ -15,7 +15,7 @@ fn row(subscription: Option<&str>, received_at: i64, scope: DedupScope) -> Inbox
         subscription_id: subscription.map(str::to_owned),
         timestamp: String::new(),
         signature: String::new(),
-        body: Vec::new(),
+        body: bytes::Bytes::new(),
         parse_error: None,
     }
 }

@@ -139,7 +139,7 @@ async fn insert_inbox(
     .bind(column(|j| j.0.subscription_id.as_deref()))
     .bind(column(|j| Some(&j.0.timestamp)))
     .bind(column(|j| Some(&j.0.signature)))
-    .bind(fresh.iter().map(|j| j.0.body.as_slice()).collect::<Vec<_>>())
+    .bind(fresh.iter().map(|j| &j.0.body[..]).collect::<Vec<_>>())
     .bind(column(|j| j.0.parse_error.as_deref()))
     .fetch_all(&mut **tx)
     .await?;

@@ -258,7 +258,7 @@ fn insert_inbox(
         inbox.subscription_id,
         inbox.timestamp,
         inbox.signature,
-        inbox.body,
+        &inbox.body[..],
         inbox.parse_error,
     ])?;
     Ok(())

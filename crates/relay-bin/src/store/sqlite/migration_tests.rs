@@ -60,7 +60,7 @@ async fn an_old_outbox_moves_its_requests_and_keeps_its_queue() {
             pending[0].request
         );
     };
-    assert_eq!(body, b"{}");
+    assert_eq!(&body[..], b"{}");
     assert_eq!(
         headers,
         &vec![("content-type".to_owned(), "application/json".to_owned())]
