@@ -12,7 +12,7 @@
 use std::{env, process::ExitCode};
 
 use kick_api::KickClient;
-use kick_models::{EventType, UserId, api::SubscribeRequest};
+use kick_models::{EventType, SubscriptionId, UserId, api::SubscribeRequest};
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
@@ -70,9 +70,8 @@ async fn run(args: Vec<String>) -> Result<(), String> {
             }
         }
         Some("delete") if args.len() >= 2 => {
-            app.unsubscribe(&args[1..])
-                .await
-                .map_err(|e| e.to_string())?;
+            let ids: Vec<SubscriptionId> = args[1..].iter().map(|id| id.as_str().into()).collect();
+            app.unsubscribe(&ids).await.map_err(|e| e.to_string())?;
             println!("deleted {}", args.len() - 1);
         }
         _ => return Err(

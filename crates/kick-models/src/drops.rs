@@ -37,7 +37,6 @@ pub mod header {
 /// # Ok::<(), serde_json::Error>(())
 /// ```
 #[derive(Clone, Debug, Deserialize, Eq, PartialEq, Serialize)]
-#[non_exhaustive]
 pub struct DropClaimed {
     /// The claim (a ULID); a repeat of a claim carries the same one.
     pub claim_id: String,

@@ -1,6 +1,6 @@
 //! The `Kick-Event-*` headers of a webhook delivery.
 
-use crate::{EventType, HeaderError, Timestamp};
+use crate::{EventType, HeaderError, SubscriptionId, Timestamp};
 
 /// Header names, as Kick writes them (match them case-insensitively).
 pub mod header {
@@ -36,7 +36,7 @@ pub struct DeliveryMeta {
     /// `Kick-Event-Message-Id`: unique per delivery; the idempotency key.
     pub message_id: String,
     /// `Kick-Event-Subscription-Id`, when sent (Kick added it in February 2025).
-    pub subscription_id: Option<String>,
+    pub subscription_id: Option<SubscriptionId>,
     /// `Kick-Event-Message-Timestamp`, text kept verbatim for the signature.
     pub timestamp: Timestamp,
     /// `Kick-Event-Type`.
@@ -121,7 +121,7 @@ impl WebhookHeaders {
             meta: DeliveryMeta {
                 message_id: required(header::MESSAGE_ID, message_id)?,
                 subscription_id: subscription_id
-                    .map(|value| text(header::SUBSCRIPTION_ID, value))
+                    .map(|value| text(header::SUBSCRIPTION_ID, value).map(SubscriptionId))
                     .transpose()?,
                 timestamp,
                 event_type: EventType::from(required(header::EVENT_TYPE, event_type)?),

@@ -35,3 +35,55 @@ impl From<u64> for UserId {
         Self(id)
     }
 }
+
+/// An event subscription's id: the `Kick-Event-Subscription-Id` of its deliveries and what
+/// unsubscribing takes. A ULID, like a delivery's message id, so it has a type of its own: a
+/// message id cannot be passed where a subscription id is wanted.
+#[derive(Clone, Debug, Deserialize, Eq, Hash, Ord, PartialEq, PartialOrd, Serialize)]
+#[serde(transparent)]
+pub struct SubscriptionId(pub String);
+
+impl SubscriptionId {
+    /// The id as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::ops::Deref for SubscriptionId {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for SubscriptionId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl From<String> for SubscriptionId {
+    fn from(id: String) -> Self {
+        Self(id)
+    }
+}
+
+impl From<&str> for SubscriptionId {
+    fn from(id: &str) -> Self {
+        Self(id.to_owned())
+    }
+}
+
+impl PartialEq<str> for SubscriptionId {
+    fn eq(&self, other: &str) -> bool {
+        self.0 == other
+    }
+}
+
+impl PartialEq<&str> for SubscriptionId {
+    fn eq(&self, other: &&str) -> bool {
+        self.0 == *other
+    }
+}

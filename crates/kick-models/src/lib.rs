@@ -20,7 +20,7 @@ pub use self::{
     event::KickEvent,
     event_type::EventType,
     headers::{DeliveryMeta, WebhookHeaders, header},
-    ids::UserId,
+    ids::{SubscriptionId, UserId},
     timestamp::{InvalidTimestamp, Timestamp},
     user::{Badge, Gifter, Identity, User},
 };

@@ -8,7 +8,7 @@
 use std::{collections::HashSet, sync::Arc, time::Duration};
 
 use kick_models::{
-    EventType, UserId,
+    EventType, SubscriptionId, UserId,
     api::{EventSubscription, SubscribeRequest},
 };
 
@@ -20,7 +20,7 @@ pub struct Plan {
     /// Events to subscribe, per channel (version 1), in config order.
     pub create: Vec<(UserId, Vec<EventType>)>,
     /// Ids of duplicate subscriptions (all but the oldest of each channel, event and version).
-    pub remove: Vec<String>,
+    pub remove: Vec<SubscriptionId>,
 }
 
 /// Compares Kick's subscriptions with the wanted ones.
@@ -55,11 +55,11 @@ pub fn plan(existing: &[EventSubscription], config: &Config) -> Plan {
 #[derive(Clone, Debug, Default)]
 pub struct Report {
     /// Subscriptions created: channel, event, new id.
-    pub created: Vec<(UserId, EventType, String)>,
+    pub created: Vec<(UserId, EventType, SubscriptionId)>,
     /// Subscriptions Kick refused to create: channel, event, why.
     pub failed: Vec<(UserId, EventType, String)>,
     /// Duplicate subscriptions removed (ids).
-    pub removed: Vec<String>,
+    pub removed: Vec<SubscriptionId>,
 }
 
 /// The app's API client from the config's credentials; `None` without them.
@@ -168,7 +168,7 @@ async fn once(relay: &Relay, client: &kick_api::KickClient) {
                 tracing::error!(%broadcaster, %event, %error, "Kick refused to create a subscription");
             }
             if !report.removed.is_empty() {
-                tracing::warn!(ids = %report.removed.join(", "), "duplicate subscriptions removed");
+                tracing::warn!(ids = %report.removed.iter().map(SubscriptionId::as_str).collect::<Vec<_>>().join(", "), "duplicate subscriptions removed");
             }
         }
         Err(err) => {

@@ -78,7 +78,7 @@ pub fn records(
         received_at: now_ms,
         event_type: meta.event_type.as_str().to_owned(),
         version: meta.version.clone(),
-        subscription_id: meta.subscription_id.clone(),
+        subscription_id: meta.subscription_id.as_ref().map(|id| id.0.clone()),
         timestamp: meta.timestamp.as_str().to_owned(),
         signature: delivery.headers.signature.clone(),
         body: delivery.body.clone(),

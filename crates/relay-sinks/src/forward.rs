@@ -89,7 +89,7 @@ impl Sink for ForwardSink {
             (header::MESSAGE_ID.to_owned(), meta.message_id.clone()),
         ];
         if let Some(subscription) = &meta.subscription_id {
-            headers.push((header::SUBSCRIPTION_ID.to_owned(), subscription.clone()));
+            headers.push((header::SUBSCRIPTION_ID.to_owned(), subscription.to_string()));
         }
         headers.extend([
             (

@@ -19,11 +19,22 @@ const MAX_REASON_BODY_CHARS: usize = 200;
 
 /// Timeouts for an output's requests.
 #[derive(Clone, Copy, Debug, Eq, PartialEq)]
+#[non_exhaustive]
 pub struct HttpOptions {
     /// Whole request, from connecting to the last response byte.
     pub timeout: Duration,
     /// Connecting alone.
     pub connect_timeout: Duration,
+}
+
+impl HttpOptions {
+    /// `timeout` for a whole request, `connect_timeout` for connecting.
+    pub const fn new(timeout: Duration, connect_timeout: Duration) -> Self {
+        Self {
+            timeout,
+            connect_timeout,
+        }
+    }
 }
 
 impl Default for HttpOptions {

@@ -11,6 +11,7 @@ use crate::{Api, ApiError, Pages, transport::Call};
 
 /// Filters for `GET /public/v2/livestreams`.
 #[derive(Clone, Debug, Default, Eq, PartialEq)]
+#[non_exhaustive]
 pub struct LivestreamQuery {
     /// Page size, 1 to 1000 (Kick's default 100).
     pub limit: Option<u32>,
@@ -23,6 +24,7 @@ pub struct LivestreamQuery {
 /// Filters for `GET /public/v2/categories`. Kick's filters are sent as one comma-separated value
 /// each, as Kick's own clients do.
 #[derive(Clone, Debug, Default, Eq, PartialEq)]
+#[non_exhaustive]
 pub struct CategoryQuery {
     /// Page size, 1 to 1000.
     pub limit: Option<u32>,
@@ -36,6 +38,7 @@ pub struct CategoryQuery {
 
 /// Filters for `GET /public/v1/channels/rewards/redemptions`.
 #[derive(Clone, Debug, Default, Eq, PartialEq)]
+#[non_exhaustive]
 pub struct RedemptionQuery {
     /// One reward.
     pub reward_id: Option<String>,

@@ -1,7 +1,7 @@
 //! Public key and event subscriptions.
 
 use kick_models::{
-    UserId,
+    SubscriptionId, UserId,
     api::{EventSubscription, PublicKeyData, SubscribeRequest, SubscribeResult},
 };
 use reqwest::Method;
@@ -68,13 +68,13 @@ impl Api<'_> {
     ///
     /// # Errors
     /// [`ApiError`] from the call.
-    pub async fn unsubscribe<S: AsRef<str>>(&self, ids: &[S]) -> Result<(), ApiError> {
+    pub async fn unsubscribe(&self, ids: &[SubscriptionId]) -> Result<(), ApiError> {
         if ids.is_empty() {
             return Ok(());
         }
         let mut call = Call::new(Method::DELETE, "/public/v1/events/subscriptions", self.auth);
         for id in ids {
-            call = call.query("id", id.as_ref());
+            call = call.query("id", id.as_str());
         }
         self.client.empty(call).await
     }

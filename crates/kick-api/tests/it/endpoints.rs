@@ -77,8 +77,10 @@ async fn subscriptions_list_create_delete() {
         Some("event subscription limit reached")
     );
 
-    app.unsubscribe(&["01A", "01B"]).await.unwrap();
-    app.unsubscribe::<&str>(&[]).await.unwrap();
+    app.unsubscribe(&["01A".into(), "01B".into()])
+        .await
+        .unwrap();
+    app.unsubscribe(&[]).await.unwrap();
 
     let calls = kick.seen_at("/public/v1/events/subscriptions");
     assert_eq!(calls.len(), 4, "an empty unsubscribe sends nothing");
@@ -251,11 +253,9 @@ async fn paginated_lists_follow_the_cursor() {
     })
     .await;
     let client = kick.client();
-    let query = CategoryQuery {
-        limit: Some(1),
-        names: vec!["a".into(), "b".into()],
-        ..CategoryQuery::default()
-    };
+    let mut query = CategoryQuery::default();
+    query.limit = Some(1);
+    query.names = vec!["a".into(), "b".into()];
     let all = client.app().categories(&query).all().await.unwrap();
     assert_eq!(all.iter().map(|c| c.id).collect::<Vec<_>>(), [1, 2, 3]);
     let calls = kick.seen_at("/public/v2/categories");
@@ -286,11 +286,11 @@ async fn paginated_lists_follow_the_cursor() {
     assert_eq!(done.cursor(), None, "the last page leaves no cursor");
     assert!(done.next_page().await.unwrap().is_none());
 
-    let mut pages = client.app().livestreams(&LivestreamQuery {
-        limit: Some(2),
-        category_ids: vec![15],
-        language_codes: vec!["en".into()],
-    });
+    let mut live = LivestreamQuery::default();
+    live.limit = Some(2);
+    live.category_ids = vec![15];
+    live.language_codes = vec!["en".into()];
+    let mut pages = client.app().livestreams(&live);
     // The fake answers categories' shape here too; only the request matters.
     let _ = pages.next_page().await;
     assert_eq!(
@@ -344,14 +344,9 @@ async fn rewards_and_redemptions() {
     .await
     .unwrap();
     app.delete_reward("01R").await.unwrap();
-    let groups = app
-        .redemptions(&RedemptionQuery {
-            status: Some(kick_models::event::RedemptionStatus::Pending),
-            ..RedemptionQuery::default()
-        })
-        .all()
-        .await
-        .unwrap();
+    let mut pending = RedemptionQuery::default();
+    pending.status = Some(kick_models::event::RedemptionStatus::Pending);
+    let groups = app.redemptions(&pending).all().await.unwrap();
     assert_eq!(groups[0].redemptions[0].id, "01X");
     assert_eq!(app.accept_redemptions(&["01X"]).await.unwrap().len(), 1);
     let failures = app.reject_redemptions(&["01X", "01Y"]).await.unwrap();

@@ -30,9 +30,9 @@ pub use self::{
 };
 
 /// Reads `""` and `null` as `None` (Kick sends empty strings for absent values).
-pub(crate) fn empty_as_none<'de, D: serde::Deserializer<'de>>(
+pub(crate) fn empty_as_none<'de, D: serde::Deserializer<'de>, T: From<String>>(
     deserializer: D,
-) -> Result<Option<String>, D::Error> {
+) -> Result<Option<T>, D::Error> {
     let value: Option<String> = serde::Deserialize::deserialize(deserializer)?;
-    Ok(value.filter(|s| !s.is_empty()))
+    Ok(value.filter(|s| !s.is_empty()).map(T::from))
 }

@@ -2,13 +2,13 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{EventType, UserId};
+use crate::{EventType, SubscriptionId, UserId};
 
 /// One of the app's event subscriptions.
 #[derive(Clone, Debug, Deserialize, Eq, PartialEq, Serialize)]
 pub struct EventSubscription {
     /// Subscription id (ULID); the `Kick-Event-Subscription-Id` of its deliveries.
-    pub id: String,
+    pub id: SubscriptionId,
     /// The app's id.
     #[serde(default)]
     pub app_id: String,
@@ -76,7 +76,7 @@ pub struct SubscribeResult {
     pub version: u32,
     /// The new subscription's id; `None` on failure.
     #[serde(default, deserialize_with = "super::empty_as_none")]
-    pub subscription_id: Option<String>,
+    pub subscription_id: Option<SubscriptionId>,
     /// Why this event failed; `None` on success.
     #[serde(default, deserialize_with = "super::empty_as_none")]
     pub error: Option<String>,

@@ -3,7 +3,7 @@
 use std::{path::Path, process::ExitCode};
 
 use anyhow::bail;
-use kick_models::{EventType, UserId, api::SubscribeRequest};
+use kick_models::{EventType, SubscriptionId, UserId, api::SubscribeRequest};
 
 use super::args::SubscriptionAction;
 use crate::{config::Config, reconciler};
@@ -51,6 +51,7 @@ pub(super) async fn subscriptions(
             );
         }
         SubscriptionAction::Delete { ids } => {
+            let ids: Vec<SubscriptionId> = ids.into_iter().map(SubscriptionId).collect();
             app.unsubscribe(&ids).await?;
             println!("deleted {} subscription(s)", ids.len());
         }
@@ -66,7 +67,12 @@ pub(super) async fn subscriptions(
                 println!(
                     "removed {} duplicate subscription(s): {}",
                     report.removed.len(),
-                    report.removed.join(", ")
+                    report
+                        .removed
+                        .iter()
+                        .map(SubscriptionId::as_str)
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 );
             }
             if report.created.is_empty() && report.failed.is_empty() && report.removed.is_empty() {

@@ -84,10 +84,7 @@ impl Output {
     /// # Errors
     /// When the HTTP client cannot be built.
     pub fn sink(&self, discord: &DiscordLimits) -> anyhow::Result<Arc<dyn Sink>> {
-        let options = HttpOptions {
-            timeout: self.timeout,
-            ..HttpOptions::default()
-        };
+        let options = HttpOptions::new(self.timeout, HttpOptions::default().connect_timeout);
         let (name, url, filter) = (self.name.clone(), self.url.clone(), self.filter.clone());
         Ok(match &self.kind {
             Kind::Discord {

@@ -9,10 +9,7 @@ use relay_sinks::{
 
 use crate::support::{Reply, Server, chat};
 
-const SHORT: HttpOptions = HttpOptions {
-    timeout: Duration::from_millis(500),
-    connect_timeout: Duration::from_millis(500),
-};
+const SHORT: HttpOptions = HttpOptions::new(Duration::from_millis(500), Duration::from_millis(500));
 
 /// A fixed clock: sending needs `now` only to sign and to read `Retry-After` dates.
 fn now() -> SystemTime {
