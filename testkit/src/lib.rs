@@ -126,6 +126,26 @@ pub async fn eventually(what: &str, limit: Duration, mut done: impl FnMut() -> b
     }
 }
 
+/// Waits until the future `done()` resolves to `true` (an HTTP probe, say), trying every
+/// 50 ms, for at most `limit`.
+///
+/// # Panics
+/// When `limit` passes first: "timed out after {limit:?} waiting for {what}", never silently.
+pub async fn eventually_async<F, Fut>(what: &str, limit: Duration, mut done: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = Instant::now() + limit;
+    while !done().await {
+        assert!(
+            Instant::now() < deadline,
+            "timed out after {limit:?} waiting for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 /// Now as RFC 3339 UTC with milliseconds.
 pub fn now_rfc3339() -> String {
     rfc3339_ago(0)

@@ -6,8 +6,8 @@ mod test_relay;
 
 pub use kick_testkit::{
     DiscordStandIn, FakeKickApi, KickSigner, OTHER_PUBLIC_PEM, PgCluster, Posted, Received, Reply,
-    StandIn, Subscription, TEST_PRIVATE_PEM, TEST_PUBLIC_PEM, discord, eventually, free_port,
-    now_rfc3339, rfc3339_ago,
+    StandIn, Subscription, TEST_PRIVATE_PEM, TEST_PUBLIC_PEM, discord, eventually,
+    eventually_async, free_port, now_rfc3339, rfc3339_ago,
 };
 
 pub use self::test_relay::{TestClock, TestRelay, metric};

@@ -11,7 +11,7 @@ use std::{
         Arc,
         atomic::{AtomicUsize, Ordering},
     },
-    time::{Duration, Instant},
+    time::Duration,
 };
 
 use axum::{Router, body::Bytes, extract::State, http::StatusCode};
@@ -47,12 +47,8 @@ async fn answer(State(count): State<Arc<AtomicUsize>>, _: Bytes) -> StatusCode {
     }
 }
 
-async fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !done() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+async fn wait_until(what: &str, done: impl FnMut() -> bool) {
+    kick_testkit::eventually(what, Duration::from_secs(30), done).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

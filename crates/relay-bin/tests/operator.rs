@@ -9,7 +9,7 @@ use std::{
     path::Path,
     process::Command,
     sync::{Arc, Mutex},
-    time::{Duration, Instant},
+    time::Duration,
 };
 
 use axum::{Router, body::Bytes, extract::State, http::Uri};
@@ -54,12 +54,8 @@ async fn record(State(seen): State<Seen>, uri: Uri, _: Bytes) -> &'static str {
     "ok"
 }
 
-async fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while !done() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+async fn wait_until(what: &str, done: impl FnMut() -> bool) {
+    kick_testkit::eventually(what, Duration::from_secs(20), done).await;
 }
 
 /// `send-test --count 2` against the relay at `url`.
@@ -278,19 +274,18 @@ async fn disable_then_enable(dir: &Path, port: u16, admin: u16, url: &str, seen:
 
 /// Waits (up to 10 s) until the relay's metrics say output `raw` is disabled (or not).
 async fn wait_for_raw_disabled(admin: u16, disabled: bool) {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while metrics(admin)
-        .await
-        .contains("kick_relay_output_disabled{output=\"raw\"} 1")
-        != disabled
-    {
-        assert!(
-            Instant::now() < deadline,
-            "the relay did not notice the {}",
-            if disabled { "disable" } else { "enable" }
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let what = if disabled {
+        "the relay to notice the disable"
+    } else {
+        "the relay to notice the enable"
+    };
+    kick_testkit::eventually_async(what, Duration::from_secs(10), || async {
+        metrics(admin)
+            .await
+            .contains("kick_relay_output_disabled{output=\"raw\"} 1")
+            == disabled
+    })
+    .await;
 }
 
 /// `kick-relay serve` in `dir` with the two variables the config names.

@@ -7,7 +7,7 @@
 use std::{
     path::PathBuf,
     process::{Command, Stdio},
-    time::{Duration, Instant},
+    time::Duration,
 };
 
 /// The binary under test.
@@ -69,17 +69,12 @@ pub(crate) fn write_relay_toml(dir: &std::path::Path, public: u16, admin: u16, o
 
 /// Waits (up to 20 s) until the admin listener on `admin` answers `/healthz`.
 pub(crate) async fn wait_healthy(admin: u16) {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while Instant::now() < deadline {
-        if reqwest::get(format!("http://127.0.0.1:{admin}/healthz"))
+    kick_testkit::eventually_async("the relay to come up", Duration::from_secs(20), || async {
+        reqwest::get(format!("http://127.0.0.1:{admin}/healthz"))
             .await
             .is_ok_and(|r| r.status().is_success())
-        {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("the relay did not come up");
+    })
+    .await;
 }
 
 /// `kick-relay --config relay.toml serve` in `dir`, logging at debug level to `dir/serve.log`.
