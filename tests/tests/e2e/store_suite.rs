@@ -279,8 +279,18 @@ async fn disabling_skips_pending_rows_and_replay_queues_them_again(f: Fixture) {
         !s.replay_one(skipped[0].id, 4_000).await.unwrap(),
         "already pending"
     );
+    // A time range selects by when the rows were created: [since, until).
+    for (since, until) in [(Some(5_000), None), (None, Some(1_000))] {
+        assert_eq!(
+            s.replay("raw", Status::Skipped, since, until, 4_000)
+                .await
+                .unwrap(),
+            0,
+            "nothing created in {since:?}..{until:?}"
+        );
+    }
     assert_eq!(
-        s.replay("raw", Status::Skipped, None, None, 4_000)
+        s.replay("raw", Status::Skipped, Some(1_000), Some(1_002), 4_000)
             .await
             .unwrap(),
         1

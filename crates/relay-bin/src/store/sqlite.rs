@@ -37,18 +37,27 @@ enum Write {
         at: i64,
         reply: oneshot::Sender<anyhow::Result<()>>,
     },
+    EnableOutput {
+        name: String,
+        at: i64,
+        reply: oneshot::Sender<anyhow::Result<()>>,
+    },
+    Requeue {
+        which: Replayed,
+        at: i64,
+        reply: oneshot::Sender<anyhow::Result<u64>>,
+    },
+    Recount(oneshot::Sender<anyhow::Result<()>>),
     Probe(i64, oneshot::Sender<anyhow::Result<()>>),
     Close(oneshot::Sender<anyhow::Result<()>>),
     Purge(i64, oneshot::Sender<anyhow::Result<()>>),
 }
 
-/// The SQLite store: a read pool and the writer's queue.
+/// The SQLite store: a read pool and the writer's queue (every write, an operator's too, goes
+/// through the writer).
 #[derive(Debug)]
 pub(super) struct SqliteStore {
     read: SqlitePool,
-    /// The one write connection, shared with the writer task (operator commands use it
-    /// directly; they are rare and serialise with the writer on the connection).
-    write: SqlitePool,
     writes: mpsc::Sender<Write>,
     /// The outputs' feeds, filled by the writer after each commit.
     feeds: Arc<Feeds>,
@@ -98,6 +107,8 @@ impl SqliteStore {
             schema::database_id(&write).await
         }
         .await;
+        // The schema is in place: from here on only the writer writes.
+        write.close().await;
         let database_id =
             prepared.with_context(|| format!("cannot prepare database {url}{}", diagnose(url)))?;
         let identity = match (serving, &file) {
@@ -136,7 +147,6 @@ impl SqliteStore {
         .context("cannot start the store's writer thread")?;
         Ok(Self {
             read,
-            write,
             writes,
             feeds,
             reader,
@@ -146,14 +156,6 @@ impl SqliteStore {
 }
 
 impl SqliteStore {
-    /// `Ok` unless the database's path no longer names the file served.
-    fn check_identity(&self) -> anyhow::Result<()> {
-        match &self.identity {
-            Some(identity) => identity.check().map_err(anyhow::Error::msg),
-            None => Ok(()),
-        }
-    }
-
     /// Queues a write for the writer task.
     async fn send(&self, write: Write) -> anyhow::Result<()> {
         self.writes
@@ -219,13 +221,22 @@ impl Backend for SqliteStore {
     }
 
     async fn enable_output(&self, name: &str, at: i64) -> anyhow::Result<()> {
-        self.check_identity()?;
-        operator::enable_output(&self.write, name, at).await
+        self.call(|reply| Write::EnableOutput {
+            name: name.to_owned(),
+            at,
+            reply,
+        })
+        .await
     }
 
     async fn requeue(&self, which: &Replayed, now: i64) -> anyhow::Result<u64> {
-        self.check_identity()?;
-        let requeued = operator::requeue(&self.write, which, now).await;
+        let requeued = self
+            .call(|reply| Write::Requeue {
+                which: which.clone(),
+                at: now,
+                reply,
+            })
+            .await;
         // The rows made pending again never went through a feed: workers read the store.
         self.feeds.invalidate_all();
         requeued
@@ -244,7 +255,6 @@ impl Backend for SqliteStore {
     async fn close(&self) -> anyhow::Result<()> {
         self.read.close().await;
         self.reader.close().await;
-        self.write.close().await;
         self.call(Write::Close).await
     }
 
@@ -276,7 +286,7 @@ impl Backend for SqliteStore {
     }
 
     async fn recount(&self) -> anyhow::Result<()> {
-        schema::recount(&self.write).await
+        self.call(Write::Recount).await
     }
 
     async fn list(

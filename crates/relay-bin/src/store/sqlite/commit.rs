@@ -14,6 +14,7 @@ use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, 
 use super::{
     Write,
     counts::{self, Counts},
+    operator,
 };
 use crate::store::{
     Accepted, Completion, Head, InboxRow, NewDelivery, Request, Status, Synchronous,
@@ -55,14 +56,25 @@ pub(super) fn open(
     Ok(connection)
 }
 
+/// What one write of a committed group is answered with.
+#[derive(Debug)]
+pub(super) enum Answer {
+    /// Applied, nothing to tell.
+    Done,
+    /// An accept's decision.
+    Accepted(Accepted),
+    /// How many rows a replay queued again.
+    Requeued(u64),
+}
+
 /// Applies `group` in one transaction (`BEGIN IMMEDIATE` … `COMMIT`): all accepts, then all
 /// send outcomes, then the rare operator writes in order, then the changes they made to the
-/// outbox's counts. Returns one answer per write (the accepts' decisions, `None` for the
-/// rest). On an error nothing of the group is stored: the transaction rolls back when dropped.
+/// outbox's counts (and a recount, when one was asked for, last). Returns one answer per
+/// write. On an error nothing of the group is stored: the transaction rolls back when dropped.
 pub(super) fn apply(
     connection: &mut Connection,
     group: &[Write],
-) -> rusqlite::Result<(Vec<Option<Accepted>>, FeedRows)> {
+) -> rusqlite::Result<(Vec<Answer>, FeedRows)> {
     let tx = connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let jobs: Vec<(&Job, Option<&Arc<Delivery>>)> = group
         .iter()
@@ -80,21 +92,33 @@ pub(super) fn apply(
         }
     }
     let mut results = Vec::with_capacity(group.len());
+    let mut recount = false;
     for write in group {
         results.push(match write {
-            Write::Accept(..) => accepted.next(),
-            Write::Complete(..) | Write::Close(_) => None,
+            Write::Accept(..) => Answer::Accepted(accepted.next().unwrap_or(Accepted::Duplicate)),
+            Write::Complete(..) | Write::Close(_) => Answer::Done,
             Write::Probe(at, _) => {
                 tx.prepare_cached(
                     "INSERT INTO meta (key, value) VALUES ('ready_probe', ?1) \
                      ON CONFLICT(key) DO UPDATE SET value = excluded.value",
                 )?
                 .execute([at.to_string()])?;
-                None
+                Answer::Done
             }
             Write::Purge(before, _) => {
                 purge(&tx, *before, &mut counts)?;
-                None
+                Answer::Done
+            }
+            Write::EnableOutput { name, at, .. } => {
+                operator::enable_output(&tx, name, *at)?;
+                Answer::Done
+            }
+            Write::Requeue { which, at, .. } => {
+                Answer::Requeued(operator::requeue(&tx, which, *at, &mut counts)?)
+            }
+            Write::Recount(_) => {
+                recount = true;
+                Answer::Done
             }
             Write::DisableOutput {
                 name, reason, at, ..
@@ -110,7 +134,7 @@ pub(super) fn apply(
                     params![format!("output disabled: {reason}"), at, name],
                 )?;
                 counts.moved(name, "pending", "skipped", count(skipped));
-                None
+                Answer::Done
             }
         });
     }
@@ -119,6 +143,9 @@ pub(super) fn apply(
         add.execute(params![output, status, n])?;
     }
     drop(add);
+    if recount {
+        operator::recount(&tx)?;
+    }
     tx.commit()?;
     Ok((results, fed))
 }

@@ -139,7 +139,7 @@ async fn holds(pool: &SqlitePool, sql: &str) -> anyhow::Result<bool> {
 }
 
 /// Counts the outbox's rows by output and status again, in one transaction.
-pub(super) async fn recount(pool: &SqlitePool) -> anyhow::Result<()> {
+async fn recount(pool: &SqlitePool) -> anyhow::Result<()> {
     let mut tx = pool.begin().await?;
     for statement in super::counts::RECOUNT {
         sqlx::query(statement)

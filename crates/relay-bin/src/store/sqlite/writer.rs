@@ -8,8 +8,12 @@ use rusqlite::Connection;
 use sqlx::{Connection as _, SqliteConnection};
 use tokio::{sync::mpsc, time::Instant};
 
-use super::{MAX_GROUP, Write, commit, identity::FileIdentity};
-use crate::store::{Accepted, feed::Feeds};
+use super::{
+    MAX_GROUP, Write,
+    commit::{self, Answer},
+    identity::FileIdentity,
+};
+use crate::store::feed::Feeds;
 
 /// The writer's own automatic checkpoint threshold (pages of 4 KiB): a backstop only.
 pub(super) const WRITER_AUTOCHECKPOINT_PAGES: u32 = 16_384;
@@ -37,7 +41,7 @@ pub(super) fn start(
 }
 
 /// What became of a group: one answer per write, or why nothing of it was stored.
-type Committed = Result<Vec<Option<Accepted>>, String>;
+type Committed = Result<Vec<Answer>, String>;
 
 /// Work for the writer's thread.
 enum Job {
@@ -279,13 +283,24 @@ async fn linger(queue: &mut mpsc::Receiver<Write>, group: &mut Vec<Write>) {
     }
 }
 
-fn answer(write: Write, result: anyhow::Result<Option<Accepted>>) {
+fn answer(write: Write, result: anyhow::Result<Answer>) {
     match write {
         Write::Accept(_, _, reply) => {
-            let _ = reply.send(result.map(|r| r.unwrap_or(Accepted::Duplicate)));
+            let _ = reply.send(result.map(|answer| match answer {
+                Answer::Accepted(accepted) => accepted,
+                Answer::Done | Answer::Requeued(_) => crate::store::Accepted::Duplicate,
+            }));
+        }
+        Write::Requeue { reply, .. } => {
+            let _ = reply.send(result.map(|answer| match answer {
+                Answer::Requeued(n) => n,
+                Answer::Done | Answer::Accepted(_) => 0,
+            }));
         }
         Write::Complete(_, reply)
         | Write::DisableOutput { reply, .. }
+        | Write::EnableOutput { reply, .. }
+        | Write::Recount(reply)
         | Write::Probe(_, reply)
         | Write::Purge(_, reply)
         | Write::Close(reply) => {
