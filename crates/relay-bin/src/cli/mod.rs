@@ -52,7 +52,8 @@ pub fn main() -> ExitCode {
 }
 
 /// `err` and its causes joined by `: `, leaving out a cause that only repeats the text before
-/// it (sqlx's errors carry SQLite's message and have it again as their source).
+/// it (database drivers' errors carry the database's message and have it again as their
+/// source).
 fn error_chain(err: &anyhow::Error) -> String {
     let mut text = String::new();
     for cause in err.chain() {

@@ -1,15 +1,11 @@
-//! The SQLite store (the embedded default): written by one thread that commits concurrent
-//! writes in groups so durability costs one fsync per group; the queue read by a thread of its
-//! own, the rest through a pool of read-only connections; no read waits for the writer.
+//! The SQLite store (the embedded default), on one driver (rusqlite): written by one thread
+//! that commits concurrent writes in groups so durability costs one fsync per group; the queue
+//! read by a thread of its own, the other reads by another; no read waits for the writer.
 
-use std::{collections::HashSet, str::FromStr, sync::Arc, time::Duration};
+use std::{collections::HashSet, path::PathBuf, sync::Arc, time::Duration};
 
 use anyhow::Context;
 use async_trait::async_trait;
-use sqlx::{
-    Connection, SqliteConnection, SqlitePool,
-    sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous},
-};
 use tokio::sync::{broadcast, mpsc, oneshot};
 
 use super::{
@@ -53,11 +49,12 @@ enum Write {
     Purge(i64, oneshot::Sender<anyhow::Result<()>>),
 }
 
-/// The SQLite store: a read pool and the writer's queue (every write, an operator's too, goes
+/// The SQLite store: two readers and the writer's queue (every write, an operator's too, goes
 /// through the writer).
 #[derive(Debug)]
 pub(super) struct SqliteStore {
-    read: SqlitePool,
+    /// Counts, lists, details, output states: on a thread of their own.
+    reads: reader::Reader,
     writes: mpsc::Sender<Write>,
     /// The outputs' feeds, filled by the writer after each commit.
     feeds: Arc<Feeds>,
@@ -79,63 +76,42 @@ impl SqliteStore {
         synchronous: Synchronous,
         serving: Option<Serving>,
     ) -> anyhow::Result<Self> {
-        let file = database_file(url);
-        if let (Some(serving), Some(path)) = (serving, &file) {
-            identity::check_before_open(path, serving.start_empty)?;
-            identity::create_private(path);
+        let (path, create) = sqlite_path(url)?;
+        if let Some(serving) = serving {
+            identity::check_before_open(&path, serving.start_empty)?;
+            identity::create_private(&path);
         }
-        let options = SqliteConnectOptions::from_str(url)
-            .with_context(|| format!("storage.database_url {url:?} is not a SQLite URL"))?
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(match synchronous {
-                Synchronous::Normal => SqliteSynchronous::Normal,
-                Synchronous::Full => SqliteSynchronous::Full,
-            })
-            .busy_timeout(Duration::from_secs(5));
-        let write = SqlitePoolOptions::new()
-            .max_connections(1)
-            .connect_with(options.clone())
-            .await
-            .with_context(|| format!("cannot open database {url}{}", diagnose(url)))?;
-        let prepared: anyhow::Result<String> = async {
-            sqlx::raw_sql(SCHEMA)
-                .execute(&write)
-                .await
-                .context("cannot create the schema")?;
-            migrate(&write).await?;
-            schema::database_id(&write).await
-        }
-        .await;
-        // The schema is in place: from here on only the writer writes.
-        write.close().await;
+        // Opening and migrating may read and write a large file: off the runtime's threads.
+        let opening = path.clone();
+        let (writer_connection, prepared) = tokio::task::spawn_blocking(move || {
+            let mut connection = commit::open(
+                &opening,
+                synchronous,
+                create,
+                writer::WRITER_AUTOCHECKPOINT_PAGES,
+            )?;
+            let prepared = schema::prepare(&mut connection);
+            anyhow::Ok((connection, prepared))
+        })
+        .await
+        .context("the database's opening stopped")?
+        .with_context(|| format!("cannot open database {url}{}", diagnose(url)))?;
         let database_id =
             prepared.with_context(|| format!("cannot prepare database {url}{}", diagnose(url)))?;
-        let identity = match (serving, &file) {
-            (Some(serving), Some(path)) => {
-                identity::check_marker(path, &database_id, serving.start_empty)?;
-                Some(Arc::new(identity::FileIdentity::of(path)?))
+        let identity = match serving {
+            Some(serving) => {
+                identity::check_marker(&path, &database_id, serving.start_empty)?;
+                Some(Arc::new(identity::FileIdentity::of(&path)?))
             }
-            _ => None,
+            None => None,
         };
-        let read = SqlitePoolOptions::new()
-            .max_connections(4)
-            .connect_with(options.clone().read_only(true))
-            .await
-            .with_context(|| format!("cannot open database {url} for reading"))?;
         let (writes, queue) = mpsc::channel(WRITE_QUEUE);
         // Checkpoints (copying the WAL into the database file) run on their own connection,
         // off the writer's commit path; the writer's own automatic checkpoint stays as a
         // backstop far above the usual WAL size.
-        let writer_connection = commit::open(
-            options.get_filename(),
-            synchronous,
-            writer::WRITER_AUTOCHECKPOINT_PAGES,
-        )?;
-        let checkpoint_connection = SqliteConnection::connect_with(&options)
-            .await
-            .with_context(|| format!("cannot open database {url} for checkpoints"))?;
-        let reader = reader::Reader::start(options.get_filename())?;
+        let checkpoint_connection = commit::open_for_checkpoints(&path)?;
+        let reader = reader::Reader::start(&path, "kick-relay-queue")?;
+        let reads = reader::Reader::start(&path, "kick-relay-reads")?;
         let feeds = Arc::new(Feeds::default());
         writer::start(
             writer_connection,
@@ -146,7 +122,7 @@ impl SqliteStore {
         )
         .context("cannot start the store's writer thread")?;
         Ok(Self {
-            read,
+            reads,
             writes,
             feeds,
             reader,
@@ -253,7 +229,7 @@ impl Backend for SqliteStore {
     }
 
     async fn close(&self) -> anyhow::Result<()> {
-        self.read.close().await;
+        self.reads.close().await;
         self.reader.close().await;
         self.call(Write::Close).await
     }
@@ -268,21 +244,22 @@ impl Backend for SqliteStore {
     }
 
     async fn output_disabled(&self, output: &str) -> anyhow::Result<Option<String>> {
-        read::output_disabled(&self.read, output).await
+        let output = output.to_owned();
+        self.reads
+            .read(move |c| read::output_disabled(c, &output))
+            .await
     }
 
     async fn disabled_outputs(&self) -> anyhow::Result<HashSet<String>> {
-        read::disabled_outputs(&self.read).await
+        self.reads.read(read::disabled_outputs).await
     }
 
     async fn stats(&self, now: i64) -> anyhow::Result<Stats> {
-        read::stats(&self.read, now).await
+        self.reads.read(move |c| read::stats(c, now)).await
     }
 
     async fn requeues(&self) -> anyhow::Result<i64> {
-        Ok(sqlx::query_scalar(operator::REQUEUES)
-            .fetch_one(&self.read)
-            .await?)
+        self.reads.read(read::requeues).await
     }
 
     async fn recount(&self) -> anyhow::Result<()> {
@@ -295,15 +272,21 @@ impl Backend for SqliteStore {
         status: Option<&str>,
         limit: i64,
     ) -> anyhow::Result<Vec<DeliveryRow>> {
-        read::list(&self.read, output, status, limit).await
+        let (output, status) = (output.map(str::to_owned), status.map(str::to_owned));
+        self.reads
+            .read(move |c| read::list(c, output.as_deref(), status.as_deref(), limit))
+            .await
     }
 
     async fn detail(&self, id: i64) -> anyhow::Result<Option<DeliveryDetail>> {
-        read::detail(&self.read, id).await
+        self.reads.read(move |c| read::detail(c, id)).await
     }
 
     async fn overview(&self, output: &str, now: i64) -> anyhow::Result<OutputOverview> {
-        read::overview(&self.read, output, now).await
+        let output = output.to_owned();
+        self.reads
+            .read(move |c| read::overview(c, &output, now))
+            .await
     }
 
     /// One serving process per database file (the instance lock): it holds every lease.
@@ -320,6 +303,28 @@ impl Backend for SqliteStore {
     fn announcements(&self) -> Option<broadcast::Receiver<String>> {
         None
     }
+}
+
+/// The file a `sqlite:` URL names, and whether to create it when missing (`?mode=rwc`, the
+/// default; `?mode=rw` opens only an existing file).
+///
+/// # Errors
+/// A URL that names no file (an in-memory database would lose every event at exit), or asks
+/// for anything else.
+fn sqlite_path(url: &str) -> anyhow::Result<(PathBuf, bool)> {
+    let path = database_file(url).with_context(|| {
+        format!(
+            "storage.database_url {url:?} names no database file: the relay keeps its events in a file, e.g. sqlite://kick-relay.db"
+        )
+    })?;
+    let create = match url.split_once('?').map(|(_, query)| query) {
+        None | Some("" | "mode=rwc") => true,
+        Some("mode=rw") => false,
+        Some(other) => anyhow::bail!(
+            "storage.database_url {url:?}: {other:?} is not understood; leave the query out, or write ?mode=rw to open only an existing database"
+        ),
+    };
+    Ok((path, create))
 }
 
 /// The file a `sqlite:` URL names; `None` for an in-memory database.
@@ -378,4 +383,27 @@ mod reader;
 mod schema;
 mod writer;
 
-use self::schema::{SCHEMA, migrate};
+#[cfg(test)]
+mod url_tests {
+    use super::sqlite_path;
+
+    #[test]
+    fn a_url_names_a_file_and_whether_to_create_it() {
+        let (path, create) = sqlite_path("sqlite://kick-relay.db").unwrap();
+        assert_eq!(path, std::path::Path::new("kick-relay.db"));
+        assert!(create);
+        assert!(sqlite_path("sqlite:///srv/relay.db?mode=rwc").unwrap().1);
+        assert!(!sqlite_path("sqlite:///srv/relay.db?mode=rw").unwrap().1);
+    }
+
+    #[test]
+    fn a_url_without_a_file_or_with_another_query_is_refused_saying_why() {
+        let memory = sqlite_path("sqlite::memory:").unwrap_err().to_string();
+        assert!(memory.contains("names no database file"), "{memory}");
+        let other = sqlite_path("sqlite://relay.db?mode=ro")
+            .unwrap_err()
+            .to_string();
+        assert!(other.contains("\"mode=ro\" is not understood"), "{other}");
+        assert!(other.contains("?mode=rw"), "{other}");
+    }
+}

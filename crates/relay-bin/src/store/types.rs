@@ -89,13 +89,9 @@ pub enum Replayed {
 }
 
 impl Replayed {
-    /// Appends the `WHERE` clause selecting these rows of `outbox` (either backend).
-    pub(crate) fn push_where<'a, DB>(&'a self, query: &mut sqlx::QueryBuilder<'a, DB>)
-    where
-        DB: sqlx::Database,
-        i64: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
-        &'a str: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
-    {
+    /// Appends the `WHERE` clause selecting these rows of `outbox` (PostgreSQL; SQLite builds its
+    /// own in `sqlite/operator.rs`).
+    pub(crate) fn push_where<'a>(&'a self, query: &mut sqlx::QueryBuilder<'a, sqlx::Postgres>) {
         match self {
             Self::One(id) => {
                 query.push(" WHERE status IN ('dead', 'skipped', 'expired') AND id = ");

@@ -1,7 +1,6 @@
 //! One group of writes applied in one transaction, synchronously, on the writer's own thread.
 //!
-//! The writer's connection is a `rusqlite` connection (the same bundled SQLite as sqlx's read
-//! pool) owned by one OS thread: a group costs one hand-off to that thread and back, whatever
+//! The writer's connection is a `rusqlite` connection owned by one OS thread: a group costs one hand-off to that thread and back, whatever
 //! its size, and every statement stays prepared (single-row statements, cached) and binds the
 //! group's data in place instead of copying it into owned arguments.
 
@@ -9,7 +8,9 @@ use std::{collections::HashSet, path::Path, sync::Arc, time::Duration};
 
 use anyhow::Context;
 use kick_models::Delivery;
-use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
+use rusqlite::{
+    Connection, OpenFlags, OptionalExtension, Transaction, TransactionBehavior, params,
+};
 
 use super::{
     Write,
@@ -25,16 +26,22 @@ use crate::store::{
 /// Statements the writer keeps prepared (it uses about a dozen).
 const STATEMENT_CACHE: usize = 32;
 
-/// Opens the writer's connection to the database at `path` (created and migrated by then).
+/// Opens the writer's connection to the database at `path`, creating the file when missing
+/// and `create` says so (the schema is [`super::schema::prepare`]'s).
 ///
 /// `autocheckpoint_pages` is the writer's own automatic checkpoint threshold: a backstop, as
 /// a separate connection checkpoints off the commit path.
 pub(super) fn open(
     path: &Path,
     synchronous: Synchronous,
+    create: bool,
     autocheckpoint_pages: u32,
 ) -> anyhow::Result<Connection> {
-    let connection = Connection::open(path)
+    let mut flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    if create {
+        flags |= OpenFlags::SQLITE_OPEN_CREATE;
+    }
+    let connection = Connection::open_with_flags(path, flags)
         .with_context(|| format!("cannot open database {} for the writer", path.display()))?;
     connection.busy_timeout(Duration::from_secs(5))?;
     connection.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
@@ -53,6 +60,20 @@ pub(super) fn open(
                 path.display()
             )
         })?;
+    Ok(connection)
+}
+
+/// Opens the connection that folds the WAL into the database file (it writes nothing else).
+///
+/// # Errors
+/// When the database cannot be opened.
+pub(super) fn open_for_checkpoints(path: &Path) -> anyhow::Result<Connection> {
+    let connection = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .with_context(|| format!("cannot open database {} for checkpoints", path.display()))?;
+    connection.busy_timeout(Duration::from_secs(5))?;
     Ok(connection)
 }
 

@@ -26,29 +26,24 @@ VALUES ('m1', 'raw', 'chat.message.sent', 'pending', 1, 1, '[[\"content-type\",\
 ";
 
 /// A database written by `sql` in a fresh folder: the folder and the database's URL.
-async fn old_database(name: &str, sql: &str) -> (std::path::PathBuf, String) {
-    use sqlx::{ConnectOptions, Connection};
+fn old_database(name: &str, sql: &str) -> (std::path::PathBuf, String) {
     let dir = std::env::temp_dir().join(format!(
         "kick-relay-migration-{name}-{}-{}",
         std::process::id(),
         crate::clock::now_ms()
     ));
     std::fs::create_dir_all(&dir).unwrap();
-    let url = format!("sqlite://{}", dir.join("old.db").display());
-    let mut old = std::str::FromStr::from_str(&url)
-        .map(|o: sqlx::sqlite::SqliteConnectOptions| o.create_if_missing(true))
-        .unwrap()
-        .connect()
-        .await
-        .unwrap();
-    sqlx::raw_sql(sql).execute(&mut old).await.unwrap();
-    old.close().await.unwrap();
+    let file = dir.join("old.db");
+    let url = format!("sqlite://{}", file.display());
+    let old = rusqlite::Connection::open(&file).unwrap();
+    old.execute_batch(sql).unwrap();
+    old.close().unwrap();
     (dir, url)
 }
 
 #[tokio::test]
 async fn an_old_outbox_moves_its_requests_and_keeps_its_queue() {
-    let (dir, url) = old_database("outbox", OLD_OUTBOX).await;
+    let (dir, url) = old_database("outbox", OLD_OUTBOX);
 
     let store = Store::open(&url, super::Synchronous::Full).await.unwrap();
     let pending = store.pending_after("raw", 0, 10).await.unwrap();
@@ -111,7 +106,7 @@ INSERT INTO outbox_body (id, headers, body) VALUES (1, '[]', X'7B7D');
 
 #[tokio::test]
 async fn an_outbox_body_without_batch_lines_gets_the_column_and_its_rows_go_out_alone() {
-    let (dir, url) = old_database("batch", OUTBOX_BODY_WITHOUT_BATCH_LINE).await;
+    let (dir, url) = old_database("batch", OUTBOX_BODY_WITHOUT_BATCH_LINE);
     let store = Store::open(&url, super::Synchronous::Full).await.unwrap();
     let pending = store.pending_after("discord", 0, 10).await.unwrap();
     assert_eq!(pending.len(), 1, "{pending:?}");
@@ -142,7 +137,7 @@ VALUES ('m1', 'raw', 'chat.message.sent', 'delivered', 1, 1),
 
 #[tokio::test]
 async fn the_queue_index_over_every_row_becomes_one_over_pending_rows() {
-    let (dir, url) = old_database("queue", QUEUE_INDEX_OVER_EVERY_ROW).await;
+    let (dir, url) = old_database("queue", QUEUE_INDEX_OVER_EVERY_ROW);
     let store = Store::open(&url, super::Synchronous::Full).await.unwrap();
     let pending = store.pending_after("raw", 0, 10).await.unwrap();
     assert_eq!(
@@ -154,20 +149,16 @@ async fn the_queue_index_over_every_row_becomes_one_over_pending_rows() {
     );
     drop(store);
     let indexes = {
-        use sqlx::{ConnectOptions, Connection};
-        let mut db = std::str::FromStr::from_str(&url)
-            .map(|o: sqlx::sqlite::SqliteConnectOptions| o)
+        let db = rusqlite::Connection::open(super::database_file(&url).unwrap()).unwrap();
+        let names: Vec<String> = db
+            .prepare(
+                "SELECT name FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'outbox' AND name NOT LIKE 'sqlite_%' ORDER BY name",
+            )
             .unwrap()
-            .connect()
-            .await
+            .query_map([], |row| row.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
             .unwrap();
-        let names: Vec<String> = sqlx::query_scalar(
-            "SELECT name FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'outbox' AND name NOT LIKE 'sqlite_%' ORDER BY name",
-        )
-        .fetch_all(&mut db)
-        .await
-        .unwrap();
-        db.close().await.unwrap();
         names
     };
     assert_eq!(indexes, ["outbox_message", "outbox_pending"]);

@@ -1,7 +1,8 @@
-//! The queue's read on a thread of its own: a worker that is not in step with its feed reads
-//! its next rows here, one hand-off per batch. Through sqlx's pool each row came back over a
-//! channel from the connection's thread; on one busy core that was a pair of context switches
-//! every row or two, just when the worker was behind.
+//! Reads on threads of their own, each owning a read-only connection: a worker that is not in
+//! step with its feed reads its next rows here, one hand-off per batch (through sqlx's pool
+//! each row came back over a channel from the connection's thread; on one busy core that was a
+//! pair of context switches every row or two, just when the worker was behind); the other
+//! reads (`sqlite/read.rs`) run on a second reader.
 
 use std::{
     path::Path,
@@ -18,20 +19,20 @@ use crate::store::{
     read::{PENDING_AFTER, request},
 };
 
+/// A read to run on the reader's thread, with its connection.
+type Read = Box<dyn FnOnce(&Connection) + Send>;
+
 /// Work for the reader's thread.
 enum Job {
-    /// Pending rows of `output` after id `after`, at most `limit`.
-    Pending {
-        output: String,
-        after: i64,
-        limit: i64,
-        reply: oneshot::Sender<anyhow::Result<Vec<Head>>>,
-    },
+    /// Run this read.
+    Run(Read),
     /// Close the connection and stop.
     Close(oneshot::Sender<()>),
 }
 
-/// The reader: its thread's queue (`None` once closed).
+/// A reader: a read-only connection owned by a thread of its own, and that thread's queue
+/// (`None` once closed). The store has two: one for the workers' reads of the queue, one for
+/// everything else (counts, lists, the admin page), so neither waits for the other.
 #[derive(Debug)]
 pub(super) struct Reader {
     jobs: Mutex<Option<mpsc::Sender<Job>>>,
@@ -39,11 +40,11 @@ pub(super) struct Reader {
 
 impl Reader {
     /// Opens a read-only connection to the database at `path` (created by then) and starts
-    /// the thread that owns it.
+    /// the thread, named `name`, that owns it.
     ///
     /// # Errors
     /// When the database cannot be opened or the thread started.
-    pub(super) fn start(path: &Path) -> anyhow::Result<Self> {
+    pub(super) fn start(path: &Path, name: &str) -> anyhow::Result<Self> {
         let connection = Connection::open_with_flags(
             path,
             OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
@@ -52,9 +53,9 @@ impl Reader {
         connection.busy_timeout(Duration::from_secs(5))?;
         let (jobs, queue) = mpsc::channel();
         std::thread::Builder::new()
-            .name("kick-relay-reader".into())
+            .name(name.into())
             .spawn(move || run(connection, &queue))
-            .context("cannot start the store's reader thread")?;
+            .context("cannot start a reader thread of the store")?;
         Ok(Self {
             jobs: Mutex::new(Some(jobs)),
         })
@@ -70,6 +71,23 @@ impl Reader {
             .map_err(|_| anyhow::anyhow!("the store's reader has stopped"))
     }
 
+    /// Runs `read` on the reader's connection and answers what it found.
+    ///
+    /// # Errors
+    /// What `read` fails with, or a closed store.
+    pub(super) async fn read<T: Send + 'static>(
+        &self,
+        read: impl FnOnce(&Connection) -> anyhow::Result<T> + Send + 'static,
+    ) -> anyhow::Result<T> {
+        let (reply, answer) = oneshot::channel();
+        self.send(Job::Run(Box::new(move |connection| {
+            let _ = reply.send(read(connection));
+        })))?;
+        answer
+            .await
+            .map_err(|_| anyhow::anyhow!("the store's reader has stopped"))?
+    }
+
     /// Up to `limit` pending deliveries of `output` with ids above `after`, oldest first.
     ///
     /// # Errors
@@ -80,16 +98,9 @@ impl Reader {
         after: i64,
         limit: i64,
     ) -> anyhow::Result<Vec<Head>> {
-        let (reply, answer) = oneshot::channel();
-        self.send(Job::Pending {
-            output: output.to_owned(),
-            after,
-            limit,
-            reply,
-        })?;
-        answer
+        let output = output.to_owned();
+        self.read(move |connection| pending_after(connection, &output, after, limit))
             .await
-            .map_err(|_| anyhow::anyhow!("the store's reader has stopped"))?
     }
 
     /// Closes the connection (waits for the thread to have done it); later reads fail.
@@ -109,14 +120,7 @@ impl Reader {
 fn run(connection: Connection, queue: &mpsc::Receiver<Job>) {
     while let Ok(job) = queue.recv() {
         match job {
-            Job::Pending {
-                output,
-                after,
-                limit,
-                reply,
-            } => {
-                let _ = reply.send(pending_after(&connection, &output, after, limit));
-            }
+            Job::Run(read) => read(&connection),
             Job::Close(done) => {
                 drop(connection);
                 let _ = done.send(());

@@ -1,7 +1,7 @@
 //! The tables, and bringing an older database to them.
 
 use anyhow::Context;
-use sqlx::SqlitePool;
+use rusqlite::Connection;
 
 /// The schema; `CREATE … IF NOT EXISTS` keeps it idempotent. Times are Unix milliseconds.
 ///
@@ -70,63 +70,69 @@ CREATE TABLE IF NOT EXISTS output_state (
 );
 ";
 
+/// Creates the tables a new database lacks, brings one created by an earlier version to the
+/// current layout ([`migrate`]) and answers the database's id.
+///
+/// # Errors
+/// A read or write failure.
+pub(super) fn prepare(connection: &mut Connection) -> anyhow::Result<String> {
+    connection
+        .execute_batch(SCHEMA)
+        .context("cannot create the schema")?;
+    migrate(connection)?;
+    database_id(connection)
+}
+
 /// Brings a database created by an earlier version to the current layout: the queue's index
 /// holds only pending rows (it held every row with its status, so that each delivery moved
 /// its entry instead of removing it; the counts by status it served come from
 /// `outbox_count`, counted here when the table is new); requests stored inside `outbox`
 /// (development builds of 0.1) move to `outbox_body`, the outbox keeps the state.
-pub(super) async fn migrate(pool: &SqlitePool) -> anyhow::Result<()> {
+fn migrate(connection: &mut Connection) -> anyhow::Result<()> {
     change_if(
-        pool,
+        connection,
         "SELECT EXISTS (SELECT 1 FROM sqlite_schema WHERE type = 'index' AND name = 'outbox_queue')",
         "DROP INDEX outbox_queue",
         "the outbox queue index now holds pending rows only",
-    )
-    .await?;
+    )?;
     if holds(
-        pool,
+        connection,
         "SELECT NOT EXISTS (SELECT 1 FROM outbox_count) AND EXISTS (SELECT 1 FROM outbox)",
-    )
-    .await?
-    {
-        recount(pool).await?;
+    )? {
+        let tx = connection.transaction()?;
+        super::operator::recount(&tx).context("cannot count the outbox's rows")?;
+        tx.commit()?;
         tracing::info!("database migrated: outbox rows counted by output and status");
     }
     change_if(
-        pool,
+        connection,
         "SELECT NOT EXISTS (SELECT 1 FROM pragma_table_info('outbox_body') WHERE name = 'batch_line')",
         "ALTER TABLE outbox_body ADD COLUMN batch_line TEXT",
         "outbox_body.batch_line added",
-    )
-    .await?;
+    )?;
     if !holds(
-        pool,
+        connection,
         "SELECT EXISTS (SELECT 1 FROM pragma_table_info('outbox') WHERE name IN ('headers', 'body'))",
-    )
-    .await?
-    {
+    )? {
         return Ok(());
     }
-    let mut tx = pool.begin().await?;
-    sqlx::raw_sql(
+    let tx = connection.transaction()?;
+    tx.execute_batch(
         "INSERT INTO outbox_body (id, headers, body) SELECT id, headers, body FROM outbox;
          ALTER TABLE outbox DROP COLUMN headers;
          ALTER TABLE outbox DROP COLUMN body;",
     )
-    .execute(&mut *tx)
-    .await
     .context("cannot move outbox requests to outbox_body")?;
-    tx.commit().await?;
+    tx.commit()?;
     tracing::info!("database migrated: outbox requests moved to outbox_body");
     Ok(())
 }
 
 /// Runs `change` when the yes-or-no query `check` says it is needed, and logs `done`.
-async fn change_if(pool: &SqlitePool, check: &str, change: &str, done: &str) -> anyhow::Result<()> {
-    if holds(pool, check).await? {
-        sqlx::raw_sql(change)
-            .execute(pool)
-            .await
+fn change_if(connection: &Connection, check: &str, change: &str, done: &str) -> anyhow::Result<()> {
+    if holds(connection, check)? {
+        connection
+            .execute_batch(change)
             .with_context(|| format!("cannot migrate the database ({change})"))?;
         tracing::info!("database migrated: {done}");
     }
@@ -134,35 +140,18 @@ async fn change_if(pool: &SqlitePool, check: &str, change: &str, done: &str) -> 
 }
 
 /// What the yes-or-no query `sql` answers about the database.
-async fn holds(pool: &SqlitePool, sql: &str) -> anyhow::Result<bool> {
-    Ok(sqlx::query_scalar(sql).fetch_one(pool).await?)
-}
-
-/// Counts the outbox's rows by output and status again, in one transaction.
-async fn recount(pool: &SqlitePool) -> anyhow::Result<()> {
-    let mut tx = pool.begin().await?;
-    for statement in super::counts::RECOUNT {
-        sqlx::query(statement)
-            .execute(&mut *tx)
-            .await
-            .context("cannot count the outbox's rows")?;
-    }
-    tx.commit().await?;
-    Ok(())
+fn holds(connection: &Connection, sql: &str) -> anyhow::Result<bool> {
+    Ok(connection.query_row(sql, [], |row| row.get(0))?)
 }
 
 /// The database's id (`meta.database_id`), made at random the first time it is asked for.
 ///
 /// # Errors
 /// A read or write failure.
-pub(super) async fn database_id(pool: &SqlitePool) -> anyhow::Result<String> {
+fn database_id(connection: &Connection) -> anyhow::Result<String> {
     use crate::store::database_id;
-    sqlx::query(database_id::RECORD)
-        .bind(database_id::new()?)
-        .execute(pool)
-        .await
+    connection
+        .execute(database_id::RECORD, [database_id::new()?])
         .context("cannot record the database's id")?;
-    Ok(sqlx::query_scalar(database_id::READ)
-        .fetch_one(pool)
-        .await?)
+    Ok(connection.query_row(database_id::READ, [], |row| row.get(0))?)
 }

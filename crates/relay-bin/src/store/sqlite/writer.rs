@@ -5,7 +5,6 @@
 use std::{sync::Arc, time::Duration};
 
 use rusqlite::Connection;
-use sqlx::{Connection as _, SqliteConnection};
 use tokio::{sync::mpsc, time::Instant};
 
 use super::{
@@ -25,7 +24,7 @@ pub(super) const WRITER_AUTOCHECKPOINT_PAGES: u32 = 16_384;
 /// When the thread cannot be started.
 pub(super) fn start(
     connection: Connection,
-    checkpoints: SqliteConnection,
+    checkpoints: Connection,
     queue: mpsc::Receiver<Write>,
     feeds: Arc<Feeds>,
     identity: Option<Arc<FileIdentity>>,
@@ -127,18 +126,34 @@ fn commit_group(
 const CHECKPOINT_PAUSE: Duration = Duration::from_millis(200);
 
 /// Copies committed WAL frames into the database file after commits, at most every
-/// [`CHECKPOINT_PAUSE`], until the writer stops. `PASSIVE` never blocks the writer or readers.
-async fn checkpointer(mut connection: SqliteConnection, mut commits: mpsc::Receiver<()>) {
+/// [`CHECKPOINT_PAUSE`], until the writer stops. `PASSIVE` never blocks the writer or readers;
+/// it runs on the blocking pool, off the runtime's threads.
+async fn checkpointer(connection: Connection, mut commits: mpsc::Receiver<()>) {
+    let mut connection = Some(connection);
     while commits.recv().await.is_some() {
-        if let Err(err) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
-            .execute(&mut connection)
-            .await
-        {
-            tracing::warn!(error = %err, "WAL checkpoint failed; the next one retries");
+        let Some(idle) = connection.take() else {
+            return;
+        };
+        let checkpoint = tokio::task::spawn_blocking(move || {
+            // `PRAGMA wal_checkpoint` answers a row (busy, log, checkpointed): read, not executed.
+            let done = idle.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
+            (idle, done)
+        })
+        .await;
+        match checkpoint {
+            Ok((idle, done)) => {
+                if let Err(err) = done {
+                    tracing::warn!(error = %err, "WAL checkpoint failed; the next one retries");
+                }
+                connection = Some(idle);
+            }
+            Err(err) => {
+                tracing::warn!(error = %err, "the WAL checkpointer stopped; the writer's own checkpoint takes over");
+                return;
+            }
         }
         tokio::time::sleep(CHECKPOINT_PAUSE).await;
     }
-    let _ = connection.close().await;
 }
 
 /// Least time from the start of one commit to the start of the next while requests arrive
