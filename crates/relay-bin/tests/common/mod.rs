@@ -37,11 +37,17 @@ impl Drop for ScratchDir {
     }
 }
 
-/// A fresh directory named for the test, holding `keys/` made by `kick-relay keygen`.
-pub(crate) fn dir_with_keys(name: &str) -> ScratchDir {
+/// A fresh, empty directory named for the test.
+pub(crate) fn scratch_dir(name: &str) -> ScratchDir {
     let dir = std::env::temp_dir().join(format!("kick-relay-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
+    ScratchDir(dir)
+}
+
+/// A fresh directory named for the test, holding `keys/` made by `kick-relay keygen`.
+pub(crate) fn dir_with_keys(name: &str) -> ScratchDir {
+    let dir = scratch_dir(name);
     assert!(
         Command::new(BIN)
             .args(["keygen", "--out", "keys"])
@@ -51,7 +57,7 @@ pub(crate) fn dir_with_keys(name: &str) -> ScratchDir {
             .unwrap()
             .success()
     );
-    ScratchDir(dir)
+    dir
 }
 
 /// Writes `dir/relay.toml`: loopback listeners on `public` and `admin`, the key pair of
