@@ -8,13 +8,14 @@ use tokio::task::JoinHandle;
 
 use crate::{
     relay::{Output, Relay},
-    store::{Completion, Feed, Head, Status, Taken},
+    store::{Completion, Feed, Status, Taken},
 };
 
 mod chat;
 mod outcome;
 mod position;
 mod prepare;
+mod ready;
 mod retained;
 mod uncommitted;
 
@@ -22,6 +23,7 @@ use self::{
     chat::alone,
     outcome::{finish, settle},
     position::{Event, Position, step},
+    ready::Ready,
     retained::Retained,
     uncommitted::Uncommitted,
 };
@@ -102,7 +104,7 @@ pub async fn run(relay: Arc<Relay>, index: usize) {
         let mut caught_up = read < BATCH;
         // Rows of the batch were left unsent (the worker holds back or reads again).
         let mut left = false;
-        let mut rows: VecDeque<Head> = batch.into();
+        let mut rows: VecDeque<Ready> = batch.into();
         while let Some(head) = rows.pop_front() {
             if relay.stopping.is_cancelled() || output.standing_by() || hold.any() {
                 left = true;
@@ -177,7 +179,7 @@ pub async fn run(relay: Arc<Relay>, index: usize) {
 /// Rows to send next.
 struct Batch {
     /// The rows, rendered (those that could not be are recorded and left out).
-    rows: Vec<Head>,
+    rows: Vec<Ready>,
     /// Rows read or taken (before rendering).
     read: usize,
     /// The last id read or taken.
@@ -268,7 +270,7 @@ impl FeedState {
 
 /// Sends in flight, oldest first: the rows one request carries (one, or several chat rows
 /// combined into one Discord message) and its send task.
-type Window = VecDeque<(Vec<Head>, JoinHandle<SendOutcome>)>;
+type Window = VecDeque<(Vec<Ready>, JoinHandle<SendOutcome>)>;
 
 /// Why a worker stopped sending new rows of a batch.
 #[derive(Default)]
@@ -329,7 +331,7 @@ impl<'a> Worker<'a> {
     /// when Kick sent it (a delivery Kick sent late is as old as its timestamp says), or when
     /// it is chat for an output that keeps chat current (Discord's `max_lag_secs`) and it
     /// arrived from Kick already further behind than that.
-    async fn expire_if_old(&mut self, head: &Head, now: i64) -> bool {
+    async fn expire_if_old(&mut self, head: &Ready, now: i64) -> bool {
         let millis = |d: Duration| i64::try_from(d.as_millis()).unwrap_or(i64::MAX);
         let why = match (self.output.max_age, self.output.max_lag) {
             (Some(max_age), _) if now.saturating_sub(head.sent_at) > millis(max_age) => format!(

@@ -3,11 +3,10 @@
 
 use std::collections::VecDeque;
 
-use bytes::Bytes;
 use relay_sinks::{RenderedRequest, SendOutcome};
 
-use super::{POLL, Worker, pause_uninterrupted};
-use crate::store::{Completion, Head, Request, Status};
+use super::{POLL, Worker, pause_uninterrupted, ready::Ready};
+use crate::store::{Completion, Status};
 
 impl Worker<'_> {
     /// Sends the "skipped" line on its own when chat rows were skipped for lag and no chat
@@ -45,8 +44,8 @@ impl Worker<'_> {
     /// skipped. `None` (nothing skipped) otherwise.
     pub(super) async fn skip_stale_chat(
         &mut self,
-        head: &Head,
-        rows: &mut VecDeque<Head>,
+        head: &Ready,
+        rows: &mut VecDeque<Ready>,
         now: i64,
     ) -> Option<i64> {
         let max_lag = i64::try_from(self.output.max_lag?.as_millis()).unwrap_or(i64::MAX);
@@ -93,10 +92,10 @@ impl Worker<'_> {
     /// form (a quiet chat keeps one message per chat message, under the sender's name).
     pub(super) fn combine(
         &mut self,
-        head: Head,
-        rows: &mut VecDeque<Head>,
+        head: Ready,
+        rows: &mut VecDeque<Ready>,
         now: i64,
-    ) -> (RenderedRequest, Vec<Head>) {
+    ) -> (RenderedRequest, Vec<Ready>) {
         let mut group = vec![head];
         while let Some(next) = rows.front() {
             if next.batch_line().is_none() || next.next_attempt_at > now {
@@ -131,18 +130,7 @@ impl Worker<'_> {
     }
 }
 
-/// The request rendered for `head`, sent on its own (the head keeps it too, for a retry).
-pub(super) fn alone(head: Head) -> (RenderedRequest, Vec<Head>) {
-    let request = match &head.request {
-        Request::Rendered { headers, body, .. } => RenderedRequest {
-            headers: headers.clone(),
-            body: body.clone(),
-        },
-        // `Worker::prepare` renders every row before it is sent.
-        Request::Event(_) | Request::Parsed(_) | Request::Gone => RenderedRequest {
-            headers: Vec::new(),
-            body: Bytes::new(),
-        },
-    };
-    (request, vec![head])
+/// The request rendered for `row`, sent on its own (the row keeps it too, for a retry).
+pub(super) fn alone(row: Ready) -> (RenderedRequest, Vec<Ready>) {
+    (row.request.clone(), vec![row])
 }

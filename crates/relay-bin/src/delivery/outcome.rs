@@ -7,15 +7,17 @@ use relay_sinks::SendOutcome;
 
 use crate::{
     relay::{Output, Relay},
-    store::{Completion, Head, Status},
+    store::{Completion, Status},
 };
+
+use super::ready::Ready;
 
 /// What to record for one send's outcome (and its side effects: metrics, disabling).
 pub(super) async fn settle(
     relay: &Relay,
     output: &Output,
     name: &str,
-    head: &Head,
+    head: &Ready,
     outcome: &SendOutcome,
     failures: &mut u32,
 ) -> Completion {
@@ -119,7 +121,7 @@ async fn disable(
     relay: &Relay,
     output: &Output,
     name: &str,
-    head: &Head,
+    head: &Ready,
     attempts: i64,
     status: u16,
     reason: &str,
@@ -142,7 +144,7 @@ async fn disable(
 }
 
 pub(super) fn finish(
-    head: &Head,
+    head: &Ready,
     status: Status,
     attempts: i64,
     last_status: Option<u16>,
@@ -162,7 +164,7 @@ pub(super) fn finish(
 }
 
 pub(super) fn retry_at(
-    head: &Head,
+    head: &Ready,
     attempts: i64,
     now: i64,
     wait: Duration,

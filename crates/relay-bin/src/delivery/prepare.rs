@@ -4,10 +4,13 @@
 //! kept it.
 
 use kick_models::{Delivery, WebhookHeaders, header};
-use relay_sinks::{RenderError, Sink};
+use relay_sinks::{RenderError, RenderedRequest, Sink};
 
-use super::{BATCH, Worker};
+use super::{BATCH, Worker, ready::Ready};
 use crate::store::{Completion, Head, READ_MAX_BYTES, Request, Status, StoredEvent};
+
+/// A request rendered for a row, and the line it contributes to a combined message.
+type Rendered = (RenderedRequest, Option<String>);
 
 impl Worker<'_> {
     /// Reads up to [`BATCH`] pending rows after `cursor` and renders them ([`Self::prepare`]);
@@ -16,7 +19,7 @@ impl Worker<'_> {
     pub(super) async fn read_batch(
         &mut self,
         cursor: i64,
-    ) -> Option<(Vec<Head>, usize, Option<i64>)> {
+    ) -> Option<(Vec<Ready>, usize, Option<i64>)> {
         let batch = match self
             .relay
             .store
@@ -48,44 +51,33 @@ impl Worker<'_> {
     /// Renders each row of `batch` for this output. Rows that cannot be sent are recorded and
     /// left out: skipped when the output has nothing to send for the event, dead when it cannot
     /// render it or the event is gone.
-    pub(super) async fn prepare(&mut self, batch: Vec<Head>) -> Vec<Head> {
+    pub(super) async fn prepare(&mut self, batch: Vec<Head>) -> Vec<Ready> {
         let mut ready = Vec::with_capacity(batch.len());
         for mut head in batch {
-            if let Some(request) = self.retained.take(&head) {
+            if let Some((request, batch_line)) = self.retained.take(&head) {
                 // A retry: send what was rendered for the first attempt.
-                head.request = request;
-                ready.push(head);
+                ready.push(Ready::new(head, request, batch_line));
                 continue;
             }
-            let request = std::mem::replace(&mut head.request, Request::Gone);
-            let (status, why) = match request {
-                Request::Rendered { .. } => {
-                    head.request = request;
-                    ready.push(head);
-                    continue;
-                }
-                Request::Parsed(delivery) => match render_parsed(&*self.output.sink, &delivery) {
-                    Ok(request) => {
-                        head.request = request;
-                        ready.push(head);
-                        continue;
-                    }
-                    Err(failure) => failure,
-                },
-                Request::Event(event) => {
-                    match render(&*self.output.sink, &head.message_id, event) {
-                        Ok(request) => {
-                            head.request = request;
-                            ready.push(head);
-                            continue;
-                        }
-                        Err(failure) => failure,
-                    }
-                }
-                Request::Gone => (
+            let rendered = match std::mem::replace(&mut head.request, Request::Gone) {
+                Request::Rendered {
+                    headers,
+                    body,
+                    batch_line,
+                } => Ok((RenderedRequest { headers, body }, batch_line)),
+                Request::Parsed(delivery) => render_parsed(&*self.output.sink, &delivery),
+                Request::Event(event) => render(&*self.output.sink, &head.message_id, event),
+                Request::Gone => Err((
                     Status::Dead,
                     "the event is no longer stored (it outlived storage.retention_days)".to_owned(),
-                ),
+                )),
+            };
+            let (status, why) = match rendered {
+                Ok((request, batch_line)) => {
+                    ready.push(Ready::new(head, request, batch_line));
+                    continue;
+                }
+                Err(failure) => failure,
             };
             tracing::warn!(output = %self.name, message_id = %head.message_id, status = status.as_str(), reason = %why, "a delivery could not be rendered");
             self.relay.metrics.attempt(&self.name, status.as_str());
@@ -114,7 +106,7 @@ fn render(
     sink: &dyn Sink,
     message_id: &str,
     event: StoredEvent,
-) -> Result<Request, (Status, String)> {
+) -> Result<Rendered, (Status, String)> {
     let mut pairs = vec![
         (header::MESSAGE_ID, message_id.as_bytes()),
         (header::SIGNATURE, event.signature.as_bytes()),
@@ -136,13 +128,9 @@ fn render(
 
 /// The request `sink` sends for `delivery`, and its batch line; or the status and reason to
 /// record instead.
-fn render_parsed(sink: &dyn Sink, delivery: &Delivery) -> Result<Request, (Status, String)> {
+fn render_parsed(sink: &dyn Sink, delivery: &Delivery) -> Result<Rendered, (Status, String)> {
     match sink.render(delivery) {
-        Ok(request) => Ok(Request::Rendered {
-            headers: request.headers,
-            body: request.body,
-            batch_line: sink.batch_line(delivery),
-        }),
+        Ok(request) => Ok((request, sink.batch_line(delivery))),
         Err(RenderError::Unsupported(why)) => {
             Err((Status::Skipped, format!("nothing to send: {why}")))
         }
@@ -179,22 +167,12 @@ mod tests {
         )
         .unwrap();
         let event = stored("channel.followed", FOLLOW, "2025-02-21T23:23:36Z");
-        let Ok(Request::Rendered {
-            headers,
-            body,
-            batch_line,
-        }) = render(&sink, "01MSG", event)
-        else {
+        let Ok((request, batch_line)) = render(&sink, "01MSG", event) else {
             panic!("rendered");
         };
-        assert_eq!(body, FOLLOW.as_bytes());
+        assert_eq!(request.body, FOLLOW.as_bytes());
         assert!(batch_line.is_none());
-        let header = |name: &str| {
-            headers
-                .iter()
-                .find(|(n, _)| n.eq_ignore_ascii_case(name))
-                .map(|(_, v)| v.as_str())
-        };
+        let header = |name: &str| request.header(name);
         assert_eq!(header("Kick-Event-Message-Id"), Some("01MSG"));
         assert_eq!(header("Kick-Event-Signature"), Some("c2ln"));
         assert_eq!(header("Kick-Event-Subscription-Id"), Some("01SUB"));

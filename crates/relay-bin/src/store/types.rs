@@ -321,15 +321,6 @@ impl Head {
             .and_then(|t| kick_verify::parse_timestamp(t).ok())
             .map_or(created_at, |secs| created_at.min(secs.saturating_mul(1000)))
     }
-
-    /// The line it contributes when several go out as one message (Discord chat), once
-    /// rendered.
-    pub fn batch_line(&self) -> Option<&str> {
-        match &self.request {
-            Request::Rendered { batch_line, .. } => batch_line.as_deref(),
-            Request::Event(_) | Request::Parsed(_) | Request::Gone => None,
-        }
-    }
 }
 
 /// What a queued delivery sends.
