@@ -15,7 +15,7 @@ use std::{
 
 use tokio::process::{Child, Command};
 
-use crate::{presign::Signed, util::free_port};
+use crate::presign::Signed;
 
 /// What the load generator saw for one message id.
 #[derive(Clone, Copy, Debug, Eq, PartialEq)]
@@ -75,15 +75,13 @@ impl Harness {
         output_url: &str,
         output_extra: &str,
     ) -> anyhow::Result<Self> {
-        let (public, admin) = (free_port()?, free_port()?);
-        let config = work.join(format!("{name}.toml"));
-        std::fs::write(
-            &config,
-            format!(
-                "[server]\nlisten = \"127.0.0.1:{public}\"\ntimestamp_tolerance_secs = 0\n[admin]\nlisten = \"127.0.0.1:{admin}\"\n\
-                 [kick]\npublic_key_file = \"{}\"\n[storage]\ndatabase_url = \"{database_url}\"\n\
-                 [[output]]\nname = \"raw\"\ntype = \"raw\"\nurl = \"{output_url}\"\n{output_extra}",
-                keys.join("public.pem").display(),
+        let (config, public, admin) = crate::util::relay_config(
+            work,
+            name,
+            keys,
+            database_url,
+            &format!(
+                "[[output]]\nname = \"raw\"\ntype = \"raw\"\nurl = \"{output_url}\"\n{output_extra}"
             ),
         )?;
         Ok(Self {
