@@ -7,7 +7,7 @@ use rusqlite::Connection;
 ///
 /// The worker renders each delivery's request from its inbox row when it sends;
 /// `outbox_body` holds the requests older versions stored with their rows (read when present).
-pub(super) const SCHEMA: &str = "
+const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS inbox (
     message_id TEXT PRIMARY KEY,
     dedup_key TEXT,
