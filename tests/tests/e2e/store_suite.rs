@@ -471,3 +471,100 @@ async fn an_unreachable_postgres_says_why_and_hides_the_password() {
     assert!(message.contains("relay:***@127.0.0.1"), "{message}");
     assert!(!message.contains("hunter2"), "{message}");
 }
+
+on_both!(a_retry_holds_its_place_and_later_deliveries_are_not_sent_twice);
+/// Kick's order through retries: a delivery waiting for its retry stays pending while later
+/// ones are settled (several in flight), nothing settled comes back from the queue, and the
+/// counts follow.
+async fn a_retry_holds_its_place_and_later_deliveries_are_not_sent_twice(f: Fixture) {
+    let s = &f.store;
+    for n in 1..=5 {
+        accept(
+            s,
+            inbox(&format!("m{n}"), None, None, n * 1_000),
+            &["d", "r"],
+        )
+        .await;
+    }
+    let queued = s.pending_after("d", 0, 64).await.unwrap();
+    let ids: Vec<i64> = queued.iter().map(|h| h.id).collect();
+    assert_eq!(ids.len(), 5);
+    assert!(ids.windows(2).all(|w| w[0] < w[1]), "Kick's order: {ids:?}");
+    complete(s, done(ids[0], Status::Delivered, 1, 10_000)).await;
+    complete(s, done(ids[1], Status::Pending, 1, 60_000)).await;
+    complete(s, done(ids[2], Status::Delivered, 1, 10_000)).await;
+    complete(s, done(ids[3], Status::Dead, 1, 10_000)).await;
+    let left: Vec<(i64, i64)> = s
+        .pending_after("d", 0, 64)
+        .await
+        .unwrap()
+        .iter()
+        .map(|h| (h.id, h.attempts))
+        .collect();
+    assert_eq!(left, [(ids[1], 1), (ids[4], 0)]);
+    // The same read from where the worker stands.
+    let after: Vec<i64> = s
+        .pending_after("d", ids[3], 64)
+        .await
+        .unwrap()
+        .iter()
+        .map(|h| h.id)
+        .collect();
+    assert_eq!(after, [ids[4]]);
+    complete(s, done(ids[1], Status::Delivered, 2, 70_000)).await;
+    complete(s, done(ids[4], Status::Delivered, 1, 70_000)).await;
+    assert!(s.pending_after("d", 0, 64).await.unwrap().is_empty());
+    assert_eq!(s.pending_after("r", 0, 64).await.unwrap().len(), 5);
+    let listed = s.list(Some("d"), None, 100).await.unwrap();
+    let statuses: Vec<(&str, i64)> = listed
+        .iter()
+        .map(|r| (r.status.as_str(), r.attempts))
+        .collect();
+    assert_eq!(
+        statuses,
+        [
+            ("delivered", 1),
+            ("dead", 1),
+            ("delivered", 1),
+            ("delivered", 2),
+            ("delivered", 1)
+        ]
+    );
+    let detail = s.detail(ids[1]).await.unwrap().unwrap();
+    assert_eq!(detail.attempts.len(), 2, "{detail:?}");
+    assert_eq!(detail.delivery.status, "delivered");
+    let plain = s.detail(ids[0]).await.unwrap().unwrap();
+    assert_eq!(plain.delivery.status, "delivered");
+    assert_eq!(plain.event_body.as_deref(), Some(r#"{"id":"m1"}"#));
+    assert_stats_match_the_rows(s, 100_000).await;
+}
+
+on_both!(an_outcome_recorded_before_earlier_sends_leaves_them_pending);
+/// A delivery the worker cannot render is recorded at once, while earlier ones still wait for
+/// their send: they stay pending, and each is sent once.
+async fn an_outcome_recorded_before_earlier_sends_leaves_them_pending(f: Fixture) {
+    let s = &f.store;
+    for n in 1..=3 {
+        accept(s, inbox(&format!("m{n}"), None, None, n * 1_000), &["d"]).await;
+    }
+    let ids: Vec<i64> = s
+        .pending_after("d", 0, 64)
+        .await
+        .unwrap()
+        .iter()
+        .map(|h| h.id)
+        .collect();
+    complete(s, done(ids[2], Status::Skipped, 1, 5_000)).await;
+    let left: Vec<i64> = s
+        .pending_after("d", 0, 64)
+        .await
+        .unwrap()
+        .iter()
+        .map(|h| h.id)
+        .collect();
+    assert_eq!(left, ids[..2]);
+    complete(s, done(ids[0], Status::Delivered, 1, 6_000)).await;
+    complete(s, done(ids[1], Status::Delivered, 1, 6_000)).await;
+    assert!(s.pending_after("d", 0, 64).await.unwrap().is_empty());
+    assert_stats_match_the_rows(s, 10_000).await;
+}

@@ -374,13 +374,16 @@ fn diagnose(url: &str) -> String {
 
 mod commit;
 mod counts;
+mod cursors;
 mod identity;
+mod ids;
 #[cfg(test)]
 mod migration_tests;
 mod operator;
 mod read;
 mod reader;
 mod schema;
+mod settle;
 mod writer;
 
 #[cfg(test)]

@@ -4,10 +4,11 @@
 //! its size, and every statement stays prepared (single-row statements, cached) and binds the
 //! group's data in place instead of copying it into owned arguments.
 
-use std::{collections::HashSet, path::Path, sync::Arc, time::Duration};
+use std::{collections::HashSet, fmt::Write as _, path::Path, sync::Arc, time::Duration};
 
 use anyhow::Context;
 use kick_models::Delivery;
+
 use rusqlite::{
     Connection, OpenFlags, OptionalExtension, Transaction, TransactionBehavior, params,
 };
@@ -15,10 +16,10 @@ use rusqlite::{
 use super::{
     Write,
     counts::{self, Counts},
-    operator,
+    cursors, ids, operator, settle,
 };
 use crate::store::{
-    Accepted, Completion, Head, InboxRow, NewDelivery, Request, Status, Synchronous,
+    Accepted, Completion, Head, Request, Status, Synchronous,
     dedup::{Job, Known, decide},
     feed::FeedRows,
 };
@@ -90,7 +91,7 @@ pub(super) enum Answer {
 
 /// Applies `group` in one transaction (`BEGIN IMMEDIATE` … `COMMIT`): all accepts, then all
 /// send outcomes, then the rare operator writes in order, then the changes they made to the
-/// outbox's counts (and a recount, when one was asked for, last). Returns one answer per
+/// delivery counts (and a recount, when one was asked for, last). Returns one answer per
 /// write. On an error nothing of the group is stored: the transaction rolls back when dropped.
 pub(super) fn apply(
     connection: &mut Connection,
@@ -107,11 +108,14 @@ pub(super) fn apply(
     let mut counts = Counts::default();
     let (accepted, fed) = accept_group(&tx, &jobs, &mut counts)?;
     let mut accepted = accepted.into_iter();
-    for write in group {
-        if let Write::Complete(completion, _) = write {
-            complete(&tx, completion, &mut counts)?;
-        }
-    }
+    let completions: Vec<&Completion> = group
+        .iter()
+        .filter_map(|w| match w {
+            Write::Complete(completion, _) => Some(completion),
+            _ => None,
+        })
+        .collect();
+    settle::settle(&tx, &completions, &mut counts)?;
     let mut results = Vec::with_capacity(group.len());
     let mut recount = false;
     for write in group {
@@ -127,7 +131,7 @@ pub(super) fn apply(
                 Answer::Done
             }
             Write::Purge(before, _) => {
-                purge(&tx, *before, &mut counts)?;
+                operator::purge(&tx, *before, &mut counts)?;
                 Answer::Done
             }
             Write::EnableOutput { name, at, .. } => {
@@ -144,17 +148,7 @@ pub(super) fn apply(
             Write::DisableOutput {
                 name, reason, at, ..
             } => {
-                tx.execute(
-                    "INSERT INTO output_state (name, disabled, reason, changed_at) VALUES (?1, 1, ?2, ?3)
-                     ON CONFLICT(name) DO UPDATE SET disabled = 1, reason = excluded.reason, changed_at = excluded.changed_at",
-                    params![name, reason, at],
-                )?;
-                let skipped = tx.execute(
-                    "UPDATE outbox SET status = 'skipped', last_error = ?1, finished_at = ?2 \
-                     WHERE output = ?3 AND status = 'pending'",
-                    params![format!("output disabled: {reason}"), at, name],
-                )?;
-                counts.moved(name, "pending", "skipped", count(skipped));
+                operator::disable_output(&tx, name, reason, *at, &mut counts)?;
                 Answer::Done
             }
         });
@@ -171,31 +165,6 @@ pub(super) fn apply(
     Ok((results, fed))
 }
 
-/// Retention: removes finished deliveries and their history older than `before`, and the
-/// events no delivery may still send.
-fn purge(tx: &Transaction<'_>, before: i64, counts: &mut Counts) -> rusqlite::Result<()> {
-    // An event stays while a delivery of it may still be sent (pending, or dead or skipped and
-    // replayable): the worker renders it from the inbox.
-    tx.execute(crate::store::purge::INBOX, [before])?;
-    tx.execute(
-        "DELETE FROM attempt WHERE outbox_id IN (SELECT id FROM outbox WHERE status IN ('delivered', 'expired') AND finished_at < ?1)",
-        [before],
-    )?;
-    tx.execute(
-        "DELETE FROM outbox_body WHERE id IN (SELECT id FROM outbox WHERE status IN ('delivered', 'expired') AND finished_at < ?1)",
-        [before],
-    )?;
-    let mut deleted = tx.prepare(
-        "DELETE FROM outbox WHERE status IN ('delivered', 'expired') AND finished_at < ?1 \
-         RETURNING output, status",
-    )?;
-    let mut rows = deleted.query([before])?;
-    while let Some(row) = rows.next()? {
-        counts.add(row.get_ref(0)?.as_str()?, row.get_ref(1)?.as_str()?, -1);
-    }
-    Ok(())
-}
-
 /// Decides duplicates for a group of accepts (against the table and within the group, in
 /// order) and inserts the new ones; with the pending rows to hand to the outputs' feeds (of
 /// the accepts that came with their parsed event).
@@ -209,9 +178,9 @@ fn accept_group(
     }
     let jobs: Vec<&Job> = accepts.iter().map(|(job, _)| *job).collect();
     let mut known = Known::default();
-    let mut stored = tx.prepare_cached("SELECT 1 FROM inbox WHERE message_id = ?1")?;
+    let mut stored = tx.prepare_cached("SELECT 1 FROM log WHERE message_id = ?1")?;
     let mut seen = tx.prepare_cached(
-        "SELECT subscription_id, MAX(received_at) FROM inbox WHERE dedup_key = ?1 GROUP BY subscription_id",
+        "SELECT subscription_id, MAX(received_at) FROM log WHERE dedup_key = ?1 GROUP BY subscription_id",
     )?;
     let mut asked = HashSet::with_capacity(jobs.len());
     for (inbox, _) in jobs.iter().copied() {
@@ -247,134 +216,110 @@ fn accept_group(
     Ok((results, fed))
 }
 
-/// Inserts new inbox rows and their outbox rows; returns the pending ones of accepts with an
-/// event, as feed rows.
+/// Inserts new log rows (each naming the outputs that take it) and exception rows for the
+/// outputs that skip it (disabled); returns the pending deliveries of accepts with an event,
+/// as feed rows.
 fn insert_fresh(
     tx: &Transaction<'_>,
     fresh: &[&Job],
     events: &[Option<&Arc<Delivery>>],
     counts: &mut Counts,
 ) -> rusqlite::Result<FeedRows> {
-    let mut inbox_insert = tx.prepare_cached(
-        "INSERT INTO inbox (message_id, dedup_key, received_at, event_type, version, subscription_id, timestamp, signature, body, parse_error) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-    )?;
-    let mut outbox_insert = tx.prepare_cached(
-        "INSERT INTO outbox (message_id, output, event_type, status, created_at, next_attempt_at, last_error, finished_at) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6, ?7)",
-    )?;
-    let mut fed = Vec::new();
-    for ((inbox, deliveries), event) in fresh.iter().copied().zip(events) {
-        insert_inbox(&mut inbox_insert, inbox)?;
+    // Number every output first: a new one's cursor starts at the log's end, before this group.
+    let mut numbers: Vec<(&str, i64, i64)> = Vec::new();
+    for (_, deliveries) in fresh.iter().copied() {
         for delivery in deliveries {
-            insert_outbox(&mut outbox_insert, inbox, delivery)?;
-            counts.add(&delivery.output, delivery.status.as_str(), 1);
-            if delivery.status == Status::Pending {
-                let head = event.map(|event| Head {
-                    id: tx.last_insert_rowid(),
-                    message_id: inbox.message_id.clone(),
-                    attempts: 0,
-                    created_at: inbox.received_at,
-                    sent_at: inbox.received_at.min(
-                        event
-                            .headers
-                            .meta
-                            .timestamp
-                            .unix_seconds()
-                            .saturating_mul(1000),
-                    ),
-                    next_attempt_at: inbox.received_at,
-                    request: Request::Parsed(Arc::clone(event)),
-                });
-                fed.push((delivery.output.clone(), head));
+            if !numbers.iter().any(|(name, ..)| *name == delivery.output) {
+                numbers.push((&delivery.output, cursors::number(tx, &delivery.output)?, 0));
             }
         }
+    }
+    let mut log_insert = tx.prepare_cached(
+        "INSERT INTO log (message_id, dedup_key, received_at, event_type, version, subscription_id, timestamp, signature, outputs, parse_error, body) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+    )?;
+    let mut skipped_insert = tx.prepare_cached(
+        "INSERT INTO exception (id, output, seq, message_id, event_type, status, created_at, next_attempt_at, last_error, finished_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7, ?8, ?7)",
+    )?;
+    let mut fed = Vec::new();
+    let mut outputs = String::new();
+    for ((inbox, deliveries), event) in fresh.iter().copied().zip(events) {
+        outputs.clear();
+        for delivery in deliveries.iter().filter(|d| d.status == Status::Pending) {
+            let no = number_of(&numbers, &delivery.output);
+            if outputs.is_empty() {
+                outputs.push(',');
+            }
+            let _ = write!(outputs, "{no},");
+        }
+        log_insert.execute(params![
+            inbox.message_id,
+            inbox.dedup_key,
+            inbox.received_at,
+            inbox.event_type,
+            inbox.version,
+            inbox.subscription_id,
+            inbox.timestamp,
+            inbox.signature,
+            outputs,
+            inbox.parse_error,
+            &inbox.body[..],
+        ])?;
+        let seq = tx.last_insert_rowid();
+        for delivery in deliveries {
+            let no = number_of(&numbers, &delivery.output);
+            counts.add(&delivery.output, delivery.status.as_str(), 1);
+            if delivery.status != Status::Pending {
+                skipped_insert.execute(params![
+                    ids::delivery_id(seq, no),
+                    delivery.output,
+                    seq,
+                    inbox.message_id,
+                    inbox.event_type,
+                    delivery.status.as_str(),
+                    inbox.received_at,
+                    delivery.last_error,
+                ])?;
+                continue;
+            }
+            if let Some(entry) = numbers
+                .iter_mut()
+                .find(|(name, ..)| *name == delivery.output)
+            {
+                entry.2 = seq;
+            }
+            let head = event.map(|event| Head {
+                id: ids::delivery_id(seq, no),
+                message_id: inbox.message_id.clone(),
+                attempts: 0,
+                created_at: inbox.received_at,
+                sent_at: inbox.received_at.min(
+                    event
+                        .headers
+                        .meta
+                        .timestamp
+                        .unix_seconds()
+                        .saturating_mul(1000),
+                ),
+                next_attempt_at: inbox.received_at,
+                request: Request::Parsed(Arc::clone(event)),
+            });
+            fed.push((delivery.output.clone(), head));
+        }
+    }
+    let mut named =
+        tx.prepare_cached("UPDATE cursor SET last_named = MAX(last_named, ?2) WHERE no = ?1")?;
+    for (_, no, last) in numbers.iter().filter(|(.., last)| *last > 0) {
+        named.execute(params![no, last])?;
     }
     Ok(fed)
 }
 
-fn insert_inbox(
-    insert: &mut rusqlite::CachedStatement<'_>,
-    inbox: &InboxRow,
-) -> rusqlite::Result<()> {
-    insert.execute(params![
-        inbox.message_id,
-        inbox.dedup_key,
-        inbox.received_at,
-        inbox.event_type,
-        inbox.version,
-        inbox.subscription_id,
-        inbox.timestamp,
-        inbox.signature,
-        &inbox.body[..],
-        inbox.parse_error,
-    ])?;
-    Ok(())
-}
-
-fn insert_outbox(
-    insert: &mut rusqlite::CachedStatement<'_>,
-    inbox: &InboxRow,
-    delivery: &NewDelivery,
-) -> rusqlite::Result<()> {
-    let finished = (delivery.status != Status::Pending).then_some(inbox.received_at);
-    insert.execute(params![
-        inbox.message_id,
-        delivery.output,
-        inbox.event_type,
-        delivery.status.as_str(),
-        inbox.received_at,
-        delivery.last_error,
-        finished,
-    ])?;
-    Ok(())
-}
-
-/// Records one send outcome, and its history row unless it was a first-try delivery of a row
-/// without history (the outbox row says all about that one). A row gone (purged) records
-/// nothing.
-fn complete(tx: &Transaction<'_>, c: &Completion, counts: &mut Counts) -> rusqlite::Result<()> {
-    let mut was = tx.prepare_cached("SELECT output, status FROM outbox WHERE id = ?1")?;
-    let mut rows = was.query([c.id])?;
-    let Some(row) = rows.next()? else {
-        return Ok(());
-    };
-    counts.moved(
-        row.get_ref(0)?.as_str()?,
-        row.get_ref(1)?.as_str()?,
-        c.status.as_str(),
-        1,
-    );
-    drop(rows);
-    tx.prepare_cached(
-        "UPDATE outbox SET status = ?2, attempts = ?3, next_attempt_at = ?4, last_status = ?5, \
-         last_error = ?6, finished_at = ?7 WHERE id = ?1",
-    )?
-    .execute(params![
-        c.id,
-        c.status.as_str(),
-        c.attempts,
-        c.next_attempt_at,
-        c.last_status,
-        c.last_error,
-        c.finished_at,
-    ])?;
-    tx.prepare_cached(
-        "INSERT INTO attempt (outbox_id, at, status, http_status, error) \
-         SELECT ?1, ?2, ?3, ?4, ?5 WHERE ?6 OR EXISTS (SELECT 1 FROM attempt WHERE outbox_id = ?1)",
-    )?
-    .execute(params![
-        c.id,
-        c.at,
-        c.status.as_str(),
-        c.last_status,
-        c.last_error,
-        c.is_history(),
-    ])?;
-    Ok(())
-}
-
-/// A number of rows changed, as a count.
-fn count(rows: usize) -> i64 {
-    i64::try_from(rows).unwrap_or(i64::MAX)
+/// The number `numbers` gives `output` (numbered before use).
+fn number_of(numbers: &[(&str, i64, i64)], output: &str) -> i64 {
+    numbers
+        .iter()
+        .find(|(name, ..)| *name == output)
+        .map_or(0, |(_, no, _)| *no)
 }

@@ -14,10 +14,8 @@ use anyhow::Context;
 use rusqlite::{Connection, OpenFlags, params};
 use tokio::sync::oneshot;
 
-use crate::store::{
-    Head, StoredEvent,
-    read::{PENDING_AFTER, request},
-};
+use super::{cursors, ids};
+use crate::store::{Head, StoredEvent, read::request};
 
 /// A read to run on the reader's thread, with its connection.
 type Read = Box<dyn FnOnce(&Connection) + Send>;
@@ -130,48 +128,114 @@ fn run(connection: Connection, queue: &mpsc::Receiver<Job>) {
     }
 }
 
+/// Columns of a queued delivery read from the exception rows (`e`, with `b` and `l`) or from
+/// the log alone (`l`), in the same order: see [`head`].
+const EVENT_COLUMNS: &str =
+    "l.event_type, l.version, l.subscription_id, l.timestamp, l.signature, l.body";
+
+/// Output `output`'s pending deliveries with ids above `after`, oldest first, at most `limit`
+/// (and at most `READ_MAX_BYTES` of events): its pending exception rows (retries, replays)
+/// merged with the events above its cursor that it takes and that have no row.
 fn pending_after(
     connection: &Connection,
     output: &str,
     after: i64,
     limit: i64,
 ) -> anyhow::Result<Vec<Head>> {
-    let mut statement = connection.prepare_cached(PENDING_AFTER)?;
-    let mut rows = statement.query(params![output, after, limit])?;
+    let Some(cursor) = cursors::of(connection, output)? else {
+        return Ok(Vec::new());
+    };
+    let explicit = connection.prepare_cached(&format!(
+        "SELECT e.id, e.message_id, e.attempts, e.created_at, e.next_attempt_at,
+            b.headers, b.body AS stored_body, b.batch_line, {EVENT_COLUMNS}
+         FROM exception e
+         LEFT JOIN stored_request b ON b.id = e.id
+         LEFT JOIN log l ON l.seq = e.seq
+         WHERE e.output = ?1 AND e.status = 'pending' AND e.id > ?2 ORDER BY e.id LIMIT ?3"
+    ))?;
+    let (mut heads, mut read_to) = read_heads(explicit, params![output, after, limit], limit)?;
+    let (after_seq, _) = ids::split(after);
+    let from = cursor.seq.max(after_seq - 1);
+    if cursor.last_named > from {
+        let plain = connection.prepare_cached(&format!(
+            "SELECT (l.seq << 16) | ?1 AS id, l.message_id, 0 AS attempts, l.received_at AS created_at,
+                l.received_at AS next_attempt_at, NULL AS headers, NULL AS stored_body, NULL AS batch_line,
+                {EVENT_COLUMNS}
+             FROM log l
+             WHERE l.seq > ?3 AND l.seq <= ?4 AND ((l.seq << 16) | ?1) > ?5 AND instr(l.outputs, ?2)
+               AND NOT EXISTS (SELECT 1 FROM exception e WHERE e.id = (l.seq << 16) | ?1)
+             ORDER BY l.seq LIMIT ?6"
+        ))?;
+        let parameters = params![
+            cursor.no,
+            ids::mark(cursor.no),
+            from,
+            cursor.last_named,
+            after,
+            limit
+        ];
+        let (more, more_to) = read_heads(plain, parameters, limit)?;
+        heads.extend(more);
+        read_to = read_to.min(more_to);
+    }
+    // Each read is complete up to where it stopped: of the two together, up to the nearer.
+    heads.retain(|head| head.id <= read_to);
+    heads.sort_by_key(|head| head.id);
+    heads.truncate(usize::try_from(limit).unwrap_or(0));
+    Head::keep_within_bytes(&mut heads);
+    Ok(heads)
+}
+
+/// The deliveries `statement` reads (in id order), stopping at `limit` rows or
+/// `READ_MAX_BYTES` of events; and up to which id the read is complete (`i64::MAX` when it
+/// read everything there was).
+fn read_heads(
+    mut statement: rusqlite::CachedStatement<'_>,
+    parameters: impl rusqlite::Params,
+    limit: i64,
+) -> anyhow::Result<(Vec<Head>, i64)> {
+    let mut rows = statement.query(parameters)?;
     let mut heads = Vec::new();
     let mut total = 0_usize;
     while let Some(row) = rows.next()? {
-        let stored = match row.get::<_, Option<String>>("headers")? {
-            Some(headers) => Some((headers, row.get("stored_body")?, row.get("batch_line")?)),
-            None => None,
-        };
-        let event = match row.get::<_, Option<String>>("event_type")? {
-            Some(event_type) => Some(StoredEvent {
-                event_type,
-                version: row.get("version")?,
-                subscription_id: row.get("subscription_id")?,
-                timestamp: row.get("timestamp")?,
-                signature: row.get("signature")?,
-                body: row.get("body")?,
-            }),
-            None => None,
-        };
-        let created_at = row.get("created_at")?;
-        let head = Head {
-            id: row.get("id")?,
-            message_id: row.get("message_id")?,
-            attempts: row.get("attempts")?,
-            created_at,
-            sent_at: Head::sent_at(created_at, event.as_ref().map(|e| e.timestamp.as_str())),
-            next_attempt_at: row.get("next_attempt_at")?,
-            request: request(stored, event)?,
-        };
+        let head = head(row)?;
         total = total.saturating_add(head.bytes());
+        let id = head.id;
         heads.push(head);
-        // Large events: stop reading once the batch holds READ_MAX_BYTES (the rest next time).
-        if total >= crate::store::READ_MAX_BYTES {
-            break;
+        if total >= crate::store::READ_MAX_BYTES
+            || i64::try_from(heads.len()).unwrap_or(i64::MAX) >= limit
+        {
+            return Ok((heads, id));
         }
     }
-    Ok(heads)
+    Ok((heads, i64::MAX))
+}
+
+/// A queued delivery from a row of [`pending_after`]'s reads.
+fn head(row: &rusqlite::Row<'_>) -> anyhow::Result<Head> {
+    let stored = match row.get::<_, Option<String>>("headers")? {
+        Some(headers) => Some((headers, row.get("stored_body")?, row.get("batch_line")?)),
+        None => None,
+    };
+    let event = match row.get::<_, Option<String>>("event_type")? {
+        Some(event_type) => Some(StoredEvent {
+            event_type,
+            version: row.get("version")?,
+            subscription_id: row.get("subscription_id")?,
+            timestamp: row.get("timestamp")?,
+            signature: row.get("signature")?,
+            body: row.get("body")?,
+        }),
+        None => None,
+    };
+    let created_at = row.get("created_at")?;
+    Ok(Head {
+        id: row.get("id")?,
+        message_id: row.get("message_id")?,
+        attempts: row.get("attempts")?,
+        created_at,
+        sent_at: Head::sent_at(created_at, event.as_ref().map(|e| e.timestamp.as_str())),
+        next_attempt_at: row.get("next_attempt_at")?,
+        request: request(stored, event)?,
+    })
 }
