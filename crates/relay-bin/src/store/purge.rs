@@ -1,4 +1,5 @@
-//! Retention SQL shared by both backends.
+//! Retention SQL of the inbox and outbox (PostgreSQL; SQLite purges its log in
+//! `sqlite/operator.rs`).
 
 /// Deletes inbox rows received before `$1` that no unfinished delivery needs: an event stays
 /// while a delivery of it may still be sent (pending, or dead or skipped and replayable),

@@ -1,8 +1,7 @@
-//! The reads (output state, counts, lists and details): the same SQL on both backends but the
-//! counts for `/metrics`. PostgreSQL runs it through sqlx (`reads!(Pool, Row, COUNTS, OLDEST)`
-//! defines the functions in `postgres/read.rs`), SQLite through rusqlite on a reader thread
-//! (`sqlite/read.rs`). The queue's read ([`PENDING_AFTER`]) is shared SQL too; SQLite runs it on a
-//! thread of its own (`sqlite/reader.rs`), PostgreSQL through its pool (`postgres/read.rs`).
+//! Reads of the inbox and outbox (PostgreSQL's tables: `postgres/read.rs` runs them), the
+//! output states both backends read alike, and what a queued row sends ([`request`], both).
+//! SQLite keeps a log and cursors instead and has its own reads (`sqlite/read.rs`,
+//! `sqlite/reader.rs`).
 
 use anyhow::Context;
 
