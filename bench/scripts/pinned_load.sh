@@ -27,7 +27,7 @@ timestamp_tolerance_secs = 0
 [admin]
 listen = "127.0.0.1:39113"
 [kick]
-public_key_file = "target/bench/keys/public.pem"
+public_key_file = "$PWD/target/bench/keys/public.pem"
 refresh_public_key = false
 [storage]
 database_url = "sqlite://$W/r.db"
