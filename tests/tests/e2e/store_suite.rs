@@ -568,3 +568,58 @@ async fn an_outcome_recorded_before_earlier_sends_leaves_them_pending(f: Fixture
     assert!(s.pending_after("d", 0, 64).await.unwrap().is_empty());
     assert_stats_match_the_rows(s, 10_000).await;
 }
+
+on_both!(an_output_that_never_sends_keeps_only_its_own_events_from_the_purge);
+/// An output that sends nothing (its receiver down for good, or removed from the
+/// configuration with a backlog) keeps its own pending events, and nothing else: the events
+/// other outputs delivered are purged behind and beyond its backlog, however long it is (the
+/// purge goes through it in chunks).
+async fn an_output_that_never_sends_keeps_only_its_own_events_from_the_purge(f: Fixture) {
+    let s = &f.store;
+    let mut accepts = tokio::task::JoinSet::new();
+    for i in 0..5_100_i64 {
+        let store = s.clone();
+        accepts.spawn(async move {
+            accept(
+                &store,
+                inbox(&format!("stuck-{i}"), None, None, 1_000 + i),
+                &["stalled"],
+            )
+            .await
+        });
+    }
+    while let Some(accepted) = accepts.join_next().await {
+        assert_eq!(accepted.unwrap(), Accepted::New(1));
+    }
+    for i in 0..50_i64 {
+        accept(
+            s,
+            inbox(&format!("sent-{i}"), None, None, 20_000 + i),
+            &["working"],
+        )
+        .await;
+    }
+    let heads = s.pending_after("working", 0, 100).await.unwrap();
+    assert_eq!(heads.len(), 50);
+    for head in &heads {
+        complete(s, done(head.id, Status::Delivered, 1, 30_000)).await;
+    }
+    s.purge(100_000).await.unwrap();
+    let stats = s.stats(100_000).await.unwrap();
+    assert_eq!(
+        stats.inbox, 5_100,
+        "the stalled output's events stay, the sent ones go"
+    );
+    let mut counts = stats.by_status.clone();
+    counts.sort();
+    assert_eq!(
+        counts,
+        [("stalled".to_owned(), "pending".to_owned(), 5_100)]
+    );
+    assert_eq!(s.pending_after("stalled", 0, 10).await.unwrap().len(), 10);
+    assert_eq!(
+        accept(s, inbox("sent-0", None, None, 100_000), &[]).await,
+        Accepted::New(0),
+        "a purged event's id is new again"
+    );
+}

@@ -46,7 +46,14 @@ enum Write {
     Recount(oneshot::Sender<anyhow::Result<()>>),
     Probe(i64, oneshot::Sender<anyhow::Result<()>>),
     Close(oneshot::Sender<anyhow::Result<()>>),
-    Purge(i64, oneshot::Sender<anyhow::Result<()>>),
+    Purge {
+        /// Events received before this time may go.
+        before: i64,
+        /// The first event to look at.
+        from: i64,
+        /// Where to go on from, when more is left.
+        reply: oneshot::Sender<anyhow::Result<Option<i64>>>,
+    },
 }
 
 /// The SQLite store: two readers and the writer's queue (every write, an operator's too, goes
@@ -219,7 +226,19 @@ impl Backend for SqliteStore {
     }
 
     async fn purge(&self, before: i64) -> anyhow::Result<()> {
-        self.call(|reply| Write::Purge(before, reply)).await
+        // In chunks (`operator::PURGE_CHUNK` events each): accepts commit in between.
+        let mut from = 0;
+        while let Some(next) = self
+            .call(|reply| Write::Purge {
+                before,
+                from,
+                reply,
+            })
+            .await?
+        {
+            from = next;
+        }
+        Ok(())
     }
 
     async fn check_writable(&self, now: i64) -> anyhow::Result<()> {

@@ -87,6 +87,8 @@ pub(super) enum Answer {
     Accepted(Accepted),
     /// How many rows a replay queued again.
     Requeued(u64),
+    /// Where a purge goes on from, when it has more to do.
+    Purged(Option<i64>),
 }
 
 /// Applies `group` in one transaction (`BEGIN IMMEDIATE` … `COMMIT`): all accepts, then all
@@ -130,9 +132,8 @@ pub(super) fn apply(
                 .execute([at.to_string()])?;
                 Answer::Done
             }
-            Write::Purge(before, _) => {
-                operator::purge(&tx, *before, &mut counts)?;
-                Answer::Done
+            Write::Purge { before, from, .. } => {
+                Answer::Purged(operator::purge(&tx, *before, *from, &mut counts)?)
             }
             Write::EnableOutput { name, at, .. } => {
                 operator::enable_output(&tx, name, *at)?;

@@ -197,14 +197,20 @@ pub(super) fn recount(tx: &Transaction<'_>) -> rusqlite::Result<()> {
     Ok(())
 }
 
+/// Most events one purge write deletes: a purge of a large backlog runs as several writes, so
+/// that accepts committed between them are not held up behind it.
+pub(super) const PURGE_CHUNK: usize = 5_000;
+
 /// Retention: removes finished deliveries and their history older than `before`, and the
-/// events received before it that no delivery may still send (pending, or dead or skipped and
-/// replayable: the worker renders each request from the log).
+/// events from `from` on (up to [`PURGE_CHUNK`] of them) received before it that no delivery
+/// may still send (pending, or dead or skipped and replayable: the worker renders each request
+/// from the log). Where to go on from when events are left (call again with it).
 pub(super) fn purge(
     tx: &Transaction<'_>,
     before: i64,
+    from: i64,
     counts: &mut Counts,
-) -> rusqlite::Result<()> {
+) -> rusqlite::Result<Option<i64>> {
     const FINISHED: &str =
         "SELECT id FROM exception WHERE status IN ('delivered', 'expired') AND finished_at < ?1";
     tx.execute(
@@ -225,27 +231,50 @@ pub(super) fn purge(
             counts.add(row.get_ref(0)?.as_str()?, row.get_ref(1)?.as_str()?, -1);
         }
     }
-    // Events below every cursor that has work above it, and received before `before`.
-    let mut end = first_received_at_or_after(tx, before)?;
-    for cursor in cursors::all(tx)? {
-        if cursor.last_named > cursor.seq {
-            end = end.min(cursor.seq + 1);
+    let end = first_received_at_or_after(tx, before)?;
+    let cursors = cursors::all(tx)?;
+    // Candidates: old events with no delivery that may still be sent from a row. Each is
+    // kept if an output still has to send it without a row (past that output's cursor).
+    let candidates: Vec<(i64, String)> = tx
+        .prepare(&format!(
+            "SELECT l.seq, l.outputs FROM log l WHERE l.seq >= ?3 AND l.seq < ?1 AND NOT {OPEN} \
+             ORDER BY l.seq LIMIT ?2"
+        ))?
+        .query_map(
+            params![end, i64::try_from(PURGE_CHUNK).unwrap_or(i64::MAX), from],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?
+        .collect::<Result<_, _>>()?;
+    let mut has_row = tx.prepare_cached("SELECT EXISTS (SELECT 1 FROM exception WHERE id = ?1)")?;
+    let mut delete = tx.prepare_cached("DELETE FROM log WHERE seq = ?1")?;
+    let mut passed = Vec::new();
+    for (seq, outputs) in &candidates {
+        passed.clear();
+        let mut needed = false;
+        for no in outputs.split(',').filter_map(|n| n.parse::<i64>().ok()) {
+            let Some(cursor) = cursors.iter().find(|c| c.no == no) else {
+                continue;
+            };
+            if has_row.query_row([ids::delivery_id(*seq, no)], |r| r.get::<_, bool>(0))? {
+                continue;
+            }
+            if *seq > cursor.seq {
+                needed = true;
+                break;
+            }
+            passed.push(cursor.output.as_str());
+        }
+        if !needed {
+            delete.execute([seq])?;
+            for output in &passed {
+                counts.add(output, Status::Delivered.as_str(), -1);
+            }
         }
     }
-    // Deliveries that leave with their events: delivered ones without a row are counted off.
-    for cursor in cursors::all(tx)? {
-        let gone: i64 = tx.query_row(
-            &format!("SELECT COUNT(*) FROM log l WHERE l.seq < ?3 AND NOT {OPEN} AND {PLAIN}"),
-            params![cursor.no, ids::mark(cursor.no), end],
-            |r| r.get(0),
-        )?;
-        counts.add(&cursor.output, Status::Delivered.as_str(), -gone);
-    }
-    tx.execute(
-        &format!("DELETE FROM log AS l WHERE l.seq < ?1 AND NOT {OPEN}"),
-        [end],
-    )?;
-    Ok(())
+    Ok(match candidates.last() {
+        Some((last, _)) if candidates.len() == PURGE_CHUNK => Some(last + 1),
+        _ => None,
+    })
 }
 
 /// The first `seq` of an event received at or after `at` (one past the log's end when none):

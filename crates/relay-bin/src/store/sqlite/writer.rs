@@ -303,13 +303,19 @@ fn answer(write: Write, result: anyhow::Result<Answer>) {
         Write::Accept(_, _, reply) => {
             let _ = reply.send(result.map(|answer| match answer {
                 Answer::Accepted(accepted) => accepted,
-                Answer::Done | Answer::Requeued(_) => crate::store::Accepted::Duplicate,
+                _ => crate::store::Accepted::Duplicate,
             }));
         }
         Write::Requeue { reply, .. } => {
             let _ = reply.send(result.map(|answer| match answer {
                 Answer::Requeued(n) => n,
-                Answer::Done | Answer::Accepted(_) => 0,
+                _ => 0,
+            }));
+        }
+        Write::Purge { reply, .. } => {
+            let _ = reply.send(result.map(|answer| match answer {
+                Answer::Purged(next) => next,
+                _ => None,
             }));
         }
         Write::Complete(_, reply)
@@ -317,7 +323,6 @@ fn answer(write: Write, result: anyhow::Result<Answer>) {
         | Write::EnableOutput { reply, .. }
         | Write::Recount(reply)
         | Write::Probe(_, reply)
-        | Write::Purge(_, reply)
         | Write::Close(reply) => {
             let _ = reply.send(result.map(drop));
         }
