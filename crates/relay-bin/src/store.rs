@@ -7,11 +7,12 @@ use std::{collections::HashSet, sync::Arc, time::Duration};
 use tokio::sync::{broadcast, oneshot};
 
 mod backend;
+mod counts;
 mod database_id;
 mod dedup;
 mod feed;
+mod ids;
 mod postgres;
-mod purge;
 mod read;
 mod sqlite;
 mod types;

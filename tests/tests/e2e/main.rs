@@ -17,6 +17,7 @@ mod hostile;
 mod ingest;
 mod late;
 mod limits;
+mod pg_upgrade;
 mod readme_examples;
 mod reconciler;
 mod replicas;

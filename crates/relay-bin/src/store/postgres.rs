@@ -27,10 +27,14 @@ use super::{
 };
 
 mod batch;
+mod counts;
+mod cursors;
 mod identity;
 mod lease;
+mod operator;
 mod read;
 mod schema;
+mod settle;
 mod write;
 
 use self::{batch::Batcher, identity::PgIdentity};
@@ -178,22 +182,22 @@ impl Backend for PgStore {
     }
 
     async fn disable_output(&self, name: &str, reason: &str, at: i64) -> anyhow::Result<()> {
-        write::disable_output(&self.pool, name, reason, at).await
+        operator::disable_output(&self.pool, name, reason, at).await
     }
 
     async fn enable_output(&self, name: &str, at: i64) -> anyhow::Result<()> {
         self.still_served()?;
-        write::enable_output(&self.pool, name, at).await
+        operator::enable_output(&self.pool, name, at).await
     }
 
     async fn requeue(&self, which: &Replayed, now: i64) -> anyhow::Result<u64> {
         self.still_served()?;
-        write::requeue(&self.pool, which, now).await
+        operator::requeue(&self.pool, which, now).await
     }
 
     async fn purge(&self, before: i64) -> anyhow::Result<()> {
         self.still_served()?;
-        write::purge(&self.pool, before).await
+        operator::purge(&self.pool, before).await
     }
 
     async fn check_writable(&self, now: i64) -> anyhow::Result<()> {

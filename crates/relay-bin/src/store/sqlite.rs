@@ -395,7 +395,6 @@ mod commit;
 mod counts;
 mod cursors;
 mod identity;
-mod ids;
 #[cfg(test)]
 mod migration_tests;
 mod operator;

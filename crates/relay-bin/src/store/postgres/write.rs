@@ -1,31 +1,36 @@
 //! Writes: groups of accepts and of send outcomes (each one transaction, with array-bound
-//! statements), and the rare operator writes.
+//! statements).
 //!
 //! Replicas write the same tables at once. Three rules keep that safe:
 //! - a second key is decided under a transaction-level advisory lock on its hash, and message
 //!   ids under the primary key (`ON CONFLICT DO NOTHING`): a delivery posted to two replicas at
 //!   once is stored by one;
-//! - locks are taken in one global order (key locks sorted, inbox rows sorted by message id,
-//!   then the outbox lock), so two groups never wait on each other in a circle;
-//! - outbox ids are drawn under one advisory lock held until commit, so ids become visible in
-//!   order: a worker that has read up to id N never sees a smaller id appear later.
+//! - locks are taken in one global order (key locks sorted, then the log lock, then cursor
+//!   rows by number, then count rows by output and status), so two transactions never wait on
+//!   each other in a circle;
+//! - events are numbered and stored under one advisory lock held until commit, so they
+//!   become visible in order: a worker that has read up to event N never sees a smaller one
+//!   appear later, and a cursor never passes an event still being committed.
 
 use std::{future::Future, pin::Pin, time::Duration};
 
-use sqlx::{PgPool, Postgres, QueryBuilder, Row, Transaction};
+use sqlx::{PgPool, Postgres, Row, Transaction};
 
 use super::CHANNEL;
 use crate::store::{
-    Accepted, Completion, Replayed, Status,
+    Accepted, Completion, Status,
+    counts::Counts,
     dedup::{Job, Known, decide},
+    ids,
 };
 
 /// How long a group of send outcomes waits for more before it commits (nobody waits on them;
 /// see the SQLite writer's `COMPLETION_LINGER`).
 pub(super) const COMPLETION_LINGER: Duration = Duration::from_millis(10);
 
-/// Advisory lock under which outbox ids are drawn (`outbox` in ASCII).
-const OUTBOX_LOCK: i64 = 0x6f75_7462_6f78;
+/// Advisory lock under which events are numbered and stored (`outbox` in ASCII: the lock of
+/// the outbox's ids before the log).
+const LOG_LOCK: i64 = 0x6f75_7462_6f78;
 
 type Pending<'a, R> = Pin<Box<dyn Future<Output = anyhow::Result<Vec<R>>> + Send + 'a>>;
 
@@ -65,9 +70,16 @@ async fn accept_in(
             .execute(&mut **tx)
             .await?;
     }
+    // The log's order: events are numbered and stored under one lock held until commit, so
+    // a reader that has seen event N never sees a smaller one appear later. Taken before any
+    // log row is written (the lock order: second keys, then this, then rows).
+    sqlx::query("SELECT pg_advisory_xact_lock($1)")
+        .bind(LOG_LOCK)
+        .execute(&mut **tx)
+        .await?;
     let ids: Vec<&str> = jobs.iter().map(|j| j.0.message_id.as_str()).collect();
     let mut known = Known::default();
-    for row in sqlx::query("SELECT message_id FROM inbox WHERE message_id = ANY($1)")
+    for row in sqlx::query("SELECT message_id FROM log WHERE message_id = ANY($1)")
         .bind(&ids)
         .fetch_all(&mut **tx)
         .await?
@@ -78,7 +90,7 @@ async fn accept_in(
         keys.sort_unstable();
         keys.dedup();
         for row in sqlx::query(
-            "SELECT dedup_key, subscription_id, MAX(received_at) AS latest FROM inbox
+            "SELECT dedup_key, subscription_id, MAX(received_at) AS latest FROM log
              WHERE dedup_key = ANY($1) GROUP BY dedup_key, subscription_id",
         )
         .bind(&keys)
@@ -93,44 +105,60 @@ async fn accept_in(
         }
     }
     let refs: Vec<&Job> = jobs.iter().collect();
-    let (mut results, mut fresh) = decide(&refs, known);
-    if fresh.is_empty() {
-        return Ok(results);
+    let (results, fresh) = decide(&refs, known);
+    if !fresh.is_empty() {
+        insert_log(tx, &fresh).await?;
     }
-    let mut by_id = fresh.clone();
-    by_id.sort_unstable_by(|a, b| a.0.message_id.cmp(&b.0.message_id));
-    let stored = insert_inbox(tx, &by_id).await?;
-    if stored.len() < fresh.len() {
-        // Another replica stored some of these between our read and our insert: theirs.
-        let lost: Vec<&str> = fresh
-            .iter()
-            .map(|j| j.0.message_id.as_str())
-            .filter(|id| !stored.contains(*id))
-            .collect();
-        for (job, result) in jobs.iter().zip(results.iter_mut()) {
-            if matches!(result, Accepted::New(_)) && lost.contains(&job.0.message_id.as_str()) {
-                *result = Accepted::Duplicate;
-            }
-        }
-        fresh.retain(|j| stored.contains(j.0.message_id.as_str()));
-    }
-    insert_outbox(tx, &fresh).await?;
     Ok(results)
 }
 
-/// Inserts inbox rows (in message id order, see the module's lock order); returns the ids
-/// actually stored.
-async fn insert_inbox(
-    tx: &mut Transaction<'_, Postgres>,
-    fresh: &[&Job],
-) -> anyhow::Result<std::collections::HashSet<String>> {
+/// Stores new events in the log (in the order they reached the writer), each naming the
+/// outputs that take it, with exception rows for the outputs that skip it (disabled); moves
+/// the outputs' `last_named` and counts, and announces the outputs that got deliveries.
+async fn insert_log(tx: &mut Transaction<'_, Postgres>, fresh: &[&Job]) -> anyhow::Result<()> {
+    let mut names: Vec<&str> = fresh
+        .iter()
+        .flat_map(|job| job.1.iter().map(|d| d.output.as_str()))
+        .collect();
+    names.sort_unstable();
+    names.dedup();
+    let numbers = super::cursors::number(tx, &names).await?;
+    let number = |name: &str| {
+        numbers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map_or(0, |(_, no)| *no)
+    };
+    let seqs: Vec<i64> =
+        sqlx::query_scalar("SELECT nextval('log_seq') FROM generate_series(1, $1::int8)")
+            .bind(i64::try_from(fresh.len()).unwrap_or(i64::MAX))
+            .fetch_all(&mut **tx)
+            .await?;
+    let mut seqs = seqs;
+    seqs.sort_unstable();
+    let outputs: Vec<String> = fresh
+        .iter()
+        .map(|job| {
+            let taking: Vec<String> = job
+                .1
+                .iter()
+                .filter(|d| d.status == Status::Pending)
+                .map(|d| number(&d.output).to_string())
+                .collect();
+            if taking.is_empty() {
+                String::new()
+            } else {
+                format!(",{},", taking.join(","))
+            }
+        })
+        .collect();
     let column =
         |f: fn(&Job) -> Option<&str>| -> Vec<Option<&str>> { fresh.iter().map(|j| f(j)).collect() };
-    let rows = sqlx::query(
-        "INSERT INTO inbox (message_id, dedup_key, received_at, event_type, version, subscription_id, timestamp, signature, body, parse_error)
-         SELECT * FROM unnest($1::text[], $2::text[], $3::int8[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::bytea[], $10::text[])
-         ON CONFLICT (message_id) DO NOTHING RETURNING message_id",
+    sqlx::query(
+        "INSERT INTO log (seq, message_id, dedup_key, received_at, event_type, version, subscription_id, timestamp, signature, outputs, parse_error, body)
+         SELECT * FROM unnest($1::int8[], $2::text[], $3::text[], $4::int8[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::bytea[])",
     )
+    .bind(&seqs)
     .bind(column(|j| Some(&j.0.message_id)))
     .bind(column(|j| j.0.dedup_key.as_deref()))
     .bind(fresh.iter().map(|j| j.0.received_at).collect::<Vec<_>>())
@@ -139,194 +167,104 @@ async fn insert_inbox(
     .bind(column(|j| j.0.subscription_id.as_deref()))
     .bind(column(|j| Some(&j.0.timestamp)))
     .bind(column(|j| Some(&j.0.signature)))
-    .bind(fresh.iter().map(|j| &j.0.body[..]).collect::<Vec<_>>())
+    .bind(&outputs)
     .bind(column(|j| j.0.parse_error.as_deref()))
-    .fetch_all(&mut **tx)
-    .await?;
-    Ok(rows.iter().map(|r| r.get("message_id")).collect())
-}
-
-/// Inserts the outbox rows of stored deliveries, under the outbox lock,
-/// and announces the outputs that got pending rows.
-async fn insert_outbox(tx: &mut Transaction<'_, Postgres>, fresh: &[&Job]) -> anyhow::Result<()> {
-    let rows: Vec<(&Job, &crate::store::NewDelivery)> = fresh
-        .iter()
-        .flat_map(|job| job.1.iter().map(move |delivery| (*job, delivery)))
-        .collect();
-    if rows.is_empty() {
-        return Ok(());
-    }
-    // `rows` is in the order the deliveries reached the writer (each output's queue order).
-    sqlx::query("SELECT pg_advisory_xact_lock($1)")
-        .bind(OUTBOX_LOCK)
-        .execute(&mut **tx)
-        .await?;
-    sqlx::query(
-        "INSERT INTO outbox (message_id, output, event_type, status, created_at, next_attempt_at, last_error, finished_at)
-         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int8[], $5::int8[], $6::text[], $7::int8[])",
-    )
-    .bind(rows.iter().map(|(j, _)| j.0.message_id.as_str()).collect::<Vec<_>>())
-    .bind(rows.iter().map(|(_, d)| d.output.as_str()).collect::<Vec<_>>())
-    .bind(rows.iter().map(|(j, _)| j.0.event_type.as_str()).collect::<Vec<_>>())
-    .bind(rows.iter().map(|(_, d)| d.status.as_str()).collect::<Vec<_>>())
-    .bind(rows.iter().map(|(j, _)| j.0.received_at).collect::<Vec<_>>())
-    .bind(rows.iter().map(|(_, d)| d.last_error.as_deref()).collect::<Vec<_>>())
-    .bind(
-        rows
-            .iter()
-            .map(|(j, d)| (d.status != Status::Pending).then_some(j.0.received_at))
-            .collect::<Vec<_>>(),
-    )
+    .bind(fresh.iter().map(|j| &j.0.body[..]).collect::<Vec<_>>())
     .execute(&mut **tx)
     .await?;
-    let mut outputs: Vec<&str> = rows
+    let mut counts = Counts::default();
+    let mut last_named: Vec<(i64, i64)> = Vec::new();
+    let mut skipped: Vec<Skipped<'_>> = Vec::new();
+    for (job, seq) in fresh.iter().zip(&seqs) {
+        for delivery in &job.1 {
+            let no = number(&delivery.output);
+            counts.add(&delivery.output, delivery.status.as_str(), 1);
+            if delivery.status == Status::Pending {
+                match last_named.iter_mut().find(|(n, _)| *n == no) {
+                    Some(entry) => entry.1 = entry.1.max(*seq),
+                    None => last_named.push((no, *seq)),
+                }
+            } else {
+                skipped.push((
+                    ids::delivery_id(*seq, no),
+                    &delivery.output,
+                    *seq,
+                    job,
+                    delivery,
+                ));
+            }
+        }
+    }
+    insert_skipped(tx, &skipped).await?;
+    last_named.sort_unstable();
+    sqlx::query(
+        "UPDATE cursor c SET last_named = GREATEST(c.last_named, v.seq)
+         FROM unnest($1::int8[], $2::int8[]) AS v(no, seq) WHERE c.no = v.no",
+    )
+    .bind(last_named.iter().map(|(no, _)| *no).collect::<Vec<_>>())
+    .bind(last_named.iter().map(|(_, seq)| *seq).collect::<Vec<_>>())
+    .execute(&mut **tx)
+    .await?;
+    super::counts::add(tx, &counts).await?;
+    announce(tx, fresh).await
+}
+
+/// A new event's delivery to an output that skips it.
+type Skipped<'a> = (i64, &'a str, i64, &'a Job, &'a crate::store::NewDelivery);
+
+/// Exception rows for the deliveries skipped at accept (their output disabled).
+async fn insert_skipped(
+    tx: &mut Transaction<'_, Postgres>,
+    skipped: &[Skipped<'_>],
+) -> anyhow::Result<()> {
+    if skipped.is_empty() {
+        return Ok(());
+    }
+    sqlx::query(
+        "INSERT INTO exception (id, output, seq, message_id, event_type, status, created_at, next_attempt_at, last_error, finished_at)
+         SELECT id, output, seq, message_id, event_type, status, at, at, last_error, at
+         FROM unnest($1::int8[], $2::text[], $3::int8[], $4::text[], $5::text[], $6::text[], $7::int8[], $8::text[])
+             AS v(id, output, seq, message_id, event_type, status, at, last_error)",
+    )
+    .bind(skipped.iter().map(|s| s.0).collect::<Vec<_>>())
+    .bind(skipped.iter().map(|s| s.1).collect::<Vec<_>>())
+    .bind(skipped.iter().map(|s| s.2).collect::<Vec<_>>())
+    .bind(skipped.iter().map(|s| s.3.0.message_id.as_str()).collect::<Vec<_>>())
+    .bind(skipped.iter().map(|s| s.3.0.event_type.as_str()).collect::<Vec<_>>())
+    .bind(skipped.iter().map(|s| s.4.status.as_str()).collect::<Vec<_>>())
+    .bind(skipped.iter().map(|s| s.3.0.received_at).collect::<Vec<_>>())
+    .bind(skipped.iter().map(|s| s.4.last_error.as_deref()).collect::<Vec<_>>())
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Wakes the replica sending each output that got a pending delivery (NOTIFY, sent at commit).
+async fn announce(tx: &mut Transaction<'_, Postgres>, fresh: &[&Job]) -> anyhow::Result<()> {
+    let mut announced: Vec<&str> = fresh
         .iter()
-        .filter(|(_, d)| d.status == Status::Pending)
-        .map(|(_, d)| d.output.as_str())
+        .flat_map(|job| job.1.iter())
+        .filter(|d| d.status == Status::Pending)
+        .map(|d| d.output.as_str())
         .collect();
-    outputs.sort_unstable();
-    outputs.dedup();
-    if !outputs.is_empty() {
+    announced.sort_unstable();
+    announced.dedup();
+    if !announced.is_empty() {
         sqlx::query("SELECT pg_notify($1, o) FROM unnest($2::text[]) AS o")
             .bind(CHANNEL)
-            .bind(&outputs)
+            .bind(&announced)
             .execute(&mut **tx)
             .await?;
     }
     Ok(())
 }
 
-/// Commits a group of send outcomes: the rows' new state, and their history (every outcome but
-/// a first-try delivery, unless the row already has history).
+/// Commits a group of send outcomes (see `settle.rs`).
 pub(super) fn complete_group<'a>(pool: &'a PgPool, done: &'a [Completion]) -> Pending<'a, ()> {
     Box::pin(async move {
         let mut tx = pool.begin().await?;
-        let ids: Vec<i64> = done.iter().map(|c| c.id).collect();
-        let statuses: Vec<&str> = done.iter().map(|c| c.status.as_str()).collect();
-        let last_status: Vec<Option<i64>> = done.iter().map(|c| c.last_status).collect();
-        let errors: Vec<Option<&str>> = done.iter().map(|c| c.last_error.as_deref()).collect();
-        sqlx::query(
-            "UPDATE outbox o SET status = v.status, attempts = v.attempts, next_attempt_at = v.next_attempt_at,
-                 last_status = v.last_status, last_error = v.last_error, finished_at = v.finished_at
-             FROM unnest($1::int8[], $2::text[], $3::int8[], $4::int8[], $5::int8[], $6::text[], $7::int8[])
-                 AS v(id, status, attempts, next_attempt_at, last_status, last_error, finished_at)
-             WHERE o.id = v.id",
-        )
-        .bind(&ids)
-        .bind(&statuses)
-        .bind(done.iter().map(|c| c.attempts).collect::<Vec<_>>())
-        .bind(done.iter().map(|c| c.next_attempt_at).collect::<Vec<_>>())
-        .bind(&last_status)
-        .bind(&errors)
-        .bind(done.iter().map(|c| c.finished_at).collect::<Vec<_>>())
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query(
-            "INSERT INTO attempt (outbox_id, at, status, http_status, error)
-             SELECT v.id, v.at, v.status, v.http_status, v.error
-             FROM unnest($1::int8[], $2::int8[], $3::text[], $4::int8[], $5::text[], $6::bool[])
-                 AS v(id, at, status, http_status, error, always)
-             WHERE v.always OR EXISTS (SELECT 1 FROM attempt a WHERE a.outbox_id = v.id)",
-        )
-        .bind(&ids)
-        .bind(done.iter().map(|c| c.at).collect::<Vec<_>>())
-        .bind(&statuses)
-        .bind(&last_status)
-        .bind(&errors)
-        .bind(done.iter().map(Completion::is_history).collect::<Vec<_>>())
-        .execute(&mut *tx)
-        .await?;
+        super::settle::settle(&mut tx, done).await?;
         tx.commit().await?;
         Ok(vec![(); done.len()])
     })
-}
-
-/// Marks an output disabled and its pending deliveries skipped.
-pub(super) async fn disable_output(
-    pool: &PgPool,
-    name: &str,
-    reason: &str,
-    at: i64,
-) -> anyhow::Result<()> {
-    let mut tx = pool.begin().await?;
-    sqlx::query(
-        "INSERT INTO output_state (name, disabled, reason, changed_at) VALUES ($1, TRUE, $2, $3)
-         ON CONFLICT (name) DO UPDATE SET disabled = TRUE, reason = EXCLUDED.reason, changed_at = EXCLUDED.changed_at",
-    )
-    .bind(name)
-    .bind(reason)
-    .bind(at)
-    .execute(&mut *tx)
-    .await?;
-    sqlx::query("UPDATE outbox SET status = 'skipped', last_error = $1, finished_at = $2 WHERE output = $3 AND status = 'pending'")
-        .bind(format!("output disabled: {reason}"))
-        .bind(at)
-        .bind(name)
-        .execute(&mut *tx)
-        .await?;
-    tx.commit().await?;
-    Ok(())
-}
-
-/// Enables an output again.
-pub(super) async fn enable_output(pool: &PgPool, name: &str, at: i64) -> anyhow::Result<()> {
-    sqlx::query(
-        "INSERT INTO output_state (name, disabled, reason, changed_at) VALUES ($1, FALSE, '', $2)
-         ON CONFLICT (name) DO UPDATE SET disabled = FALSE, reason = '', changed_at = EXCLUDED.changed_at",
-    )
-    .bind(name)
-    .bind(at)
-    .execute(pool)
-    .await?;
-    Ok(())
-}
-
-/// Marks the rows `which` names pending again, with a line in each one's history, and wakes
-/// the replica sending their outputs; how many.
-pub(super) async fn requeue(pool: &PgPool, which: &Replayed, now: i64) -> anyhow::Result<u64> {
-    let mut tx = pool.begin().await?;
-    let mut history = QueryBuilder::<Postgres>::new(
-        "INSERT INTO attempt (outbox_id, at, status, error) SELECT id, ",
-    );
-    history.push_bind(now);
-    history.push(", 'pending', 'replayed by an operator' FROM outbox");
-    which.push_where(&mut history);
-    history.build().execute(&mut *tx).await?;
-    let mut update = QueryBuilder::<Postgres>::new(
-        "WITH queued AS (UPDATE outbox SET status = 'pending', attempts = 0, finished_at = NULL, last_error = 'replayed', next_attempt_at = ",
-    );
-    update.push_bind(now);
-    which.push_where(&mut update);
-    update.push(" RETURNING output) SELECT output, COUNT(*) AS n FROM queued GROUP BY output");
-    let mut queued = 0_u64;
-    for row in update.build().fetch_all(&mut *tx).await? {
-        queued += u64::try_from(row.get::<i64, _>("n")).unwrap_or(0);
-        sqlx::query("SELECT pg_notify($1, $2)")
-            .bind(CHANNEL)
-            .bind(row.get::<&str, _>("output"))
-            .execute(&mut *tx)
-            .await?;
-    }
-    tx.commit().await?;
-    Ok(queued)
-}
-
-/// Deletes inbox rows received before `before`, and delivered or expired deliveries (with
-/// their requests and history) finished before it.
-pub(super) async fn purge(pool: &PgPool, before: i64) -> anyhow::Result<()> {
-    let mut tx = pool.begin().await?;
-    sqlx::query(crate::store::purge::INBOX)
-        .bind(before)
-        .execute(&mut *tx)
-        .await?;
-    sqlx::query(
-        "WITH gone AS (DELETE FROM outbox WHERE status IN ('delivered', 'expired') AND finished_at < $1 RETURNING id),
-              bodies AS (DELETE FROM outbox_body WHERE id IN (SELECT id FROM gone))
-         DELETE FROM attempt WHERE outbox_id IN (SELECT id FROM gone)",
-    )
-    .bind(before)
-    .execute(&mut *tx)
-    .await?;
-    tx.commit().await?;
-    Ok(())
 }

@@ -16,8 +16,9 @@ use rusqlite::{
 use super::{
     Write,
     counts::{self, Counts},
-    cursors, ids, operator, settle,
+    cursors, operator, settle,
 };
+use crate::store::ids;
 use crate::store::{
     Accepted, Completion, Head, Request, Status, Synchronous,
     dedup::{Job, Known, decide},

@@ -3,7 +3,7 @@
 
 use rusqlite::{Connection, OptionalExtension, params};
 
-use super::ids::MAX_OUTPUTS;
+use crate::store::ids::MAX_OUTPUTS;
 
 /// An output's cursor row.
 #[derive(Clone, Debug)]

@@ -9,8 +9,9 @@ use rusqlite::{OptionalExtension, Transaction, params, params_from_iter, types::
 
 use super::{
     counts::{self, Counts},
-    cursors, ids,
+    cursors,
 };
+use crate::store::ids;
 use crate::store::{Replayed, Status};
 
 /// Counts the requeues of every process in `meta` (`requeues`): a serving relay's workers,

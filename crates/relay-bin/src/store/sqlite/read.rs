@@ -8,9 +8,9 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use super::{
     cursors::{self, Cursor},
-    ids,
     operator::REQUEUES,
 };
+use crate::store::ids;
 use crate::store::{
     AttemptRow, DeliveryDetail, DeliveryRow, OutputOverview, Stats,
     read::{DISABLED_OUTPUTS, OUTPUT_DISABLED},

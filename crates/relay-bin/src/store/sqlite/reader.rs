@@ -14,7 +14,8 @@ use anyhow::Context;
 use rusqlite::{Connection, OpenFlags, params};
 use tokio::sync::oneshot;
 
-use super::{cursors, ids};
+use super::cursors;
+use crate::store::ids;
 use crate::store::{Head, StoredEvent, read::request};
 
 /// A read to run on the reader's thread, with its connection.

@@ -14,8 +14,8 @@ use rusqlite::{OptionalExtension, Transaction, params};
 use super::{
     counts::Counts,
     cursors::{self, Cursor},
-    ids,
 };
+use crate::store::ids;
 use crate::store::{Completion, Status};
 
 /// Records `completions` (in the order they were settled) and moves the cursors.

@@ -1,4 +1,4 @@
-//! A delivery's id on SQLite: the event's place in the log and the output's number in one
+//! A delivery's id (both backends): the event's place in the log and the output's number in one
 //! integer, `seq << 16 | no`. Every delivery has one whether or not it has a row (a delivery
 //! simply delivered has none: the output's cursor passed it), ids of one output grow with the
 //! log (Kick's order), and the CLI, the admin page and the workers keep using one integer.
