@@ -124,7 +124,7 @@ async fn a_database_of_0_1_keeps_every_delivery_and_new_events_follow() {
     );
     assert_eq!(
         tables.trim(),
-        "cursor,delivery_count,exception,history,lease,log,meta,output_state,stored_request"
+        "cursor,cursor_end,delivery_count,exception,history,lease,log,meta,output_state,stored_request"
     );
     store.close().await.unwrap();
 }

@@ -1,4 +1,5 @@
-//! Each output's cursor on PostgreSQL (the same table as SQLite's, `sqlite/cursors.rs`).
+//! Each output's cursor on PostgreSQL (SQLite's `cursor` table in two: `cursor` holds what
+//! outcomes move, `cursor_end` what accepts move).
 
 use sqlx::{Postgres, Row, Transaction};
 
@@ -17,8 +18,10 @@ pub(super) struct Cursor {
     pub last_named: i64,
 }
 
-/// The columns [`from_row`] reads.
-pub(super) const COLUMNS: &str = "SELECT output, no, seq, last_named FROM cursor";
+/// The columns [`from_row`] reads (`c` the cursor, settled by outcomes; `e` its end, moved by
+/// accepts).
+pub(super) const COLUMNS: &str =
+    "SELECT c.output, c.no, c.seq, e.last_named FROM cursor c JOIN cursor_end e ON e.no = c.no";
 
 /// A cursor from a row of [`COLUMNS`].
 pub(super) fn from_row(row: &sqlx::postgres::PgRow) -> Cursor {
@@ -62,10 +65,13 @@ pub(super) async fn number(
     );
     let numbers: Vec<i64> = (first..first + count).collect();
     sqlx::query(
-        "INSERT INTO cursor (output, no, seq, last_named)
-         SELECT v.output, v.no, e.seq, e.seq
-         FROM unnest($1::text[], $2::int8[]) AS v(output, no),
-              (SELECT COALESCE(MAX(seq), 0) AS seq FROM log) AS e",
+        "WITH numbered AS (
+             INSERT INTO cursor (output, no, seq)
+             SELECT v.output, v.no, e.seq
+             FROM unnest($1::text[], $2::int8[]) AS v(output, no),
+                  (SELECT COALESCE(MAX(seq), 0) AS seq FROM log) AS e
+             RETURNING no, seq)
+         INSERT INTO cursor_end (no, last_named) SELECT no, seq FROM numbered",
     )
     .bind(&new)
     .bind(&numbers)

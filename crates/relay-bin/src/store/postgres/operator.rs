@@ -8,7 +8,7 @@ use sqlx::{PgPool, Postgres, QueryBuilder, Row, Transaction};
 
 use super::{
     CHANNEL,
-    counts::add as add_counts,
+    counts::{Writer, add as add_counts},
     cursors::{self, Cursor},
 };
 use crate::store::{Replayed, Status, counts::Counts, ids};
@@ -68,8 +68,9 @@ pub(super) async fn disable_output(
         .execute(&mut *tx)
         .await?
         .rows_affected();
-        sqlx::query("UPDATE cursor SET seq = GREATEST(seq, last_named) WHERE no = $1")
+        sqlx::query("UPDATE cursor SET seq = GREATEST(seq, $2) WHERE no = $1")
             .bind(cursor.no)
+            .bind(cursor.last_named)
             .execute(&mut *tx)
             .await?;
     }
@@ -90,7 +91,7 @@ pub(super) async fn disable_output(
         "skipped",
         i64::try_from(skipped).unwrap_or(i64::MAX),
     );
-    add_counts(&mut tx, &counts).await?;
+    add_counts(&mut tx, &counts, Writer::Operator).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -167,7 +168,7 @@ pub(super) async fn requeue(pool: &PgPool, which: &Replayed, now: i64) -> anyhow
         counts.moved(output, status, "pending", *n);
         outputs.insert(output.as_str());
     }
-    add_counts(&mut tx, &counts).await?;
+    add_counts(&mut tx, &counts, Writer::Operator).await?;
     for output in outputs {
         sqlx::query("SELECT pg_notify($1, $2)")
             .bind(CHANNEL)
@@ -186,104 +187,122 @@ const PURGE_CHUNK: i64 = 5_000;
 /// `before`, and the events received before it that no delivery may still send, in chunks of
 /// [`PURGE_CHUNK`] events (one transaction each).
 pub(super) async fn purge(pool: &PgPool, before: i64) -> anyhow::Result<()> {
-    sqlx::query(
+    purge_finished(pool, before).await?;
+    let end = first_received_at_or_after(pool, before).await?;
+    let mut from = Some(0);
+    while let Some(start) = from {
+        from = purge_chunk(pool, start, end).await?;
+    }
+    Ok(())
+}
+
+/// Deletes delivered or expired deliveries finished before `before`, with their history and
+/// requests.
+async fn purge_finished(pool: &PgPool, before: i64) -> anyhow::Result<()> {
+    let mut tx = pool.begin().await?;
+    let finished: Vec<(String, String, i64)> = sqlx::query_as(
         "WITH gone AS (DELETE FROM exception WHERE status IN ('delivered', 'expired') AND finished_at < $1 RETURNING id, output, status),
               bodies AS (DELETE FROM stored_request WHERE id IN (SELECT id FROM gone)),
-              lines AS (DELETE FROM history WHERE delivery_id IN (SELECT id FROM gone)),
-              counted AS (SELECT output, status, COUNT(*) AS n FROM gone GROUP BY output, status)
-         UPDATE delivery_count c SET n = c.n - counted.n FROM counted
-         WHERE c.output = counted.output AND c.status = counted.status",
+              lines AS (DELETE FROM history WHERE delivery_id IN (SELECT id FROM gone))
+         SELECT output, status, COUNT(*) FROM gone GROUP BY output, status",
     )
     .bind(before)
-    .execute(pool)
+    .fetch_all(&mut *tx)
     .await?;
-    let end = first_received_at_or_after(pool, before).await?;
-    let mut from = 0;
-    loop {
-        let mut tx = pool.begin().await?;
-        let cursors: Vec<Cursor> = sqlx::query(&format!("{} ORDER BY no", cursors::COLUMNS))
-            .fetch_all(&mut *tx)
-            .await?
-            .iter()
-            .map(cursors::from_row)
-            .collect();
-        let candidates: Vec<(i64, String)> = sqlx::query_as(
-            "SELECT l.seq, l.outputs FROM log l WHERE l.seq >= $1 AND l.seq < $2
-               AND NOT EXISTS (SELECT 1 FROM exception e WHERE e.id BETWEEN (l.seq << 16) AND (l.seq << 16) | 65535
-                   AND e.status IN ('pending', 'dead', 'skipped'))
-             ORDER BY l.seq LIMIT $3",
-        )
-        .bind(from)
-        .bind(end)
-        .bind(PURGE_CHUNK)
+    let mut counts = Counts::default();
+    for (output, status, n) in &finished {
+        counts.add(output, status, -n);
+    }
+    add_counts(&mut tx, &counts, Writer::Operator).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Deletes the events from `from` below `end` (up to [`PURGE_CHUNK`]) that no delivery may
+/// still send; where to go on from when more may be left.
+async fn purge_chunk(pool: &PgPool, from: i64, end: i64) -> anyhow::Result<Option<i64>> {
+    let mut tx = pool.begin().await?;
+    let cursors: Vec<Cursor> = sqlx::query(&format!("{} ORDER BY c.no", cursors::COLUMNS))
         .fetch_all(&mut *tx)
-        .await?;
-        let named: Vec<(i64, i64)> = candidates
-            .iter()
-            .flat_map(|(seq, outputs)| {
-                outputs
-                    .split(',')
-                    .filter_map(|n| n.parse::<i64>().ok())
-                    .map(move |no| (*seq, no))
-            })
-            .collect();
-        let with_row: HashSet<i64> =
-            sqlx::query_scalar("SELECT id FROM exception WHERE id = ANY($1)")
-                .bind(
-                    named
-                        .iter()
-                        .map(|(seq, no)| ids::delivery_id(*seq, *no))
-                        .collect::<Vec<_>>(),
-                )
-                .fetch_all(&mut *tx)
-                .await?
-                .into_iter()
-                .collect();
-        let mut gone = Vec::new();
-        let mut delivered: Vec<(i64, &str)> = Vec::new();
-        for (seq, _) in &candidates {
-            let mut needed = false;
-            let mut passed = Vec::new();
-            for (_, no) in named.iter().filter(|(s, _)| s == seq) {
-                if with_row.contains(&ids::delivery_id(*seq, *no)) {
-                    continue;
-                }
-                let Some(cursor) = cursors.iter().find(|c| c.no == *no) else {
-                    continue;
-                };
-                if *seq > cursor.seq {
-                    needed = true;
-                    break;
-                }
-                passed.push((*seq, cursor.output.as_str()));
+        .await?
+        .iter()
+        .map(cursors::from_row)
+        .collect();
+    let candidates: Vec<(i64, String)> = sqlx::query_as(
+        "SELECT l.seq, l.outputs FROM log l WHERE l.seq >= $1 AND l.seq < $2
+           AND NOT EXISTS (SELECT 1 FROM exception e WHERE e.id BETWEEN (l.seq << 16) AND (l.seq << 16) | 65535
+               AND e.status IN ('pending', 'dead', 'skipped'))
+         ORDER BY l.seq LIMIT $3",
+    )
+    .bind(from)
+    .bind(end)
+    .bind(PURGE_CHUNK)
+    .fetch_all(&mut *tx)
+    .await?;
+    let named: Vec<(i64, i64)> = candidates
+        .iter()
+        .flat_map(|(seq, outputs)| {
+            outputs
+                .split(',')
+                .filter_map(|n| n.parse::<i64>().ok())
+                .map(move |no| (*seq, no))
+        })
+        .collect();
+    let with_row: HashSet<i64> = sqlx::query_scalar("SELECT id FROM exception WHERE id = ANY($1)")
+        .bind(
+            named
+                .iter()
+                .map(|(seq, no)| ids::delivery_id(*seq, *no))
+                .collect::<Vec<_>>(),
+        )
+        .fetch_all(&mut *tx)
+        .await?
+        .into_iter()
+        .collect();
+    let mut gone = Vec::new();
+    let mut delivered: Vec<(i64, &str)> = Vec::new();
+    for (seq, outputs) in &candidates {
+        let mut needed = false;
+        let mut passed = Vec::new();
+        for no in outputs.split(',').filter_map(|n| n.parse::<i64>().ok()) {
+            if with_row.contains(&ids::delivery_id(*seq, no)) {
+                continue;
             }
-            if !needed {
-                gone.push(*seq);
-                delivered.extend(passed);
+            let Some(cursor) = cursors.iter().find(|c| c.no == no) else {
+                continue;
+            };
+            if *seq > cursor.seq {
+                needed = true;
+                break;
             }
+            passed.push((*seq, cursor.output.as_str()));
         }
-        let deleted: HashSet<i64> =
-            sqlx::query_scalar("DELETE FROM log WHERE seq = ANY($1) RETURNING seq")
-                .bind(&gone)
-                .fetch_all(&mut *tx)
-                .await?
-                .into_iter()
-                .collect();
-        let mut counts = Counts::default();
-        for (seq, output) in delivered {
-            if deleted.contains(&seq) {
-                counts.add(output, Status::Delivered.as_str(), -1);
-            }
-        }
-        add_counts(&mut tx, &counts).await?;
-        tx.commit().await?;
-        match candidates.last() {
-            Some((last, _)) if i64::try_from(candidates.len()).unwrap_or(0) == PURGE_CHUNK => {
-                from = last + 1;
-            }
-            _ => return Ok(()),
+        if !needed {
+            gone.push(*seq);
+            delivered.extend(passed);
         }
     }
+    let deleted: HashSet<i64> =
+        sqlx::query_scalar("DELETE FROM log WHERE seq = ANY($1) RETURNING seq")
+            .bind(&gone)
+            .fetch_all(&mut *tx)
+            .await?
+            .into_iter()
+            .collect();
+    let mut counts = Counts::default();
+    for (seq, output) in delivered {
+        if deleted.contains(&seq) {
+            counts.add(output, Status::Delivered.as_str(), -1);
+        }
+    }
+    add_counts(&mut tx, &counts, Writer::Operator).await?;
+    tx.commit().await?;
+    Ok(match candidates.last() {
+        Some((last, _)) if i64::try_from(candidates.len()).unwrap_or(0) == PURGE_CHUNK => {
+            Some(last + 1)
+        }
+        _ => None,
+    })
 }
 
 /// The first `seq` of an event received at or after `at` (one past the log's end when none),

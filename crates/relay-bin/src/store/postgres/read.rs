@@ -127,7 +127,7 @@ fn head(row: &sqlx::postgres::PgRow) -> anyhow::Result<Head> {
 /// Output `output`'s cursor, if it was ever given an event.
 async fn cursor_of(read: &sqlx::PgPool, output: &str) -> anyhow::Result<Option<Cursor>> {
     Ok(
-        sqlx::query(&format!("{} WHERE output = $1", cursors::COLUMNS))
+        sqlx::query(&format!("{} WHERE c.output = $1", cursors::COLUMNS))
             .bind(output)
             .fetch_optional(read)
             .await?
@@ -139,7 +139,7 @@ async fn cursor_of(read: &sqlx::PgPool, output: &str) -> anyhow::Result<Option<C
 /// Every output's cursor.
 async fn all_cursors(read: &sqlx::PgPool) -> anyhow::Result<Vec<Cursor>> {
     Ok(
-        sqlx::query(&format!("{} ORDER BY output", cursors::COLUMNS))
+        sqlx::query(&format!("{} ORDER BY c.output", cursors::COLUMNS))
             .fetch_all(read)
             .await?
             .iter()
@@ -215,7 +215,9 @@ pub(in crate::store) async fn stats(read: &sqlx::PgPool, now: i64) -> anyhow::Re
         .fetch_one(read)
         .await?;
     let by_status: Vec<(String, String, i64)> =
-        sqlx::query_as("SELECT output, status, n FROM delivery_count WHERE n <> 0")
+        sqlx::query_as(
+            "SELECT output, status, SUM(n)::int8 FROM delivery_count GROUP BY output, status HAVING SUM(n) <> 0",
+        )
             .fetch_all(read)
             .await?;
     let mut oldest: Option<i64> = None;
@@ -369,7 +371,7 @@ pub(in crate::store) async fn detail(
 /// Delivery `id` when it has no exception row: an event of the log its output takes.
 async fn plain_detail(read: &sqlx::PgPool, id: i64) -> anyhow::Result<Option<DeliveryDetail>> {
     let (seq, no) = ids::split(id);
-    let cursor = sqlx::query(&format!("{} WHERE no = $1", cursors::COLUMNS))
+    let cursor = sqlx::query(&format!("{} WHERE c.no = $1", cursors::COLUMNS))
         .bind(no)
         .fetch_optional(read)
         .await?
@@ -415,7 +417,7 @@ pub(in crate::store) async fn overview(
     now: i64,
 ) -> anyhow::Result<OutputOverview> {
     let pending: i64 = sqlx::query_scalar(
-        "SELECT COALESCE((SELECT n FROM delivery_count WHERE output = $1 AND status = 'pending'), 0)",
+        "SELECT COALESCE(SUM(n), 0)::int8 FROM delivery_count WHERE output = $1 AND status = 'pending'",
     )
     .bind(output)
     .fetch_one(read)

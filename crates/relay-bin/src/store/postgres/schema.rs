@@ -67,7 +67,9 @@ CREATE INDEX outbox_message ON outbox(message_id);
 ",
     // The log, a cursor per output and rows only for exceptions (docs/ARCHITECTURE.md, "A log
     // and a cursor per output"); the inbox and outbox converted: events keep their order,
-    // every outbox row becomes an exception row with its status and history.
+    // every outbox row becomes an exception row with its status and history. What accepts
+    // change (`cursor_end`, their count rows) is apart from what outcomes change (`cursor`,
+    // theirs): the two never wait for each other's rows.
     "
 CREATE SEQUENCE log_seq;
 CREATE TABLE log (
@@ -88,7 +90,10 @@ CREATE INDEX log_dedup ON log(dedup_key, received_at);
 CREATE TABLE cursor (
     output TEXT PRIMARY KEY,
     no BIGINT NOT NULL UNIQUE,
-    seq BIGINT NOT NULL,
+    seq BIGINT NOT NULL
+);
+CREATE TABLE cursor_end (
+    no BIGINT PRIMARY KEY,
     last_named BIGINT NOT NULL
 );
 CREATE TABLE exception (
@@ -125,8 +130,9 @@ CREATE TABLE stored_request (
 CREATE TABLE delivery_count (
     output TEXT NOT NULL,
     status TEXT NOT NULL,
+    writer TEXT NOT NULL,
     n BIGINT NOT NULL,
-    PRIMARY KEY (output, status)
+    PRIMARY KEY (output, status, writer)
 );
 CREATE TEMP TABLE placed ON COMMIT DROP AS
   SELECT message_id, ROW_NUMBER() OVER (ORDER BY at, first, message_id) AS seq FROM (
@@ -139,10 +145,10 @@ INSERT INTO log (seq, message_id, dedup_key, received_at, event_type, version, s
   SELECT p.seq, i.message_id, i.dedup_key, i.received_at, i.event_type, i.version,
          i.subscription_id, i.timestamp, i.signature, '', i.parse_error, i.body
   FROM inbox i JOIN placed p USING (message_id);
-INSERT INTO cursor (output, no, seq, last_named)
-  SELECT output, ROW_NUMBER() OVER (ORDER BY output),
-         (SELECT COALESCE(MAX(seq), 0) FROM placed), (SELECT COALESCE(MAX(seq), 0) FROM placed)
+INSERT INTO cursor (output, no, seq)
+  SELECT output, ROW_NUMBER() OVER (ORDER BY output), (SELECT COALESCE(MAX(seq), 0) FROM placed)
   FROM (SELECT DISTINCT output FROM outbox) o;
+INSERT INTO cursor_end (no, last_named) SELECT no, seq FROM cursor;
 CREATE TEMP TABLE renumbered ON COMMIT DROP AS
   SELECT o.id AS old, (p.seq << 16) | c.no AS new, p.seq AS seq
   FROM outbox o JOIN placed p USING (message_id) JOIN cursor c ON c.output = o.output;
@@ -156,8 +162,8 @@ INSERT INTO history (delivery_id, at, status, http_status, error)
   FROM attempt a JOIN renumbered r ON r.old = a.outbox_id ORDER BY a.id;
 INSERT INTO stored_request (id, headers, body, batch_line)
   SELECT r.new, b.headers, b.body, b.batch_line FROM outbox_body b JOIN renumbered r ON r.old = b.id;
-INSERT INTO delivery_count (output, status, n)
-  SELECT output, status, COUNT(*) FROM exception GROUP BY output, status;
+INSERT INTO delivery_count (output, status, writer, n)
+  SELECT output, status, 'operator', COUNT(*) FROM exception GROUP BY output, status;
 SELECT setval('log_seq', (SELECT COALESCE(MAX(seq), 0) FROM placed) + 1, false);
 DROP TABLE outbox_body;
 DROP TABLE attempt;

@@ -10,7 +10,7 @@ use std::collections::{HashMap, HashSet};
 use sqlx::{Postgres, Row, Transaction};
 
 use super::{
-    counts::add as add_counts,
+    counts::{Writer, add as add_counts},
     cursors::{self, Cursor},
 };
 use crate::store::{Completion, Status, counts::Counts, ids};
@@ -105,7 +105,7 @@ pub(super) async fn settle(
     }
     // Settled while an earlier delivery waited: a row, so a read from the cursor skips it.
     insert_rows(tx, &cursors, &events, &above).await?;
-    add_counts(tx, &counts).await
+    add_counts(tx, &counts, Writer::Settle).await
 }
 
 /// What the database holds for a group of outcomes.
@@ -129,7 +129,7 @@ async fn known(tx: &mut Transaction<'_, Postgres>, done: &[Completion]) -> anyho
     numbers.dedup();
     // Cursor rows in number order (the lock order every writer keeps).
     let cursors: Vec<Cursor> = sqlx::query(&format!(
-        "{} WHERE no = ANY($1) ORDER BY no FOR UPDATE",
+        "{} WHERE c.no = ANY($1) ORDER BY c.no FOR UPDATE OF c",
         cursors::COLUMNS
     ))
     .bind(&numbers)

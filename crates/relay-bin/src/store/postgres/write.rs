@@ -7,12 +7,13 @@
 //!   once is stored by one;
 //! - locks are taken in one global order (key locks sorted, then the log lock, then cursor
 //!   rows by number, then count rows by output and status), so two transactions never wait on
-//!   each other in a circle;
+//!   each other in a circle; accepts and outcomes do not even share rows (`cursor_end` and
+//!   `cursor`, each writer's own count rows);
 //! - events are numbered and stored under one advisory lock held until commit, so they
 //!   become visible in order: a worker that has read up to event N never sees a smaller one
 //!   appear later, and a cursor never passes an event still being committed.
 
-use std::{future::Future, pin::Pin, time::Duration};
+use std::{collections::HashMap, future::Future, pin::Pin, time::Duration};
 
 use sqlx::{PgPool, Postgres, Row, Transaction};
 
@@ -70,13 +71,17 @@ async fn accept_in(
             .execute(&mut **tx)
             .await?;
     }
-    // The log's order: events are numbered and stored under one lock held until commit, so
-    // a reader that has seen event N never sees a smaller one appear later. Taken before any
-    // log row is written (the lock order: second keys, then this, then rows).
-    sqlx::query("SELECT pg_advisory_xact_lock($1)")
-        .bind(LOG_LOCK)
-        .execute(&mut **tx)
-        .await?;
+    // The log's order: events an output takes are numbered and stored under one lock held
+    // until commit, so a reader that has seen event N never sees a smaller one appear later.
+    // Taken before any log row is written (the lock order: second keys, then this, then
+    // rows). A group no output takes anything from needs no order: it does without.
+    let ordered = jobs.iter().any(|job| !job.1.is_empty());
+    if ordered {
+        sqlx::query("SELECT pg_advisory_xact_lock($1)")
+            .bind(LOG_LOCK)
+            .execute(&mut **tx)
+            .await?;
+    }
     let ids: Vec<&str> = jobs.iter().map(|j| j.0.message_id.as_str()).collect();
     let mut known = Known::default();
     for row in sqlx::query("SELECT message_id FROM log WHERE message_id = ANY($1)")
@@ -105,24 +110,48 @@ async fn accept_in(
         }
     }
     let refs: Vec<&Job> = jobs.iter().collect();
-    let (results, fresh) = decide(&refs, known);
-    if !fresh.is_empty() {
-        insert_log(tx, &fresh).await?;
+    let (mut results, mut fresh) = decide(&refs, known);
+    if fresh.is_empty() {
+        return Ok(results);
+    }
+    let (stored, numbers) = insert_log(tx, &fresh).await?;
+    if stored.len() < fresh.len() {
+        // Without the lock, another replica stored some of these between our read and our
+        // insert: theirs.
+        for (job, result) in jobs.iter().zip(results.iter_mut()) {
+            if matches!(result, Accepted::New(_)) && !stored.contains_key(&job.0.message_id) {
+                *result = Accepted::Duplicate;
+            }
+        }
+        fresh.retain(|job| stored.contains_key(&job.0.message_id));
+    }
+    if ordered {
+        record_deliveries(tx, &fresh, &stored, &numbers).await?;
     }
     Ok(results)
 }
 
+/// The outputs' numbers, by name.
+type Numbers = Vec<(String, i64)>;
+
 /// Stores new events in the log (in the order they reached the writer), each naming the
-/// outputs that take it, with exception rows for the outputs that skip it (disabled); moves
-/// the outputs' `last_named` and counts, and announces the outputs that got deliveries.
-async fn insert_log(tx: &mut Transaction<'_, Postgres>, fresh: &[&Job]) -> anyhow::Result<()> {
+/// numbers of the outputs that take it; the events actually stored, with their place (another
+/// replica may have stored one first when no lock was needed), and the outputs' numbers.
+async fn insert_log(
+    tx: &mut Transaction<'_, Postgres>,
+    fresh: &[&Job],
+) -> anyhow::Result<(HashMap<String, i64>, Numbers)> {
     let mut names: Vec<&str> = fresh
         .iter()
         .flat_map(|job| job.1.iter().map(|d| d.output.as_str()))
         .collect();
     names.sort_unstable();
     names.dedup();
-    let numbers = super::cursors::number(tx, &names).await?;
+    let numbers = if names.is_empty() {
+        Vec::new()
+    } else {
+        super::cursors::number(tx, &names).await?
+    };
     let number = |name: &str| {
         numbers
             .iter()
@@ -154,9 +183,10 @@ async fn insert_log(tx: &mut Transaction<'_, Postgres>, fresh: &[&Job]) -> anyho
         .collect();
     let column =
         |f: fn(&Job) -> Option<&str>| -> Vec<Option<&str>> { fresh.iter().map(|j| f(j)).collect() };
-    sqlx::query(
+    let rows = sqlx::query(
         "INSERT INTO log (seq, message_id, dedup_key, received_at, event_type, version, subscription_id, timestamp, signature, outputs, parse_error, body)
-         SELECT * FROM unnest($1::int8[], $2::text[], $3::text[], $4::int8[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::bytea[])",
+         SELECT * FROM unnest($1::int8[], $2::text[], $3::text[], $4::int8[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::bytea[])
+         ON CONFLICT (message_id) DO NOTHING RETURNING message_id, seq",
     )
     .bind(&seqs)
     .bind(column(|j| Some(&j.0.message_id)))
@@ -170,12 +200,37 @@ async fn insert_log(tx: &mut Transaction<'_, Postgres>, fresh: &[&Job]) -> anyho
     .bind(&outputs)
     .bind(column(|j| j.0.parse_error.as_deref()))
     .bind(fresh.iter().map(|j| &j.0.body[..]).collect::<Vec<_>>())
-    .execute(&mut **tx)
+    .fetch_all(&mut **tx)
     .await?;
+    let stored = rows
+        .iter()
+        .map(|row| (row.get("message_id"), row.get("seq")))
+        .collect();
+    Ok((stored, numbers))
+}
+
+/// For the events stored (under the log lock): exception rows for the outputs that skip them
+/// (disabled), the outputs' `last_named` and counts, and a wake-up for the outputs that got
+/// deliveries.
+async fn record_deliveries(
+    tx: &mut Transaction<'_, Postgres>,
+    fresh: &[&Job],
+    seqs: &HashMap<String, i64>,
+    numbers: &Numbers,
+) -> anyhow::Result<()> {
+    let number = |name: &str| {
+        numbers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map_or(0, |(_, no)| *no)
+    };
     let mut counts = Counts::default();
     let mut last_named: Vec<(i64, i64)> = Vec::new();
     let mut skipped: Vec<Skipped<'_>> = Vec::new();
-    for (job, seq) in fresh.iter().zip(&seqs) {
+    for job in fresh {
+        let Some(seq) = seqs.get(&job.0.message_id) else {
+            continue;
+        };
         for delivery in &job.1 {
             let no = number(&delivery.output);
             counts.add(&delivery.output, delivery.status.as_str(), 1);
@@ -198,14 +253,14 @@ async fn insert_log(tx: &mut Transaction<'_, Postgres>, fresh: &[&Job]) -> anyho
     insert_skipped(tx, &skipped).await?;
     last_named.sort_unstable();
     sqlx::query(
-        "UPDATE cursor c SET last_named = GREATEST(c.last_named, v.seq)
-         FROM unnest($1::int8[], $2::int8[]) AS v(no, seq) WHERE c.no = v.no",
+        "UPDATE cursor_end e SET last_named = GREATEST(e.last_named, v.seq)
+         FROM unnest($1::int8[], $2::int8[]) AS v(no, seq) WHERE e.no = v.no",
     )
     .bind(last_named.iter().map(|(no, _)| *no).collect::<Vec<_>>())
     .bind(last_named.iter().map(|(_, seq)| *seq).collect::<Vec<_>>())
     .execute(&mut **tx)
     .await?;
-    super::counts::add(tx, &counts).await?;
+    super::counts::add(tx, &counts, super::counts::Writer::Accept).await?;
     announce(tx, fresh).await
 }
 
