@@ -71,17 +71,6 @@ async fn accept_in(
             .execute(&mut **tx)
             .await?;
     }
-    // The log's order: events an output takes are numbered and stored under one lock held
-    // until commit, so a reader that has seen event N never sees a smaller one appear later.
-    // Taken before any log row is written (the lock order: second keys, then this, then
-    // rows). A group no output takes anything from needs no order: it does without.
-    let ordered = jobs.iter().any(|job| !job.1.is_empty());
-    if ordered {
-        sqlx::query("SELECT pg_advisory_xact_lock($1)")
-            .bind(LOG_LOCK)
-            .execute(&mut **tx)
-            .await?;
-    }
     let ids: Vec<&str> = jobs.iter().map(|j| j.0.message_id.as_str()).collect();
     let mut known = Known::default();
     for row in sqlx::query("SELECT message_id FROM log WHERE message_id = ANY($1)")
@@ -114,10 +103,22 @@ async fn accept_in(
     if fresh.is_empty() {
         return Ok(results);
     }
+    // The log's order: events an output takes are numbered and stored under one lock held
+    // until commit, so a reader that has seen event N never sees a smaller one appear later.
+    // Taken before any log row is written (the lock order: second keys, then this, then
+    // rows), after the reads above: a message id stored meanwhile by another replica is
+    // caught by the insert (`ON CONFLICT`), a second key cannot be (its lock is held). New events
+    // no output takes need no order: they do without, as do duplicates.
+    let ordered = fresh.iter().any(|job| !job.1.is_empty());
+    if ordered {
+        sqlx::query("SELECT pg_advisory_xact_lock($1)")
+            .bind(LOG_LOCK)
+            .execute(&mut **tx)
+            .await?;
+    }
     let (stored, numbers) = insert_log(tx, &fresh).await?;
     if stored.len() < fresh.len() {
-        // Without the lock, another replica stored some of these between our read and our
-        // insert: theirs.
+        // Another replica stored some of these between our read and our insert: theirs.
         for (job, result) in jobs.iter().zip(results.iter_mut()) {
             if matches!(result, Accepted::New(_)) && !stored.contains_key(&job.0.message_id) {
                 *result = Accepted::Duplicate;
