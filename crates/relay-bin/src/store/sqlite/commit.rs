@@ -8,7 +8,6 @@ use std::{collections::HashSet, fmt::Write as _, path::Path, sync::Arc, time::Du
 
 use anyhow::Context;
 use kick_models::Delivery;
-
 use rusqlite::{
     Connection, OpenFlags, OptionalExtension, Transaction, TransactionBehavior, params,
 };
@@ -18,11 +17,11 @@ use super::{
     counts::{self, Counts},
     cursors, operator, settle,
 };
-use crate::store::ids;
 use crate::store::{
     Accepted, Completion, Head, Request, Status, Synchronous,
     dedup::{Job, Known, decide},
     feed::FeedRows,
+    ids,
 };
 
 /// Statements the writer keeps prepared (it uses about a dozen).

@@ -11,8 +11,7 @@ use super::{
     counts::{self, Counts},
     cursors,
 };
-use crate::store::ids;
-use crate::store::{Replayed, Status};
+use crate::store::{Replayed, Status, ids};
 
 /// Counts the requeues of every process in `meta` (`requeues`): a serving relay's workers,
 /// taking new rows from their feeds, read the store again when it changes.

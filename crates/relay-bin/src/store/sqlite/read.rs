@@ -10,9 +10,8 @@ use super::{
     cursors::{self, Cursor},
     operator::REQUEUES,
 };
-use crate::store::ids;
 use crate::store::{
-    AttemptRow, DeliveryDetail, DeliveryRow, OutputOverview, Stats,
+    AttemptRow, DeliveryDetail, DeliveryRow, OutputOverview, Stats, ids,
     read::{DISABLED_OUTPUTS, OUTPUT_DISABLED},
 };
 

@@ -15,8 +15,7 @@ use rusqlite::{Connection, OpenFlags, params};
 use tokio::sync::oneshot;
 
 use super::cursors;
-use crate::store::ids;
-use crate::store::{Head, StoredEvent, read::request};
+use crate::store::{Head, StoredEvent, ids, read::request};
 
 /// A read to run on the reader's thread, with its connection.
 type Read = Box<dyn FnOnce(&Connection) + Send>;

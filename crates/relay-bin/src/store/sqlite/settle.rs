@@ -15,8 +15,7 @@ use super::{
     counts::Counts,
     cursors::{self, Cursor},
 };
-use crate::store::ids;
-use crate::store::{Completion, Status};
+use crate::store::{Completion, Status, ids};
 
 /// Records `completions` (in the order they were settled) and moves the cursors.
 pub(super) fn settle(
