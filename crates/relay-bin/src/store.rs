@@ -12,6 +12,7 @@ mod database_id;
 mod dedup;
 mod feed;
 mod ids;
+mod log;
 mod postgres;
 mod read;
 mod sqlite;

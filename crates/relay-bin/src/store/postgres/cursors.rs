@@ -5,18 +5,7 @@ use sqlx::{Postgres, Row, Transaction};
 
 use crate::store::ids::MAX_OUTPUTS;
 
-/// An output's cursor row.
-#[derive(Clone, Debug)]
-pub(super) struct Cursor {
-    /// The output's name.
-    pub output: String,
-    /// Its number in delivery ids.
-    pub no: i64,
-    /// Everything it takes up to here is settled.
-    pub seq: i64,
-    /// The newest event it takes (nothing above is for it).
-    pub last_named: i64,
-}
+pub(super) use crate::store::log::Cursor;
 
 /// The columns [`from_row`] reads (`c` the cursor, settled by outcomes; `e` its end, moved by
 /// accepts).

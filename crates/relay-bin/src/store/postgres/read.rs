@@ -5,9 +5,10 @@ use std::collections::HashSet;
 
 use sqlx::Row;
 
-use super::cursors::{self, Cursor};
+use super::cursors;
 use crate::store::{
     AttemptRow, DeliveryDetail, DeliveryRow, Head, OutputOverview, Stats, StoredEvent, ids,
+    log::{Cursor, merge_reads, take_heads},
 };
 
 /// Columns of a queued delivery read from the exception rows (`e`, with `b` and `l`) or from
@@ -43,9 +44,9 @@ pub(in crate::store) async fn pending_after(
     .bind(limit)
     .fetch_all(read)
     .await?;
-    let (mut heads, mut read_to) = heads(&explicit, limit)?;
+    let first = take_heads(explicit.iter().map(head), limit)?;
     let from = cursor.seq.max(ids::split(after).0 - 1);
-    if cursor.last_named > from {
+    let second = if cursor.last_named > from {
         let plain = sqlx::query(&format!(
             "SELECT (l.seq << 16) | $1 AS id, l.message_id, 0::int8 AS attempts, l.received_at AS created_at,
                 l.received_at AS next_attempt_at, NULL::text AS headers, NULL::bytea AS stored_body,
@@ -63,35 +64,11 @@ pub(in crate::store) async fn pending_after(
         .bind(limit)
         .fetch_all(read)
         .await?;
-        let (more, more_to) = self::heads(&plain, limit)?;
-        heads.extend(more);
-        read_to = read_to.min(more_to);
-    }
-    // Each read is complete up to where it stopped: of the two together, up to the nearer.
-    heads.retain(|head| head.id <= read_to);
-    heads.sort_by_key(|head| head.id);
-    heads.truncate(usize::try_from(limit).unwrap_or(0));
-    Head::keep_within_bytes(&mut heads);
-    Ok(heads)
-}
-
-/// The deliveries in `rows` (in id order), stopping at `limit` rows or `READ_MAX_BYTES` of
-/// events; and up to which id the read is complete (`i64::MAX` when it read all there was).
-fn heads(rows: &[sqlx::postgres::PgRow], limit: i64) -> anyhow::Result<(Vec<Head>, i64)> {
-    let mut heads = Vec::new();
-    let mut total = 0_usize;
-    for row in rows {
-        let head = head(row)?;
-        total = total.saturating_add(head.bytes());
-        let id = head.id;
-        heads.push(head);
-        if total >= crate::store::READ_MAX_BYTES
-            || i64::try_from(heads.len()).unwrap_or(i64::MAX) >= limit
-        {
-            return Ok((heads, id));
-        }
-    }
-    Ok((heads, i64::MAX))
+        take_heads(plain.iter().map(head), limit)?
+    } else {
+        (Vec::new(), i64::MAX)
+    };
+    Ok(merge_reads(first, second, limit))
 }
 
 /// A queued delivery from a row of [`pending_after`]'s reads.
@@ -281,8 +258,7 @@ pub(in crate::store) async fn list(
         .fetch_all(read)
         .await?;
         rows.extend(found.iter().map(|r| {
-            plain_row(
-                &cursor,
+            cursor.plain_row(
                 r.get("seq"),
                 r.get("message_id"),
                 r.get("event_type"),
@@ -293,29 +269,6 @@ pub(in crate::store) async fn list(
     rows.sort_by_key(|row| std::cmp::Reverse(row.id));
     rows.truncate(usize::try_from(limit).unwrap_or(0));
     Ok(rows)
-}
-
-/// A delivery without an exception row: delivered at the first try when its output's cursor
-/// passed it, else waiting.
-fn plain_row(
-    cursor: &Cursor,
-    seq: i64,
-    message_id: String,
-    event_type: String,
-    created_at: i64,
-) -> DeliveryRow {
-    let delivered = seq <= cursor.seq;
-    DeliveryRow {
-        id: ids::delivery_id(seq, cursor.no),
-        message_id,
-        output: cursor.output.clone(),
-        event_type,
-        status: if delivered { "delivered" } else { "pending" }.to_owned(),
-        attempts: i64::from(delivered),
-        created_at,
-        last_status: None,
-        last_error: None,
-    }
 }
 
 /// One delivery with its history and event.
@@ -393,8 +346,7 @@ async fn plain_detail(read: &sqlx::PgPool, id: i64) -> anyhow::Result<Option<Del
     };
     let body: Vec<u8> = r.get("body");
     Ok(Some(DeliveryDetail {
-        delivery: plain_row(
-            &cursor,
+        delivery: cursor.plain_row(
             seq,
             r.get("message_id"),
             r.get("event_type"),

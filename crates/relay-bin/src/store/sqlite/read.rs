@@ -151,7 +151,7 @@ pub(super) fn list(
             params![cursor.no, ids::mark(cursor.no), from, to, limit],
             |r| {
                 let seq: i64 = r.get(0)?;
-                Ok(plain_row(&cursor, seq, r.get(1)?, r.get(2)?, r.get(3)?))
+                Ok(cursor.plain_row(seq, r.get(1)?, r.get(2)?, r.get(3)?))
             },
         )?;
         for row in found {
@@ -161,29 +161,6 @@ pub(super) fn list(
     rows.sort_by_key(|row| std::cmp::Reverse(row.id));
     rows.truncate(usize::try_from(limit).unwrap_or(0));
     Ok(rows)
-}
-
-/// A delivery without an exception row: delivered at the first try when its output's cursor
-/// passed it, else waiting.
-fn plain_row(
-    cursor: &Cursor,
-    seq: i64,
-    message_id: String,
-    event_type: String,
-    created_at: i64,
-) -> DeliveryRow {
-    let delivered = seq <= cursor.seq;
-    DeliveryRow {
-        id: ids::delivery_id(seq, cursor.no),
-        message_id,
-        output: cursor.output.clone(),
-        event_type,
-        status: if delivered { "delivered" } else { "pending" }.to_owned(),
-        attempts: i64::from(delivered),
-        created_at,
-        last_status: None,
-        last_error: None,
-    }
 }
 
 /// One delivery with its history and event.
@@ -253,7 +230,7 @@ fn plain_detail(read: &Connection, id: i64) -> anyhow::Result<Option<DeliveryDet
         .optional()?;
     Ok(
         event.map(|(message_id, event_type, received_at, timestamp, body)| {
-            let delivery = plain_row(&cursor, seq, message_id, event_type, received_at);
+            let delivery = cursor.plain_row(seq, message_id, event_type, received_at);
             DeliveryDetail {
                 finished_at: None,
                 delivery,

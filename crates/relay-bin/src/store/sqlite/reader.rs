@@ -15,7 +15,11 @@ use rusqlite::{Connection, OpenFlags, params};
 use tokio::sync::oneshot;
 
 use super::cursors;
-use crate::store::{Head, StoredEvent, ids, read::request};
+use crate::store::{
+    Head, StoredEvent, ids,
+    log::{merge_reads, take_heads},
+    read::request,
+};
 
 /// A read to run on the reader's thread, with its connection.
 type Read = Box<dyn FnOnce(&Connection) + Send>;
@@ -153,10 +157,10 @@ fn pending_after(
          LEFT JOIN log l ON l.seq = e.seq
          WHERE e.output = ?1 AND e.status = 'pending' AND e.id > ?2 ORDER BY e.id LIMIT ?3"
     ))?;
-    let (mut heads, mut read_to) = read_heads(explicit, params![output, after, limit], limit)?;
+    let first = read_heads(explicit, params![output, after, limit], limit)?;
     let (after_seq, _) = ids::split(after);
     let from = cursor.seq.max(after_seq - 1);
-    if cursor.last_named > from {
+    let second = if cursor.last_named > from {
         let plain = connection.prepare_cached(&format!(
             "SELECT (l.seq << 16) | ?1 AS id, l.message_id, 0 AS attempts, l.received_at AS created_at,
                 l.received_at AS next_attempt_at, NULL AS headers, NULL AS stored_body, NULL AS batch_line,
@@ -174,41 +178,33 @@ fn pending_after(
             after,
             limit
         ];
-        let (more, more_to) = read_heads(plain, parameters, limit)?;
-        heads.extend(more);
-        read_to = read_to.min(more_to);
-    }
-    // Each read is complete up to where it stopped: of the two together, up to the nearer.
-    heads.retain(|head| head.id <= read_to);
-    heads.sort_by_key(|head| head.id);
-    heads.truncate(usize::try_from(limit).unwrap_or(0));
-    Head::keep_within_bytes(&mut heads);
-    Ok(heads)
+        read_heads(plain, parameters, limit)?
+    } else {
+        (Vec::new(), i64::MAX)
+    };
+    Ok(merge_reads(first, second, limit))
 }
 
-/// The deliveries `statement` reads (in id order), stopping at `limit` rows or
-/// `READ_MAX_BYTES` of events; and up to which id the read is complete (`i64::MAX` when it
-/// read everything there was).
+/// The deliveries `statement` reads, as [`take_heads`] takes them.
 fn read_heads(
     mut statement: rusqlite::CachedStatement<'_>,
     parameters: impl rusqlite::Params,
     limit: i64,
 ) -> anyhow::Result<(Vec<Head>, i64)> {
     let mut rows = statement.query(parameters)?;
-    let mut heads = Vec::new();
-    let mut total = 0_usize;
-    while let Some(row) = rows.next()? {
-        let head = head(row)?;
-        total = total.saturating_add(head.bytes());
-        let id = head.id;
-        heads.push(head);
-        if total >= crate::store::READ_MAX_BYTES
-            || i64::try_from(heads.len()).unwrap_or(i64::MAX) >= limit
-        {
-            return Ok((heads, id));
+    let mut failed = None;
+    let heads = std::iter::from_fn(|| match rows.next() {
+        Ok(row) => row.map(head),
+        Err(err) => {
+            failed = Some(err);
+            None
         }
+    });
+    let taken = take_heads(heads, limit)?;
+    match failed {
+        Some(err) => Err(err.into()),
+        None => Ok(taken),
     }
-    Ok((heads, i64::MAX))
 }
 
 /// A queued delivery from a row of [`pending_after`]'s reads.
