@@ -107,8 +107,8 @@ async fn accept_in(
     // until commit, so a reader that has seen event N never sees a smaller one appear later.
     // Taken before any log row is written (the lock order: second keys, then this, then
     // rows), after the reads above: a message id stored meanwhile by another replica is
-    // caught by the insert (`ON CONFLICT`), a second key cannot be (its lock is held). New events
-    // no output takes need no order: they do without, as do duplicates.
+    // caught by the insert (`ON CONFLICT`), a second key cannot be (its lock is held). New
+    // events no output takes need no order: they do without, as do duplicates.
     let ordered = fresh.iter().any(|job| !job.1.is_empty());
     if ordered {
         sqlx::query("SELECT pg_advisory_xact_lock($1)")
