@@ -1,5 +1,5 @@
-//! What one accepted delivery becomes in the store: its inbox row, with the keys that make a
-//! repeat a duplicate, and one outbox row per output that takes it.
+//! What one accepted delivery becomes in the store: its event row, with the keys that make a
+//! repeat a duplicate, and the outputs that take it.
 
 use std::{fmt::Write as _, sync::atomic::Ordering, time::Duration};
 
@@ -18,7 +18,7 @@ use crate::{
 /// ways to swallow a real repeat; a repeat from the same subscription is never matched.
 pub const BODY_DEDUP_WINDOW: Duration = Duration::from_secs(30);
 
-/// The inbox row and one outbox row per output that takes the delivery (skipped for a
+/// The event row and one delivery per output that takes the event (skipped for a
 /// disabled output), `retention_ms` being how long a chat message id counts as seen.
 pub fn records(
     outputs: &[Output],
@@ -84,7 +84,7 @@ pub fn records(
         body: delivery.body.clone(),
         parse_error: delivery.event.as_ref().err().map(ToString::to_string),
     };
-    // No request is rendered here: the worker renders it from the inbox row when it sends,
+    // No request is rendered here: the worker renders it from the stored event when it sends,
     // so a duplicate costs no rendering and the stored rows stay small.
     let outbox = outputs
         .iter()

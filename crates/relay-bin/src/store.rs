@@ -124,7 +124,7 @@ impl Store {
         self.backend.kind()
     }
 
-    /// Records an accepted delivery and its outbox rows in one transaction, committed with
+    /// Records an accepted delivery for its outputs in one transaction, committed with
     /// whatever else is waiting. Returns after the commit. With `event` (the delivery as
     /// parsed on arrival), the new rows also go to their outputs' feeds ([`Store::feed`]).
     ///
@@ -242,9 +242,9 @@ impl Store {
         self.backend.requeue(&range, now).await
     }
 
-    /// Deletes inbox rows received before `before` (the idempotency window has passed) and
-    /// delivered or expired outbox rows finished before it. Pending, dead and skipped rows stay:
-    /// they still need an operator or a send.
+    /// Deletes events received before `before` (the idempotency window has passed) and
+    /// delivered or expired deliveries finished before it. Events a pending, dead or skipped
+    /// delivery may still send stay: they still need an operator or a send.
     ///
     /// # Errors
     /// When the commit fails.

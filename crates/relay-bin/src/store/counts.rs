@@ -1,5 +1,5 @@
 //! Changes to the delivery counts (by output and status) one transaction makes, applied at its
-//! end in one statement per backend (`sqlite/counts.rs`, `postgres/write.rs::add_counts`).
+//! end in one statement per backend (`sqlite/counts.rs`, `postgres/counts.rs`).
 
 /// Changes to the counts made by one transaction.
 #[derive(Debug, Default)]

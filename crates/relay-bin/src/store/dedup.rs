@@ -6,7 +6,7 @@ use std::collections::{HashMap, HashSet};
 
 use super::{Accepted, InboxRow, NewDelivery};
 
-/// One accept: the inbox row and its outbox rows.
+/// One accept: the event row and its deliveries.
 pub(super) type Job = (InboxRow, Vec<NewDelivery>);
 
 /// Second key → (subscription, latest receipt) of the stored rows that carry it.

@@ -39,7 +39,7 @@ mod write;
 
 use self::{batch::Batcher, identity::PgIdentity};
 
-/// The NOTIFY channel new outbox rows are announced on (payload: the output's name).
+/// The NOTIFY channel new deliveries are announced on (payload: the output's name).
 pub(super) const CHANNEL: &str = "kick_relay_outbox";
 
 /// Whether `url` names a PostgreSQL database.

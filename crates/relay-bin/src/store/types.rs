@@ -89,7 +89,7 @@ pub enum Replayed {
 }
 
 impl Replayed {
-    /// Appends the `WHERE` clause selecting these rows of `outbox` (PostgreSQL; SQLite builds its
+    /// Appends the `WHERE` clause selecting these exception rows (PostgreSQL; SQLite builds its
     /// own in `sqlite/operator.rs`).
     pub(crate) fn push_where<'a>(&'a self, query: &mut sqlx::QueryBuilder<'a, sqlx::Postgres>) {
         match self {
@@ -120,7 +120,7 @@ impl Replayed {
     }
 }
 
-/// Which earlier inbox rows with the same second key make a delivery a duplicate.
+/// Which earlier events with the same second key make a delivery a duplicate.
 #[derive(Clone, Copy, Debug, Eq, PartialEq)]
 pub enum DedupScope {
     /// Any row in the window (a chat message id names one message, whoever sent it).
@@ -169,8 +169,8 @@ pub struct InboxRow {
     pub parse_error: Option<String>,
 }
 
-/// One outbox row to create with an accepted delivery. The request is not stored: the worker
-/// renders it from the inbox row when it sends (so nothing is rendered for a duplicate, and the
+/// One output's delivery of an accepted event. The request is not stored: the worker renders
+/// it from the stored event when it sends (so nothing is rendered for a duplicate, and the
 /// event's body is stored once whatever the number of outputs).
 #[derive(Debug)]
 pub struct NewDelivery {
@@ -185,7 +185,7 @@ pub struct NewDelivery {
 /// What became of an accept.
 #[derive(Clone, Copy, Debug, Eq, PartialEq)]
 pub enum Accepted {
-    /// Stored, with this many outbox rows.
+    /// Stored, for this many outputs.
     New(usize),
     /// The message id (or the second key) was seen before: nothing stored.
     Duplicate,
@@ -214,7 +214,7 @@ pub struct Completion {
 
 impl Completion {
     /// Whether the delivery's history keeps this outcome. A delivery taken at the first try
-    /// needs no history row: its outbox row says all (the admin page shows it as one attempt).
+    /// needs no history row: its cursor or its row says all (the admin page shows it as one attempt).
     pub fn is_history(&self) -> bool {
         !(self.status == Status::Delivered && self.attempts <= 1)
     }
