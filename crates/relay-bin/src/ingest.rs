@@ -195,12 +195,27 @@ async fn authenticate(
     relay
         .metrics
         .timestamp(now_secs.abs_diff(at_secs).saturating_mul(1000), age_secs);
-    if age_secs > LATE_AFTER_SECS {
+    // One line at once, then at most one per period standing for the ones between: a
+    // backlog Kick replays after an outage is all late (`late_log.rs`).
+    if age_secs > LATE_AFTER_SECS
+        && let Some(folded) = relay.late_log.note(now_ms, age_secs)
+    {
+        let also = if folded.count == 0 {
+            String::new()
+        } else {
+            format!(
+                "; {} more late deliveries since the last such line (the oldest {} late), \
+                 counted in kick_relay_late_deliveries_total",
+                folded.count,
+                humanize_secs(folded.oldest_secs)
+            )
+        };
         tracing::info!(
             message_id = %parsed.meta.message_id,
             event_type = %parsed.meta.event_type,
             age_secs,
-            "late delivery: Kick sent it {} after its timestamp; taken (inside the window)",
+            folded = folded.count,
+            "late delivery: Kick sent it {} after its timestamp; taken (inside the window){also}",
             humanize_secs(age_secs)
         );
     }

@@ -9,6 +9,7 @@ pub mod config;
 pub mod delivery;
 pub mod ingest;
 pub mod instance_lock;
+pub mod late_log;
 pub mod lease;
 pub mod leases;
 pub mod metrics;

@@ -21,6 +21,7 @@ use crate::{
     clock::Clock,
     config::Config,
     instance_lock::InstanceLock,
+    late_log::LateLog,
     lease::{self, Lease},
     metrics::Metrics,
     store::{Serving, Store, database_file, is_postgres_url},
@@ -94,6 +95,8 @@ pub struct Relay {
     pub outputs: Vec<Output>,
     /// Counters.
     pub metrics: Metrics,
+    /// When a late delivery gets its log line.
+    pub late_log: LateLog,
     /// In-process listeners for accepted events (none by default; library users may add
     /// theirs). The delivery workers are woken directly, not through it.
     pub dispatcher: Dispatcher,
@@ -181,6 +184,7 @@ impl Relay {
             keys: KeyStore::new(key, client),
             outputs,
             metrics: Metrics::default(),
+            late_log: LateLog::default(),
             dispatcher: Dispatcher::new(),
             stopping: CancellationToken::new(),
             instance_lock: std::sync::Mutex::new(instance_lock),
