@@ -18,6 +18,30 @@ use crate::{
 /// ways to swallow a real repeat; a repeat from the same subscription is never matched.
 pub const BODY_DEDUP_WINDOW: Duration = Duration::from_secs(30);
 
+/// How a body key (an event that is neither a chat message nor a Drops claim) begins.
+pub const BODY_KEY_PREFIX: &str = "body:";
+
+/// The second key of an event that is neither a chat message nor a Drops claim: its type,
+/// version and body, hashed (a duplicate subscription's copy has the same).
+pub fn body_key(event_type: &str, version: &str, body: &[u8]) -> String {
+    let mut hash = Sha256::new();
+    for part in [
+        event_type.as_bytes(),
+        b"\0",
+        version.as_bytes(),
+        b"\0",
+        body,
+    ] {
+        hash.update(part);
+    }
+    let mut key = String::with_capacity(BODY_KEY_PREFIX.len() + 64);
+    key.push_str(BODY_KEY_PREFIX);
+    for b in hash.finalize() {
+        let _ = write!(key, "{b:02x}");
+    }
+    key
+}
+
 /// The event row and one delivery per output that takes the event (skipped for a
 /// disabled output), `retention_ms` being how long a chat message id counts as seen.
 pub fn records(
@@ -45,30 +69,11 @@ pub fn records(
                 DedupScope::Any,
             )
         } else {
-            {
-                let mut hash = Sha256::new();
-                for part in [
-                    meta.event_type.as_str().as_bytes(),
-                    b"\0",
-                    meta.version.as_bytes(),
-                    b"\0",
-                    &delivery.body,
-                ] {
-                    hash.update(part);
-                }
-                let hex = hash
-                    .finalize()
-                    .iter()
-                    .fold(String::with_capacity(64), |mut hex, b| {
-                        let _ = write!(hex, "{b:02x}");
-                        hex
-                    });
-                (
-                    format!("body:{hex}"),
-                    i64::try_from(BODY_DEDUP_WINDOW.as_millis()).unwrap_or(i64::MAX),
-                    DedupScope::OtherSubscription,
-                )
-            }
+            (
+                body_key(meta.event_type.as_str(), &meta.version, &delivery.body),
+                i64::try_from(BODY_DEDUP_WINDOW.as_millis()).unwrap_or(i64::MAX),
+                DedupScope::OtherSubscription,
+            )
         };
     let inbox = InboxRow {
         message_id: meta.message_id.clone(),

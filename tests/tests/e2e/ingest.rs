@@ -334,3 +334,60 @@ async fn a_copy_from_another_subscription_after_the_window_is_a_new_event() {
     );
     relay.stop().await;
 }
+
+/// On SQLite a body key is held in the writer's memory for its 30 s, not in the database's
+/// index: a restart between a delivery and a duplicate subscription's copy of it must not
+/// forget it (the keys are read back from the log's last 30 s), and the window still ends.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restart_between_copies_keeps_the_window() {
+    let dir = TestRelay::fresh_dir();
+    let clock = relay_tests::TestClock::default();
+    let follow = official_payloads().remove(1).1;
+    let mut relay = TestRelay::start_in_with_clock(dir.clone(), clock.clock(), "").await;
+    assert_eq!(
+        relay
+            .post_from(
+                "SUB-A",
+                "01JRESTART0000000000000001",
+                "channel.followed",
+                &follow
+            )
+            .await
+            .1,
+        "accepted"
+    );
+    relay.stop().await;
+    clock.advance(Duration::from_secs(20));
+    let mut relay = TestRelay::start_in_with_clock(dir.clone(), clock.clock(), "").await;
+    assert_eq!(
+        relay
+            .post_from(
+                "SUB-B",
+                "01JRESTART0000000000000002",
+                "channel.followed",
+                &follow
+            )
+            .await
+            .1,
+        "duplicate",
+        "20 s later, after a restart: still a duplicate subscription's copy"
+    );
+    relay.stop().await;
+    clock.advance(Duration::from_secs(11));
+    let mut relay = TestRelay::start_in_with_clock(dir.clone(), clock.clock(), "").await;
+    assert_eq!(
+        relay
+            .post_from(
+                "SUB-C",
+                "01JRESTART0000000000000003",
+                "channel.followed",
+                &follow
+            )
+            .await
+            .1,
+        "accepted",
+        "31 s after the first: a new event"
+    );
+    relay.stop().await;
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -97,13 +97,18 @@ impl SqliteStore {
                 create,
                 writer::WRITER_AUTOCHECKPOINT_PAGES,
             )?;
-            let prepared = schema::prepare(&mut connection);
+            // The body keys of the last 30 s, for the writer's duplicate check.
+            let prepared = schema::prepare(&mut connection).and_then(|id| {
+                let recent = recent_keys::RecentKeys::load(&connection)
+                    .context("cannot read the body keys of the log's last 30 s")?;
+                Ok((id, recent))
+            });
             anyhow::Ok((connection, prepared))
         })
         .await
         .context("the database's opening stopped")?
         .with_context(|| format!("cannot open database {url}{}", diagnose(url)))?;
-        let database_id =
+        let (database_id, recent) =
             prepared.with_context(|| format!("cannot prepare database {url}{}", diagnose(url)))?;
         let identity = match serving {
             Some(serving) => {
@@ -126,6 +131,7 @@ impl SqliteStore {
             queue,
             Arc::clone(&feeds),
             identity.clone(),
+            recent,
         )
         .context("cannot start the store's writer thread")?;
         Ok(Self {
@@ -400,6 +406,7 @@ mod migration_tests;
 mod operator;
 mod read;
 mod reader;
+mod recent_keys;
 mod schema;
 mod settle;
 mod writer;

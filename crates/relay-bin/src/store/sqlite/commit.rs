@@ -15,7 +15,9 @@ use rusqlite::{
 use super::{
     Write,
     counts::{self, Counts},
-    cursors, operator, settle,
+    cursors, operator,
+    recent_keys::{RecentKeys, is_body_key},
+    settle,
 };
 use crate::store::{
     Accepted, Completion, Head, Request, Status, Synchronous,
@@ -95,9 +97,12 @@ pub(super) enum Answer {
 /// send outcomes, then the rare operator writes in order, then the changes they made to the
 /// delivery counts (and a recount, when one was asked for, last). Returns one answer per
 /// write. On an error nothing of the group is stored: the transaction rolls back when dropped.
+///
+/// The body keys of the accepts it stored are noted in `recent` once the commit succeeded.
 pub(super) fn apply(
     connection: &mut Connection,
     group: &[Write],
+    recent: &mut RecentKeys,
 ) -> rusqlite::Result<(Vec<Answer>, FeedRows)> {
     let tx = connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let jobs: Vec<(&Job, Option<&Arc<Delivery>>)> = group
@@ -108,7 +113,7 @@ pub(super) fn apply(
         })
         .collect();
     let mut counts = Counts::default();
-    let (accepted, fed) = accept_group(&tx, &jobs, &mut counts)?;
+    let (accepted, fed, noted) = accept_group(&tx, &jobs, recent, &mut counts)?;
     let mut accepted = accepted.into_iter();
     let completions: Vec<&Completion> = group
         .iter()
@@ -163,19 +168,26 @@ pub(super) fn apply(
         operator::recount(&tx)?;
     }
     tx.commit()?;
+    for (key, subscription, at) in noted {
+        recent.note(key, subscription, at);
+    }
     Ok((results, fed))
 }
 
-/// Decides duplicates for a group of accepts (against the table and within the group, in
-/// order) and inserts the new ones; with the pending rows to hand to the outputs' feeds (of
-/// the accepts that came with their parsed event).
-fn accept_group(
+/// Body keys to note in [`RecentKeys`] after the commit: (key, subscription, received at).
+type Noted<'a> = Vec<(&'a str, Option<&'a str>, i64)>;
+
+/// Decides duplicates for a group of accepts (against the table, the recent body keys and
+/// within the group, in order) and inserts the new ones; with the pending rows to hand to the
+/// outputs' feeds (of the accepts that came with their parsed event) and the new body keys.
+fn accept_group<'a>(
     tx: &Transaction<'_>,
-    accepts: &[(&Job, Option<&Arc<Delivery>>)],
+    accepts: &[(&'a Job, Option<&Arc<Delivery>>)],
+    recent: &RecentKeys,
     counts: &mut Counts,
-) -> rusqlite::Result<(Vec<Accepted>, FeedRows)> {
+) -> rusqlite::Result<(Vec<Accepted>, FeedRows, Noted<'a>)> {
     if accepts.is_empty() {
-        return Ok((Vec::new(), Vec::new()));
+        return Ok((Vec::new(), Vec::new(), Vec::new()));
     }
     let jobs: Vec<&Job> = accepts.iter().map(|(job, _)| *job).collect();
     let mut known = Known::default();
@@ -198,6 +210,10 @@ fn accept_group(
         if !asked.insert(key.as_str()) {
             continue;
         }
+        if is_body_key(key) {
+            recent.fill([key.as_str()], &mut known.keys);
+            continue;
+        }
         let rows = seen
             .query_map([key], |row| Ok((row.get(0)?, row.get(1)?)))?
             .collect::<rusqlite::Result<Vec<(Option<String>, i64)>>>()?;
@@ -214,7 +230,14 @@ fn accept_group(
         .map(|((_, event), _)| *event)
         .collect();
     let fed = insert_fresh(tx, &fresh, &events, counts)?;
-    Ok((results, fed))
+    let noted = fresh
+        .iter()
+        .filter_map(|(inbox, _)| {
+            let key = inbox.dedup_key.as_deref().filter(|key| is_body_key(key))?;
+            Some((key, inbox.subscription_id.as_deref(), inbox.received_at))
+        })
+        .collect();
+    Ok((results, fed, noted))
 }
 
 /// Inserts new log rows (each naming the outputs that take it) and exception rows for the
@@ -256,7 +279,8 @@ fn insert_fresh(
         }
         log_insert.execute(params![
             inbox.message_id,
-            inbox.dedup_key,
+            // A body key lives in memory (`recent_keys.rs`), not in the log's key index.
+            inbox.dedup_key.as_deref().filter(|key| !is_body_key(key)),
             inbox.received_at,
             inbox.event_type,
             inbox.version,

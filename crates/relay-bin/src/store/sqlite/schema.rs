@@ -9,7 +9,10 @@ use rusqlite::{Connection, Transaction};
 /// The schema; `CREATE … IF NOT EXISTS` keeps it idempotent. Times are Unix milliseconds.
 ///
 /// - `log`: one row per accepted event, `seq` its place in Kick's arrival order (never reused:
-///   `AUTOINCREMENT`), `outputs` the numbers of the outputs that take it (`,1,3,`).
+///   `AUTOINCREMENT`), `outputs` the numbers of the outputs that take it (`,1,3,`),
+///   `dedup_key` its durable second key (a chat message's or a Drops claim's id; a body key
+///   lives in the writer's memory for its 30 s, `recent_keys.rs`, and is `NULL` here; rows of
+///   earlier builds may hold one), indexed only where present (`log_key`).
 /// - `cursor`: per output its number, the `seq` up to which everything it takes is settled,
 ///   and the newest `seq` it takes (`last_named`; nothing above is for it).
 /// - `exception`: a delivery that was retried, dead, skipped, expired or replayed, under its
@@ -31,7 +34,8 @@ CREATE TABLE IF NOT EXISTS log (
     parse_error TEXT,
     body BLOB NOT NULL
 );
-CREATE INDEX IF NOT EXISTS log_dedup ON log(dedup_key, received_at);
+DROP INDEX IF EXISTS log_dedup;
+CREATE INDEX IF NOT EXISTS log_key ON log(dedup_key, received_at) WHERE dedup_key IS NOT NULL;
 CREATE TABLE IF NOT EXISTS cursor (
     output TEXT PRIMARY KEY,
     no INTEGER NOT NULL UNIQUE,

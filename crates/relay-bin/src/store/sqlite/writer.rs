@@ -11,6 +11,7 @@ use super::{
     MAX_GROUP, Write,
     commit::{self, Answer},
     identity::FileIdentity,
+    recent_keys::RecentKeys,
 };
 use crate::store::feed::Feeds;
 
@@ -28,11 +29,20 @@ pub(super) fn start(
     queue: mpsc::Receiver<Write>,
     feeds: Arc<Feeds>,
     identity: Option<Arc<FileIdentity>>,
+    recent: RecentKeys,
 ) -> anyhow::Result<()> {
     let (jobs, thread_jobs) = std::sync::mpsc::channel();
     std::thread::Builder::new()
         .name("kick-relay-writer".into())
-        .spawn(move || run(connection, &thread_jobs, &feeds, identity.as_deref()))?;
+        .spawn(move || {
+            run(
+                connection,
+                &thread_jobs,
+                &feeds,
+                identity.as_deref(),
+                recent,
+            );
+        })?;
     let (committed, commits) = mpsc::channel(1);
     let checkpointer = tokio::spawn(checkpointer(checkpoints, commits));
     tokio::spawn(writer(jobs, queue, committed, checkpointer));
@@ -67,11 +77,12 @@ fn run(
     jobs: &std::sync::mpsc::Receiver<Job>,
     feeds: &Feeds,
     identity: Option<&FileIdentity>,
+    mut recent: RecentKeys,
 ) {
     while let Ok(job) = jobs.recv() {
         match job {
             Job::Group(group, done) => {
-                let committed = commit_group(&mut connection, &group, feeds, identity);
+                let committed = commit_group(&mut connection, &group, feeds, identity, &mut recent);
                 let _ = done.send((group, committed));
             }
             Job::Close(done) => {
@@ -95,6 +106,7 @@ fn commit_group(
     group: &[Write],
     feeds: &Feeds,
     identity: Option<&FileIdentity>,
+    recent: &mut RecentKeys,
 ) -> Committed {
     let lost = |identity: &FileIdentity, connection: &Connection| {
         identity.rescue(connection);
@@ -105,7 +117,7 @@ fn commit_group(
     {
         return lost(identity, connection);
     }
-    match commit::apply(connection, group) {
+    match commit::apply(connection, group, recent) {
         Ok((results, fed)) => {
             if let Some(identity) = identity
                 && identity.check().is_err()
