@@ -207,11 +207,16 @@ fn accept_group<'a>(
         let Some(key) = &inbox.dedup_key else {
             continue;
         };
-        if !asked.insert(key.as_str()) {
+        if is_body_key(key) {
+            // The copies in memory are answered per delivery (the group's own by `decide`):
+            // one found there makes its message id known, which `decide` answers as a duplicate.
+            let since = inbox.received_at.saturating_sub(inbox.dedup_window_ms);
+            if recent.is_copy(key, inbox.subscription_id.as_deref(), since) {
+                known.ids.insert(inbox.message_id.clone());
+            }
             continue;
         }
-        if is_body_key(key) {
-            recent.fill([key.as_str()], &mut known.keys);
+        if !asked.insert(key.as_str()) {
             continue;
         }
         let rows = seen

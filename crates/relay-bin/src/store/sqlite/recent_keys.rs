@@ -2,49 +2,50 @@
 //!
 //! An event that is neither a chat message nor a Drops claim is a duplicate when another
 //! subscription delivered the same type, version and body within 30 s (Kick's copies for a
-//! duplicate subscription). Kept in `log_dedup`, each such key was a random entry in an index
-//! over the whole retention for a check that looks 30 s back: about a page of the WAL per
-//! event (docs/benchmarks/FINDINGS.md, finding 34). On SQLite one process writes (`serve` holds
-//! the database's lock), so the writer keeps them here; at start they are read back from the
-//! log's last window, so a restart forgets none.
+//! duplicate subscription). Kept in the log's key index, each such key was a random entry in an
+//! index over the whole retention for a check that looks 30 s back: about a page of the WAL
+//! per event (docs/benchmarks/FINDINGS.md, finding 34). On SQLite one process writes (`serve`
+//! holds the database's lock), so the writer keeps them here; at start they are read back from
+//! the log's last window, so a restart forgets none.
 //!
-//! Bounded: at most [`MAX_KEYS`] keys. Past that the oldest leave before their 30 s are up
-//! (logged at warn, at most once a minute, with the count); a copy of one of those would be
-//! relayed twice. At the bound the window still covers 100,000 such events, over 3,000 a
-//! second for 30 s. A key is held as a 64-bit keyed hash (`SipHash`, a random key per process):
-//! two body keys of the window taken for one another is a chance of about 1 in 10^14 per event.
+//! Bounded: at most [`MAX_KEYS`] keys (about 3 MB). Past that the oldest leave before their
+//! 30 s are up (logged at warn, at most once a minute, with the count); a copy of one of those
+//! would be relayed twice. At the bound the window still covers over 57,000 such events, 1,900
+//! a second for 30 s (Kick's follows, subs and gifts come far slower). Keys and subscription
+//! ids are held as 64-bit keyed hashes (`SipHash`, a random key per process): two body keys of
+//! the window taken for one another is a chance of about 1 in 10^14 per event.
 
 use std::{
-    collections::{HashMap, HashSet, VecDeque},
+    collections::{HashMap, VecDeque},
     hash::{BuildHasher, RandomState},
-    sync::Arc,
 };
 
 use rusqlite::Connection;
 
-use crate::{
-    records::{BODY_DEDUP_WINDOW, BODY_KEY_PREFIX, body_key},
-    store::dedup::SeenKeys,
-};
+use crate::records::{BODY_DEDUP_WINDOW, BODY_KEY_PREFIX, body_key};
 
-/// The most keys held.
-pub(super) const MAX_KEYS: usize = 100_000;
+/// The most keys held: as many as 65,536 buckets of the map hold before it grows.
+pub(super) const MAX_KEYS: usize = 57_344;
 
 /// The window, ms.
 const WINDOW_MS: i64 = BODY_DEDUP_WINDOW.as_secs().cast_signed() * 1000;
 
-/// The subscriptions a key was seen from: the two latest distinct ones with their latest time
-/// (enough to answer "another subscription within the window?" for any subscription).
-type Seen = [Option<(Option<Arc<str>>, i64)>; 2];
+/// The subscriptions a key was seen from: the two latest distinct ones (hashed) with their
+/// latest time, enough to answer "another subscription within the window?" for any
+/// subscription. An empty slot has time `i64::MIN`. A delivery without a subscription id is
+/// never a copy and never has one, so it is not noted.
+#[derive(Debug, Clone, Copy)]
+struct Seen {
+    at: [i64; 2],
+    subscription: [u64; 2],
+}
 
-/// Body keys seen in the last window, with the subscription they came from.
+/// Body keys seen in the last window, with the subscriptions they came from.
 #[derive(Debug, Default)]
 pub(super) struct RecentKeys {
     by_key: HashMap<u64, Seen>,
     /// (time, key) in the order noted: what leaves first.
     order: VecDeque<(i64, u64)>,
-    /// Subscription ids, shared by the entries naming them.
-    subscriptions: HashSet<Arc<str>>,
     hasher: RandomState,
     /// Keys that left before their window was up (the bound was reached).
     evicted: u64,
@@ -106,55 +107,42 @@ impl RecentKeys {
         self.by_key.len()
     }
 
-    fn hash(&self, key: &str) -> u64 {
-        self.hasher.hash_one(key)
+    /// Whether another subscription than `subscription` delivered `key` at `since` or later
+    /// (a duplicate subscription's copy).
+    pub(super) fn is_copy(&self, key: &str, subscription: Option<&str>, since: i64) -> bool {
+        let Some(mine) = subscription.map(|id| self.hasher.hash_one(id)) else {
+            return false;
+        };
+        self.by_key
+            .get(&self.hasher.hash_one(key))
+            .is_some_and(|seen| (0..2).any(|i| seen.at[i] >= since && seen.subscription[i] != mine))
     }
 
-    /// What is held for `key`, in the shape the duplicate decision reads (`None`: nothing).
-    pub(super) fn seen(&self, key: &str) -> Option<Vec<(Option<String>, i64)>> {
-        let seen = self.by_key.get(&self.hash(key))?;
-        Some(
-            seen.iter()
-                .flatten()
-                .map(|(subscription, at)| (subscription.as_deref().map(str::to_owned), *at))
-                .collect(),
-        )
-    }
-
-    /// Fills `keys` with what is held for each of `wanted` (the group's body keys).
-    pub(super) fn fill<'a>(&self, wanted: impl IntoIterator<Item = &'a str>, keys: &mut SeenKeys) {
-        for key in wanted {
-            if let Some(rows) = self.seen(key) {
-                keys.insert(key.to_owned(), rows);
-            }
-        }
-    }
-
-    /// Notes `key` seen from `subscription` at `at` (after its group committed), and lets the
-    /// keys older than the window before `at` go.
+    /// Notes `key` delivered by `subscription` at `at` (after its group committed), and lets
+    /// the keys older than the window before `at` go.
     pub(super) fn note(&mut self, key: &str, subscription: Option<&str>, at: i64) {
         self.expire(at.saturating_sub(WINDOW_MS));
-        let subscription = subscription.map(|id| self.intern(id));
-        let hash = self.hash(key);
-        let seen = self.by_key.entry(hash).or_default();
-        let same = seen
-            .iter()
-            .position(|slot| slot.as_ref().is_some_and(|(s, _)| *s == subscription));
-        if let Some(i) = same {
-            if let Some((_, latest)) = &mut seen[i] {
-                *latest = (*latest).max(at);
-            }
-        } else {
+        let Some(subscription) = subscription.map(|id| self.hasher.hash_one(id)) else {
+            return;
+        };
+        let hash = self.hasher.hash_one(key);
+        let seen = self.by_key.entry(hash).or_insert(Seen {
+            at: [i64::MIN; 2],
+            subscription: [0; 2],
+        });
+        let latest = seen.at[0].max(seen.at[1]);
+        let slot = (0..2)
+            .find(|&i| seen.at[i] > i64::MIN && seen.subscription[i] == subscription)
             // Keep the two latest distinct subscriptions: the newcomer replaces the older.
-            let older = match (&seen[0], &seen[1]) {
-                (None, _) => 0,
-                (_, None) => 1,
-                (Some((_, a)), Some((_, b))) => usize::from(b < a),
-            };
-            seen[older] = Some((subscription, at));
+            .unwrap_or_else(|| usize::from(seen.at[1] < seen.at[0]));
+        seen.at[slot] = seen.at[slot].max(at);
+        seen.subscription[slot] = subscription;
+        // One entry per key and time it was last noted at: it leaves with the newest.
+        if at > latest {
+            self.order.push_back((at, hash));
         }
-        self.order.push_back((at, hash));
-        while self.by_key.len() > MAX_KEYS {
+        // The order holds one entry per note: bounded too, for a key noted again and again.
+        while self.by_key.len() > MAX_KEYS || self.order.len() > 2 * MAX_KEYS {
             let Some((at, hash)) = self.order.pop_front() else {
                 break;
             };
@@ -187,10 +175,6 @@ impl RecentKeys {
             self.order.pop_front();
             self.forget(hash, at);
         }
-        if self.subscriptions.len() > MAX_KEYS {
-            // Only entries hold them now: a new one is interned again.
-            self.subscriptions.clear();
-        }
     }
 
     /// Forgets `hash` when nothing newer than `at` was noted for it; whether it did.
@@ -198,17 +182,8 @@ impl RecentKeys {
         let newer = self
             .by_key
             .get(&hash)
-            .is_some_and(|seen| seen.iter().flatten().any(|(_, latest)| *latest > at));
+            .is_some_and(|seen| seen.at.iter().any(|latest| *latest > at));
         !newer && self.by_key.remove(&hash).is_some()
-    }
-
-    fn intern(&mut self, id: &str) -> Arc<str> {
-        if let Some(shared) = self.subscriptions.get(id) {
-            return Arc::clone(shared);
-        }
-        let shared: Arc<str> = Arc::from(id);
-        self.subscriptions.insert(Arc::clone(&shared));
-        shared
     }
 }
 
@@ -217,37 +192,50 @@ mod tests {
     use super::{MAX_KEYS, RecentKeys, WINDOW_MS};
 
     #[test]
+    fn a_copy_is_another_subscriptions_delivery_inside_the_window() {
+        let mut keys = RecentKeys::default();
+        keys.note("body:a", Some("s1"), 1_000);
+        assert!(keys.is_copy("body:a", Some("s2"), 0));
+        assert!(
+            !keys.is_copy("body:a", Some("s1"), 0),
+            "the same subscription"
+        );
+        assert!(!keys.is_copy("body:a", None, 0), "no subscription id");
+        assert!(
+            !keys.is_copy("body:a", Some("s2"), 1_001),
+            "before the window"
+        );
+        assert!(!keys.is_copy("body:b", Some("s2"), 0));
+        keys.note("body:n", None, 1_000);
+        assert!(!keys.is_copy("body:n", Some("s2"), 0));
+    }
+
+    #[test]
     fn holds_the_two_latest_subscriptions_of_a_key() {
         let mut keys = RecentKeys::default();
         keys.note("body:a", Some("s1"), 1_000);
         keys.note("body:a", Some("s2"), 2_000);
         keys.note("body:a", Some("s1"), 3_000);
         keys.note("body:a", Some("s3"), 4_000);
-        let mut seen = keys.seen("body:a").unwrap();
-        seen.sort();
-        // s2 was the older of the two held when s3 came.
-        assert_eq!(
-            seen,
-            vec![(Some("s1".into()), 3_000), (Some("s3".into()), 4_000)]
-        );
-        assert_eq!(keys.seen("body:b"), None);
+        // s2 was the older of the two held when s3 came; s1 is held at 3,000.
+        assert!(keys.is_copy("body:a", Some("s3"), 3_000));
+        assert!(keys.is_copy("body:a", Some("s1"), 4_000));
+        assert!(!keys.is_copy("body:a", Some("s3"), 3_001));
+        assert!(!keys.is_copy("body:a", Some("s1"), 4_001));
     }
 
     #[test]
     fn keys_leave_after_the_window_unless_seen_again() {
         let mut keys = RecentKeys::default();
         keys.note("body:a", Some("s1"), 0);
-        keys.note("body:b", None, 10);
+        keys.note("body:b", Some("s1"), 10);
         keys.note("body:a", Some("s1"), WINDOW_MS - 5);
         keys.note("body:c", Some("s1"), WINDOW_MS + 20);
-        // b is older than the window before c; a was seen again inside it.
-        assert_eq!(keys.seen("body:b"), None);
-        assert_eq!(
-            keys.seen("body:a"),
-            Some(vec![(Some("s1".into()), WINDOW_MS - 5)])
-        );
-        keys.note("body:d", None, 2 * WINDOW_MS);
-        assert_eq!(keys.seen("body:a"), None);
+        // b is older than the window before c; a was noted again inside it.
+        assert!(!keys.is_copy("body:b", Some("s2"), i64::MIN + 1));
+        assert!(keys.is_copy("body:a", Some("s2"), WINDOW_MS - 5));
+        keys.note("body:d", Some("s1"), 2 * WINDOW_MS);
+        assert!(!keys.is_copy("body:a", Some("s2"), i64::MIN + 1));
         assert_eq!(keys.len(), 2);
         assert_eq!(keys.evicted(), 0);
     }
@@ -260,7 +248,19 @@ mod tests {
         }
         assert_eq!(keys.len(), MAX_KEYS);
         assert_eq!(keys.evicted(), 10);
-        assert_eq!(keys.seen("body:0"), None);
-        assert!(keys.seen(&format!("body:{}", MAX_KEYS + 9)).is_some());
+        assert!(!keys.is_copy("body:0", Some("t"), 0));
+        assert!(keys.is_copy(&format!("body:{}", MAX_KEYS + 9), Some("t"), 0));
+        // One key noted again and again keeps one entry, and a bounded order.
+        let mut keys = RecentKeys::default();
+        for i in 0..3 * MAX_KEYS {
+            keys.note(
+                "body:same",
+                Some("s"),
+                1_000 + i64::try_from(i / 7).unwrap(),
+            );
+        }
+        assert_eq!(keys.len(), 1);
+        assert_eq!(keys.evicted(), 0);
+        assert!(keys.order.len() <= 2 * MAX_KEYS);
     }
 }
