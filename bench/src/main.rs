@@ -92,7 +92,7 @@ enum Command {
         #[arg(long)]
         relay_bin: PathBuf,
         /// Working directory.
-        #[arg(long)]
+        #[arg(long, value_parser = absolute_path)]
         work: PathBuf,
         /// The report to update.
         #[arg(long)]
@@ -114,7 +114,7 @@ enum Command {
         #[arg(long)]
         relay_bin: PathBuf,
         /// Working directory (keys, pre-signed requests, databases).
-        #[arg(long)]
+        #[arg(long, value_parser = absolute_path)]
         work: PathBuf,
         /// Measured seconds per row.
         #[arg(long, default_value_t = 8)]
@@ -130,7 +130,7 @@ enum Command {
         #[arg(long)]
         relay_bin: PathBuf,
         /// Working directory (keys, pre-signed requests, databases).
-        #[arg(long)]
+        #[arg(long, value_parser = absolute_path)]
         work: PathBuf,
         /// Events in the shorter run.
         #[arg(long, default_value_t = 200)]
@@ -153,7 +153,7 @@ enum Command {
         #[arg(long)]
         relay_bin: PathBuf,
         /// Working directory (keys, pre-signed requests, databases).
-        #[arg(long)]
+        #[arg(long, value_parser = absolute_path)]
         work: PathBuf,
         /// The run log the report is added to, newest first.
         #[arg(long)]
@@ -169,6 +169,12 @@ enum Command {
         #[arg(long)]
         extra: Option<PathBuf>,
     },
+}
+
+/// A `--work` folder as an absolute path: the relay configs written there name their files
+/// through it, and the relay reads a relative path from the config's own folder.
+fn absolute_path(arg: &str) -> Result<PathBuf, String> {
+    std::path::absolute(arg).map_err(|err| format!("{arg}: {err}"))
 }
 
 fn main() -> anyhow::Result<()> {

@@ -67,7 +67,10 @@ pub(crate) fn load_or_make(
             .lines()
             .filter_map(|l| serde_json::from_str(l).ok())
             .collect();
-        if cached.len() as u64 >= count {
+        let current = cached
+            .first()
+            .is_some_and(|s| s.message_id.starts_with(MESSAGE_ID_PREFIX));
+        if current && cached.len() as u64 >= count {
             return Ok(cached);
         }
     }
@@ -106,6 +109,29 @@ pub(crate) fn load_or_make(
     Ok(signed)
 }
 
+/// How the message ids of this generation of sets begin: a cached set whose ids do not is
+/// of an earlier generator (sequential chat ids) and is made again.
+const MESSAGE_ID_PREFIX: &str = "01BENCHR";
+
+/// A UUID v4 whose bits are a fixed function of `n` (splitmix64): random-looking, reproducible.
+fn uuid_v4_like(n: u64) -> String {
+    let mix = |mut z: u64| {
+        z = z.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    };
+    let (hi, lo) = (mix(2 * n), mix(2 * n + 1));
+    format!(
+        "{:08x}-{:04x}-4{:03x}-{:04x}-{:012x}",
+        hi >> 32,
+        (hi >> 16) & 0xffff,
+        hi & 0x0fff,
+        0x8000 | (lo >> 48) & 0x3fff,
+        lo & 0xffff_ffff_ffff
+    )
+}
+
 fn sign_one(key: &RsaKeyPair, rng: &SystemRandom, n: u64, chat_only: bool) -> Signed {
     let event_type = if chat_only {
         EventType::ChatMessageSent
@@ -113,8 +139,10 @@ fn sign_one(key: &RsaKeyPair, rng: &SystemRandom, n: u64, chat_only: bool) -> Si
         event_for(n)
     };
     let timestamp = "2026-11-23T18:00:00.000Z".to_owned();
-    // Distinct within a set (n), the same across runs so the cached set stays valid.
-    let unique = format!("00000000-0000-4000-8000-{n:012}");
+    // Distinct within a set (n), the same across runs so the cached set stays valid, and
+    // spread like Kick's (random UUID v4 chat message ids): sequential ones would land in
+    // one corner of the store's key index and hide what a random insert costs there.
+    let unique = uuid_v4_like(n);
     let mut body =
         relay_bin::samples::body(&event_type, n, &unique, &timestamp).unwrap_or_default();
     if chat_only {
@@ -136,7 +164,7 @@ fn sign_one(key: &RsaKeyPair, rng: &SystemRandom, n: u64, chat_only: bool) -> Si
         body["content"] = content.into();
     }
     let body = body.to_string();
-    let message_id = format!("01BENCH{n:019}");
+    let message_id = format!("{MESSAGE_ID_PREFIX}{n:018}");
     let signed = [
         message_id.as_bytes(),
         b".",
