@@ -1,46 +1,14 @@
 //! What one accepted delivery becomes in the store: its event row, with the keys that make a
 //! repeat a duplicate, and the outputs that take it.
 
-use std::{fmt::Write as _, sync::atomic::Ordering, time::Duration};
+use std::sync::atomic::Ordering;
 
 use kick_models::{Delivery, KickEvent, drops};
-use sha2::{Digest, Sha256};
 
 use crate::{
     relay::Output,
-    store::{DedupScope, InboxRow, NewDelivery, Status},
+    store::{BODY_DEDUP_WINDOW, DedupScope, InboxRow, NewDelivery, Status, body_key},
 };
-
-/// Window in which an identical (type, version, body) under a new message id from *another*
-/// subscription is a duplicate subscription's copy. Kick sends the copies of one occurrence
-/// together, so they arrive within a second of each other; 30 s leaves room for Kick's own
-/// queueing and a relay restart between them. It is kept short because a longer one only adds
-/// ways to swallow a real repeat; a repeat from the same subscription is never matched.
-pub const BODY_DEDUP_WINDOW: Duration = Duration::from_secs(30);
-
-/// How a body key (an event that is neither a chat message nor a Drops claim) begins.
-pub const BODY_KEY_PREFIX: &str = "body:";
-
-/// The second key of an event that is neither a chat message nor a Drops claim: its type,
-/// version and body, hashed (a duplicate subscription's copy has the same).
-pub fn body_key(event_type: &str, version: &str, body: &[u8]) -> String {
-    let mut hash = Sha256::new();
-    for part in [
-        event_type.as_bytes(),
-        b"\0",
-        version.as_bytes(),
-        b"\0",
-        body,
-    ] {
-        hash.update(part);
-    }
-    let mut key = String::with_capacity(BODY_KEY_PREFIX.len() + 64);
-    key.push_str(BODY_KEY_PREFIX);
-    for b in hash.finalize() {
-        let _ = write!(key, "{b:02x}");
-    }
-    key
-}
 
 /// The event row and one delivery per output that takes the event (skipped for a
 /// disabled output), `retention_ms` being how long a chat message id counts as seen.

@@ -12,6 +12,7 @@ mod database_id;
 mod dedup;
 mod feed;
 mod ids;
+mod keys;
 mod log;
 mod postgres;
 mod read;
@@ -21,6 +22,7 @@ mod types;
 use self::backend::Backend;
 pub use self::{
     feed::{FEED_CAPACITY, FEED_MAX_BYTES, Feed, Taken},
+    keys::{BODY_DEDUP_WINDOW, BODY_KEY_PREFIX, body_key, is_body_key},
     postgres::is_postgres_url,
     sqlite::database_file,
     types::{

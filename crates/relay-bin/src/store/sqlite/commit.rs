@@ -16,7 +16,7 @@ use super::{
     Write,
     counts::{self, Counts},
     cursors, operator,
-    recent_keys::{RecentKeys, is_body_key},
+    recent_keys::RecentKeys,
     settle,
 };
 use crate::store::{
@@ -24,6 +24,7 @@ use crate::store::{
     dedup::{Job, Known, decide},
     feed::FeedRows,
     ids,
+    keys::is_body_key,
 };
 
 /// Statements the writer keeps prepared (it uses about a dozen).

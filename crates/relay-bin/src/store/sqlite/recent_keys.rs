@@ -22,7 +22,7 @@ use std::{
 
 use rusqlite::Connection;
 
-use crate::records::{BODY_DEDUP_WINDOW, BODY_KEY_PREFIX, body_key};
+use crate::store::keys::{BODY_DEDUP_WINDOW, body_key, is_body_key};
 
 /// The most keys held: as many as 65,536 buckets of the map hold before it grows.
 pub(super) const MAX_KEYS: usize = 57_344;
@@ -51,11 +51,6 @@ pub(super) struct RecentKeys {
     evicted: u64,
     /// When that was last logged.
     warned_at: Option<i64>,
-}
-
-/// Whether `key` is a body key: kept in [`RecentKeys`], not in the log's key index.
-pub(super) fn is_body_key(key: &str) -> bool {
-    key.starts_with(BODY_KEY_PREFIX)
 }
 
 impl RecentKeys {
