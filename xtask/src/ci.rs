@@ -1,6 +1,6 @@
 //! The CI steps.
 
-use crate::{cargo, project_root, run, tidy};
+use crate::{cargo, project_root, run, setup, tidy};
 
 /// Everything CI runs, fastest failures first.
 pub(crate) fn all() -> Result<(), String> {
@@ -53,8 +53,10 @@ pub(crate) fn lint() -> Result<(), String> {
 }
 
 /// The whole test suite: nextest (it skips doctests) then doctests, with all features, plus
-/// kick-verify alone on its default (pure-Rust) backend.
+/// kick-verify alone on its default (pure-Rust) backend; first what the tests need from the
+/// machine, installed when missing ([`setup::machine`]).
 pub(crate) fn test() -> Result<(), String> {
+    setup::machine()?;
     run(
         "tests (all features)",
         cargo().args([

@@ -7,6 +7,7 @@ mod ci;
 mod circles;
 mod dist;
 mod fuzz;
+mod setup;
 mod tidy;
 
 use std::{
@@ -19,8 +20,10 @@ const HELP: &str = "\
 cargo xtask <command>
 
   ci      everything CI runs: fmt check, clippy (-D warnings), tests (nextest + doctests, every
-          verify backend), cargo-deny (bans, licenses, sources), tidy
-  test    the test suite only (nextest + doctests, every verify backend)
+          verify backend), cargo-deny (bans, licenses, sources), tidy; installs what the tests
+          need when missing (cargo-nextest; Debian's chromium, chromium-driver, postgresql,
+          curl, jq with apt-get)
+  test    the test suite only (nextest + doctests, every verify backend), installing the same
   lint    fmt check and clippy only
   deny    cargo deny check bans licenses sources (installs cargo-deny if missing)
   tidy    repository rules: crate floors (docs/ARCHITECTURE.md), README and lints per crate,

@@ -403,7 +403,7 @@ pub const DEFAULT_RETRY_SCHEDULE: [u64; 7] = [5, 30, 120, 600, 1800, 3600, 7200]
 
 /// A config error: what, which key, which line.
 #[derive(Debug)]
-pub struct ConfigProblem(String);
+pub struct ConfigProblem(pub(crate) String);
 
 impl fmt::Display for ConfigProblem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

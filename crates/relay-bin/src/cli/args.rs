@@ -111,6 +111,17 @@ pub enum Command {
         #[command(subcommand)]
         action: OutputsAction,
     },
+    /// Ask a running relay whether it is ready (its admin listener's `/readyz`): exit 0 if
+    /// so, 1 with the reason if not (for a container's HEALTHCHECK or a script).
+    Healthcheck {
+        /// The URL to ask instead of the configuration's `admin.listen` (e.g.
+        /// `http://127.0.0.1:9091/readyz`).
+        #[arg(long)]
+        url: Option<String>,
+        /// How long to wait for the answer, seconds.
+        #[arg(long, default_value_t = 5)]
+        timeout_secs: u64,
+    },
 }
 
 /// `subscriptions …`.

@@ -4,6 +4,7 @@
 
 mod args;
 mod deliveries;
+mod healthcheck;
 mod keygen;
 mod outputs;
 mod send_test;
@@ -144,6 +145,14 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             .await
         }
         Command::Outputs { action } => outputs::outputs(cli.config.as_deref(), action).await,
+        Command::Healthcheck { url, timeout_secs } => {
+            healthcheck::healthcheck(
+                cli.config.as_deref(),
+                url.as_deref(),
+                std::time::Duration::from_secs(timeout_secs.max(1)),
+            )
+            .await
+        }
     }
 }
 
