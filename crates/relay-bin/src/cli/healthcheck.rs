@@ -24,19 +24,16 @@ pub(super) async fn healthcheck(
     url: Option<&str>,
     timeout: Duration,
 ) -> anyhow::Result<ExitCode> {
-    let url = match url {
-        Some(url) => {
-            if !url.starts_with("http://") && !url.starts_with("https://") {
-                bail!(ConfigProblem(format!(
-                    "--url {url:?} is not an http:// URL: give the admin listener's /readyz, e.g. http://127.0.0.1:9091/readyz"
-                )));
-            }
-            url.to_owned()
+    let url = if let Some(url) = url {
+        if !url.starts_with("http://") && !url.starts_with("https://") {
+            bail!(ConfigProblem(format!(
+                "--url {url:?} is not an http:// URL: give the admin listener's /readyz, e.g. http://127.0.0.1:9091/readyz"
+            )));
         }
-        None => {
-            let (config, _) = Config::load(config)?;
-            readyz_url(config.admin.listen)?
-        }
+        url.to_owned()
+    } else {
+        let (config, _) = Config::load(config)?;
+        readyz_url(config.admin.listen)?
     };
     let client = reqwest::Client::builder()
         .timeout(timeout)
