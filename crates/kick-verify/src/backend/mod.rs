@@ -16,6 +16,7 @@ pub enum Backend {
     RustCrypto,
     /// aws-lc-rs (AWS-LC, C and assembly): about ten times faster. Needs the `aws-lc-rs` feature.
     #[cfg(feature = "aws-lc-rs")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "aws-lc-rs")))]
     AwsLc,
 }
 
