@@ -13,33 +13,21 @@ use std::{
 
 use crate::{cargo, run};
 
-/// A Debian package the tests need, and how to tell it is there.
-struct Need {
-    package: &'static str,
-    present: fn() -> bool,
+/// How to tell a package is there.
+enum Probe {
+    /// Its program is on `PATH`.
+    OnPath(&'static str),
+    /// A PostgreSQL server is installed where Debian puts it.
+    PostgresServer,
 }
 
-const NEEDS: &[Need] = &[
-    Need {
-        package: "chromium",
-        present: || on_path("chromium"),
-    },
-    Need {
-        package: "chromium-driver",
-        present: || on_path("chromedriver"),
-    },
-    Need {
-        package: "postgresql",
-        present: postgres_server_installed,
-    },
-    Need {
-        package: "curl",
-        present: || on_path("curl"),
-    },
-    Need {
-        package: "jq",
-        present: || on_path("jq"),
-    },
+/// The Debian packages the tests need, each with its probe.
+const NEEDS: &[(&str, Probe)] = &[
+    ("chromium", Probe::OnPath("chromium")),
+    ("chromium-driver", Probe::OnPath("chromedriver")),
+    ("postgresql", Probe::PostgresServer),
+    ("curl", Probe::OnPath("curl")),
+    ("jq", Probe::OnPath("jq")),
 ];
 
 /// Installs what the tests need and is missing; an error says what to install by hand when
@@ -138,8 +126,11 @@ fn install_packages(packages: &[&str]) -> Result<(), String> {
 fn missing() -> Vec<&'static str> {
     NEEDS
         .iter()
-        .filter(|need| !(need.present)())
-        .map(|need| need.package)
+        .filter(|(_, probe)| match probe {
+            Probe::OnPath(program) => !on_path(program),
+            Probe::PostgresServer => !postgres_server_installed(),
+        })
+        .map(|(package, _)| *package)
         .collect()
 }
 

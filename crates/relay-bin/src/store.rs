@@ -22,7 +22,7 @@ mod types;
 use self::backend::Backend;
 pub use self::{
     feed::{FEED_CAPACITY, FEED_MAX_BYTES, Feed, Taken},
-    keys::{BODY_DEDUP_WINDOW, BODY_KEY_PREFIX, body_key, is_body_key},
+    keys::{BODY_DEDUP_WINDOW, body_key},
     postgres::is_postgres_url,
     sqlite::database_file,
     types::{

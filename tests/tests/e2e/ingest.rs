@@ -343,51 +343,34 @@ async fn a_restart_between_copies_keeps_the_window() {
     let dir = TestRelay::fresh_dir();
     let clock = relay_tests::TestClock::default();
     let follow = official_payloads().remove(1).1;
-    let mut relay = TestRelay::start_in_with_clock(dir.clone(), clock.clock(), "").await;
+    // A relay started on the same database posts the follow from `subscription`, then stops.
+    let post_in_a_fresh_relay = |subscription: &'static str, id: &'static str| {
+        let (dir, clock, follow) = (dir.clone(), clock.clone(), &follow);
+        async move {
+            let mut relay = TestRelay::start_in_with_clock(dir, clock.clock(), "").await;
+            let answer = relay
+                .post_from(subscription, id, "channel.followed", follow)
+                .await
+                .1;
+            relay.stop().await;
+            answer
+        }
+    };
     assert_eq!(
-        relay
-            .post_from(
-                "SUB-A",
-                "01JRESTART0000000000000001",
-                "channel.followed",
-                &follow
-            )
-            .await
-            .1,
+        post_in_a_fresh_relay("SUB-A", "01JRESTART0000000000000001").await,
         "accepted"
     );
-    relay.stop().await;
     clock.advance(Duration::from_secs(20));
-    let mut relay = TestRelay::start_in_with_clock(dir.clone(), clock.clock(), "").await;
     assert_eq!(
-        relay
-            .post_from(
-                "SUB-B",
-                "01JRESTART0000000000000002",
-                "channel.followed",
-                &follow
-            )
-            .await
-            .1,
+        post_in_a_fresh_relay("SUB-B", "01JRESTART0000000000000002").await,
         "duplicate",
         "20 s later, after a restart: still a duplicate subscription's copy"
     );
-    relay.stop().await;
     clock.advance(Duration::from_secs(11));
-    let mut relay = TestRelay::start_in_with_clock(dir.clone(), clock.clock(), "").await;
     assert_eq!(
-        relay
-            .post_from(
-                "SUB-C",
-                "01JRESTART0000000000000003",
-                "channel.followed",
-                &follow
-            )
-            .await
-            .1,
+        post_in_a_fresh_relay("SUB-C", "01JRESTART0000000000000003").await,
         "accepted",
         "31 s after the first: a new event"
     );
-    relay.stop().await;
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -14,7 +14,7 @@ use sha2::{Digest, Sha256};
 pub const BODY_DEDUP_WINDOW: Duration = Duration::from_secs(30);
 
 /// How a body key (an event that is neither a chat message nor a Drops claim) begins.
-pub const BODY_KEY_PREFIX: &str = "body:";
+const BODY_KEY_PREFIX: &str = "body:";
 
 /// The second key of an event that is neither a chat message nor a Drops claim: its type,
 /// version and body, hashed (a duplicate subscription's copy has the same).
@@ -38,6 +38,6 @@ pub fn body_key(event_type: &str, version: &str, body: &[u8]) -> String {
 }
 
 /// Whether `key` is a body key (not a chat message's or a Drops claim's id).
-pub fn is_body_key(key: &str) -> bool {
+pub(super) fn is_body_key(key: &str) -> bool {
     key.starts_with(BODY_KEY_PREFIX)
 }
